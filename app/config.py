@@ -1,0 +1,88 @@
+"""One typed Settings object, read once from `.env` and the environment.
+
+Every setting is documented in `.env.example`. Invalid values fail at start-up with a message
+naming the variable (see `load_settings`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.domain.errors import ConfigError
+
+_HEX_COLOUR = re.compile(r"^#?[0-9a-fA-F]{6}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    embedding_model: str = "auto"
+    top_k: int = Field(5, ge=1, le=1000)
+    batch_size: int = Field(32, ge=1, le=4096)
+    num_threads: int = Field(0, ge=0, le=512)
+
+    database_url: str = "sqlite:///./data/app.db"
+    products_dir: Path = Path("./data/products")
+    index_dir: Path = Path("./data/index")
+    vector_store: Literal["faiss", "memory"] = "faiss"
+    metric: Literal["cosine", "l2"] = "cosine"
+
+    use_bg_removal: bool = False
+    rembg_model: str = "u2net"
+    rembg_model_path: Path | None = None
+    preprocess_size: int = Field(256, ge=16, le=4096)
+    preprocess_padding: float = Field(0.0, ge=0.0, le=0.45)
+    preprocess_bg_color: str = "#ffffff"
+    save_preprocessed: bool = False
+    preprocessed_dir: Path = Path("./data/preprocessed")
+    max_image_pixels: int = Field(89_478_485, ge=1)
+    max_image_bytes: int = Field(50 * 1024 * 1024, ge=1)
+
+    cache_size: int = Field(1024, ge=0)
+    decode_workers: int = Field(0, ge=0, le=64)
+    history_file: Path = Path("./data/.repl_history")
+
+    @field_validator("preprocess_bg_color")
+    @classmethod
+    def _colour(cls, value: str) -> str:
+        if not _HEX_COLOUR.match(value):
+            raise ValueError("must be a colour like #ffffff")
+        return "#" + value.lstrip("#").lower()
+
+    @field_validator("embedding_model")
+    @classmethod
+    def _model(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty (use 'auto')")
+        return value.strip()
+
+    @property
+    def bg_rgb(self) -> tuple[int, int, int]:
+        h = self.preprocess_bg_color.lstrip("#")
+        return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning a validation failure into one ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first.get("loc") else "settings"
+        value = first.get("input")
+        raise ConfigError(f"invalid setting {name}={value!r}: {first['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, loaded once."""
+    return load_settings()

@@ -1,0 +1,44 @@
+"""The small family of errors that services raise; front doors map them to messages and codes."""
+
+from __future__ import annotations
+
+
+class ImgRecogError(Exception):
+    """Base of every error img-recog reports to a user as one line."""
+
+    exit_code = 1
+
+
+class ConfigError(ImgRecogError):
+    """A setting is missing or invalid."""
+
+    exit_code = 2
+
+
+class ImageError(ImgRecogError):
+    """A file could not be used as an image (corrupt, truncated, not an image, too large, ...)."""
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class NotFound(ImgRecogError):
+    """A file, class, product or record does not exist."""
+
+
+class IndexNotReady(ImgRecogError):
+    """There is no usable index yet (run `rebuild`)."""
+
+
+class ModelMismatch(ImgRecogError):
+    """Stored embeddings were made by another model or preprocessing than the current one."""
+
+
+class BackendUnavailable(ImgRecogError):
+    """A model, library or server that the configuration asks for cannot be used."""
+
+
+class UnsupportedOperation(ImgRecogError):
+    """The configured model cannot do what was asked (e.g. text queries on an image-only model)."""

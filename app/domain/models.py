@@ -1,0 +1,99 @@
+"""Plain data that flows between layers. No behaviour beyond small derived properties."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One catalogue image as the repository stores it.
+
+    `product_id` is the name of the folder that directly holds the file. `embedding_model` is the
+    stamp (model id + preprocessing) of the embedding stored for it, or None when not embedded yet.
+    """
+
+    path: str
+    product_id: str
+    content_hash: str
+    size_bytes: int
+    embedding_model: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class ScannedFile:
+    """A file found by scanning the catalogue folder."""
+
+    path: str
+    product_id: str
+    content_hash: str
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    rank: int
+    score: float
+    image_id: int
+    product_id: str
+    path: str
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The top-K answer to one query (an image path or a text)."""
+
+    query: str
+    hits: list[SearchHit]
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class RebuildReport:
+    scanned: int = 0
+    embedded: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+    seconds: float = 0.0
+    model_stamp: str = ""
+
+    @property
+    def images_per_second(self) -> float:
+        return self.embedded / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What a vector store says about itself."""
+
+    kind: str
+    size: int
+    dim: int | None
+    metric: str
+    model_stamp: str | None
+    bytes_on_disk: int = 0
+
+
+@dataclass(frozen=True)
+class CatalogueStats:
+    images: int
+    products: int
+    images_per_product: dict[str, int]
+    index: IndexInfo
+    model_stamp: str
+    last_rebuild: datetime | None
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    key: str
+    kind: str
+    detail: str = ""

@@ -1,0 +1,34 @@
+"""Port: metadata of catalogue images (one row per image) and a few key/value facts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from app.domain.models import ImageRecord
+
+
+class Repository(Protocol):
+    """Contract.
+
+    - One row per image path. `upsert_images` inserts new paths and updates existing ones (matched
+      by path) in ONE transaction and returns the records with their ids, in input order.
+    - `get_images(ids)` returns the records found, keyed by id; unknown ids are absent.
+    - `delete_images(ids)` removes rows; unknown ids are ignored.
+    - `set_meta` / `get_meta` keep small string facts (e.g. time of the last rebuild).
+    - Every method is its own unit of work: committed on return, rolled back on error.
+    """
+
+    def list_images(self) -> list[ImageRecord]: ...
+
+    def get_images(self, ids: Iterable[int]) -> dict[int, ImageRecord]: ...
+
+    def upsert_images(self, records: list[ImageRecord]) -> list[ImageRecord]: ...
+
+    def delete_images(self, ids: Iterable[int]) -> None: ...
+
+    def count_images(self) -> int: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    def get_meta(self, key: str) -> str | None: ...

@@ -1,0 +1,48 @@
+"""Port: a store of embeddings keyed by repository image ids, searchable by similarity."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from app.domain.models import IndexInfo
+
+
+class VectorStore(Protocol):
+    """Contract.
+
+    - Ids are repository image ids (int64). `add` replaces the vector of an id already present.
+    - Vectors are float32 rows of one dimension, fixed by the first `add` after `reset`.
+    - `search(queries, k)` returns, per query row, up to k `(id, score)` pairs, best first. Scores
+      are cosine similarity (higher is better) for metric "cosine" and squared L2 distance
+      (lower is better) for metric "l2".
+    - `model_stamp` records which model made the vectors; `reset(stamp)` empties the store for a
+      new one.
+    - Changes live in memory until `save()`, which persists atomically: a crash never leaves a
+      half-written index, the previous one stays loadable. `load()` reads the last saved state
+      and returns False when nothing was saved yet.
+    """
+
+    metric: str
+
+    @property
+    def model_stamp(self) -> str | None: ...
+
+    def reset(self, model_stamp: str) -> None: ...
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
+
+    def remove(self, ids: np.ndarray) -> None: ...
+
+    def ids(self) -> np.ndarray: ...
+
+    def __len__(self) -> int: ...
+
+    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]: ...
+
+    def save(self) -> None: ...
+
+    def load(self) -> bool: ...
+
+    def info(self) -> IndexInfo: ...
