@@ -21,7 +21,11 @@ _HEX_COLOUR = re.compile(r"^#?[0-9a-fA-F]{6}$")
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
     )
 
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -15,6 +15,7 @@ class Repository(Protocol):
       by path) in ONE transaction and returns the records with their ids, in input order.
     - `get_images(ids)` returns the records found, keyed by id; unknown ids are absent.
     - `delete_images(ids)` removes rows; unknown ids are ignored.
+    - `product_counts()` maps each product id to its number of images.
     - `set_meta` / `get_meta` keep small string facts (e.g. time of the last rebuild).
     - Every method is its own unit of work: committed on return, rolled back on error.
     """
@@ -28,6 +29,8 @@ class Repository(Protocol):
     def delete_images(self, ids: Iterable[int]) -> None: ...
 
     def count_images(self) -> int: ...
+
+    def product_counts(self) -> dict[str, int]: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
 

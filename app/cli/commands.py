@@ -1,0 +1,145 @@
+"""The command table: each command defined once (arguments + handler), shared by the one-shot
+CLI and the REPL. Handlers are thin: parse, call one service, render."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.cli import render
+from app.cli.context import CliContext
+from app.domain.errors import ImgRecogError
+
+EXIT_OK = 0
+EXIT_SKIPPED = 3  # finished, but some files were skipped
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    handler: Callable[[argparse.Namespace, CliContext], int]
+    in_repl: bool = True
+    in_cli: bool = True
+
+
+def _rebuild_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--products_dir",
+        "--products-dir",
+        dest="products_dir",
+        type=Path,
+        default=None,
+        help="folder of product photos (default: PRODUCTS_DIR)",
+    )
+    p.add_argument("--full", action="store_true", help="re-embed everything")
+
+
+def _rebuild(args: argparse.Namespace, ctx: CliContext) -> int:
+    report = ctx.container.rebuild_service().run(args.products_dir, full=args.full)
+    for line in render.skipped_lines(report.skipped):
+        ctx.warn(line)
+    ctx.say(render.rebuild_summary(report))
+    return EXIT_SKIPPED if report.skipped else EXIT_OK
+
+
+def _query_args(p: argparse.ArgumentParser) -> None:
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--image", nargs="+", type=Path, metavar="P", help="image files or folders")
+    what.add_argument("--text", help="a text query (needs a text-image model such as CLIP)")
+    p.add_argument("--k", type=int, default=None, help="number of results (default: TOP_K)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line per query")
+    p.add_argument("--show", type=Path, metavar="OUT.png", help="write a contact sheet")
+
+
+def _query(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.k is not None and args.k < 1:
+        raise ImgRecogError("--k must be at least 1")
+    service = ctx.container.search_service()
+    if args.text is not None:
+        results, skipped = [service.search_text(args.text, args.k)], []
+    else:
+        outcome = service.search_images(args.image, args.k)
+        results, skipped = outcome.results, outcome.skipped
+    for line in render.skipped_lines(skipped):
+        ctx.warn(line)
+    for result in results:
+        ctx.say(render.result_json(result) if args.json else render.result_table(result))
+    if args.show and results:
+        from app.cli.contact_sheet import render_contact_sheet
+
+        ctx.warn(f"contact sheet written to {render_contact_sheet(results, args.show)}")
+    if not results and skipped:
+        return 1
+    return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def _stats_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="one JSON object")
+
+
+def _stats(args: argparse.Namespace, ctx: CliContext) -> int:
+    stats = ctx.container.stats_service().get()
+    ctx.say(render.stats_json(stats) if args.json else render.stats_text(stats))
+    return EXIT_OK
+
+
+def _cache_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["list", "clear"])
+
+
+def _cache(args: argparse.Namespace, ctx: CliContext) -> int:
+    service = ctx.container.cache_service()
+    if args.action == "clear":
+        ctx.say(f"cleared {service.clear()} entries")
+    else:
+        ctx.say(render.cache_table(service.list()))
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.cli.repl import run_repl
+
+    return run_repl(ctx)
+
+
+def _no_args(p: argparse.ArgumentParser) -> None:
+    return None
+
+
+COMMANDS: list[Command] = [
+    Command("rebuild", "scan the products folder and update the index", _rebuild_args, _rebuild),
+    Command("query", "find the catalogue images most like a photo or text", _query_args, _query),
+    Command("stats", "what is in the catalogue and the index", _stats_args, _stats),
+    Command(
+        "cache", "list or clear in-memory caches (query embeddings, model)", _cache_args, _cache
+    ),
+    Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
+]
+
+
+def build_parser(
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser, repl: bool = False
+) -> argparse.ArgumentParser:
+    parser = parser_class(
+        prog="" if repl else "python -m app.cli.main",
+        description="img-recog: visual search over a folder of product photos",
+        add_help=not repl,
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=parser_class
+    )
+    for command in COMMANDS:
+        if (repl and command.in_repl) or (not repl and command.in_cli):
+            command.configure(
+                sub.add_parser(command.name, help=command.help, description=command.help)
+            )
+    return parser
+
+
+def dispatch(args: argparse.Namespace, ctx: CliContext) -> int:
+    command = next(c for c in COMMANDS if c.name == args.command)
+    return command.handler(args, ctx)

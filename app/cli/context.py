@@ -1,0 +1,36 @@
+"""What a command handler gets: the container (built lazily) and where to write."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from app.container import Container
+
+
+@dataclass
+class CliContext:
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    interactive: bool = False
+    container_override: Container | None = None
+
+    @cached_property
+    def container(self) -> Container:
+        if self.container_override is not None:
+            return self.container_override
+        from app.cli.progress import tqdm_progress
+        from app.container import build_container
+
+        container = build_container()
+        container.progress.override(tqdm_progress(self.err))
+        return container
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out)
+
+    def warn(self, text: str) -> None:
+        print(text, file=self.err)

@@ -1,0 +1,32 @@
+"""Entry point: `python -m app.cli.main COMMAND ...` (see `--help`)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from app.cli.commands import build_parser, dispatch
+from app.cli.context import CliContext
+from app.domain.errors import ImgRecogError
+
+
+def run(argv: list[str], ctx: CliContext) -> int:
+    """Parse one command line and run it; domain errors become one line and an exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args, ctx)
+    except ImgRecogError as exc:
+        ctx.warn(f"error: {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        ctx.warn("interrupted")
+        return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    return run(sys.argv[1:] if argv is None else argv, CliContext())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

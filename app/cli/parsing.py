@@ -1,0 +1,28 @@
+"""One argparse parser built from the command table, for one-shot use and for the REPL."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from app.domain.errors import ImgRecogError
+
+
+class UsageError(ImgRecogError):
+    exit_code = 2
+
+
+class HelpShown(Exception):
+    """Raised by the REPL parser after printing help, instead of exiting the process."""
+
+
+class ReplArgumentParser(argparse.ArgumentParser):
+    """Raises instead of exiting, so a bad REPL line prints one line and the session goes on."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            raise UsageError(message.strip())
+        raise HelpShown

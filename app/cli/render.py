@@ -1,0 +1,80 @@
+"""Turn service results into text for people (tables) and for scripts (JSON lines)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from app.domain.models import (
+    CacheEntry,
+    CatalogueStats,
+    QueryResult,
+    RebuildReport,
+    SkippedFile,
+)
+
+
+def result_json(result: QueryResult) -> str:
+    hits = [
+        {"rank": h.rank, "score": round(h.score, 6), "product_id": h.product_id, "path": h.path}
+        for h in result.hits
+    ]
+    return json.dumps({"query": result.query, "hits": hits}, ensure_ascii=False)
+
+
+def result_table(result: QueryResult) -> str:
+    lines = [f"query: {result.query}"]
+    if not result.hits:
+        return "\n".join([*lines, "  (no results)"])
+    width = max(len("product"), *(len(h.product_id) for h in result.hits))
+    lines.append(f"  {'rank':>4}  {'score':>7}  {'product':<{width}}  path")
+    lines += [
+        f"  {h.rank:>4}  {h.score:>7.4f}  {h.product_id:<{width}}  {h.path}" for h in result.hits
+    ]
+    return "\n".join(lines)
+
+
+def skipped_lines(skipped: list[SkippedFile]) -> list[str]:
+    return [f"skipped {s.path}: {s.reason}" for s in skipped]
+
+
+def rebuild_summary(report: RebuildReport) -> str:
+    rate = f", {report.images_per_second:.1f} img/s" if report.embedded else ""
+    text = (
+        f"rebuild done in {report.seconds:.1f}s: {report.scanned} files, "
+        f"{report.embedded} embedded{rate}, {report.unchanged} unchanged, "
+        f"{report.removed} removed, {len(report.skipped)} skipped"
+    )
+    return f"{text}\nmodel: {report.model_stamp}"
+
+
+def stats_text(stats: CatalogueStats) -> str:
+    counts = sorted(stats.images_per_product.values())
+    spread = f"{counts[0]}..{counts[-1]}" if counts else "-"
+    mean = f"{stats.images / stats.products:.1f}" if stats.products else "-"
+    idx = stats.index
+    when = stats.last_rebuild.isoformat() if stats.last_rebuild else "never"
+    return "\n".join(
+        [
+            f"images:             {stats.images}",
+            f"products:           {stats.products}",
+            f"images per product: mean {mean}, min..max {spread}",
+            f"index:              {idx.kind}, {idx.size} vectors, dim {idx.dim}, {idx.metric}, "
+            f"{idx.bytes_on_disk / 1e6:.1f} MB on disk",
+            f"index model:        {idx.model_stamp or '-'}",
+            f"current model:      {stats.model_stamp}",
+            f"last rebuild:       {when}",
+        ]
+    )
+
+
+def stats_json(stats: CatalogueStats) -> str:
+    data = asdict(stats)
+    data["last_rebuild"] = stats.last_rebuild.isoformat() if stats.last_rebuild else None
+    return json.dumps(data, ensure_ascii=False)
+
+
+def cache_table(entries: list[CacheEntry]) -> str:
+    if not entries:
+        return "cache is empty"
+    return "\n".join(f"{e.kind:<8} {e.key}" for e in entries)

@@ -1,0 +1,138 @@
+"""The composition root: the only place that reads settings and picks adapters.
+
+Adapters are imported here but load their heavy libraries (torch, faiss, transformers, rembg)
+lazily, so building the container is instant and the REPL prompt appears before any model loads.
+Tests swap parts with `container.<provider>.override(...)`.
+"""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from app.config import Settings, get_settings
+from app.infrastructure.cache.memory_cache import MemoryCache
+from app.infrastructure.database.sql_repository import SqlRepository
+from app.infrastructure.embedding.resolver import create_embedding_model
+from app.infrastructure.embedding.runtime import resolve_device
+from app.infrastructure.preprocessing.options import PreprocessOptions
+from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
+from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
+from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
+from app.infrastructure.vector_store.faiss_store import FaissVectorStore
+from app.infrastructure.vector_store.memory_store import MemoryVectorStore
+from app.services.cache_admin import CacheService
+from app.services.pipeline import Embedder
+from app.services.progress import no_progress
+from app.services.rebuild import RebuildOptions, RebuildService
+from app.services.search import SearchService
+from app.services.stats import StatsService
+
+
+def _loaded(store):
+    """A vector store with its last saved state loaded (if any)."""
+    store.load()
+    return store
+
+
+def _preprocess_options(s: Settings) -> PreprocessOptions:
+    return PreprocessOptions(
+        size=s.preprocess_size,
+        padding=s.preprocess_padding,
+        bg_rgb=s.bg_rgb,
+        max_pixels=s.max_image_pixels,
+        max_bytes=s.max_image_bytes,
+    )
+
+
+def _preprocessor_key(s: Settings) -> str:
+    return "rembg" if s.use_bg_removal else "passthrough"
+
+
+def _writer(s: Settings) -> PreprocessedWriter | None:
+    return PreprocessedWriter(s.preprocessed_dir) if s.save_preprocessed else None
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Singleton(get_settings)
+    progress = providers.Object(no_progress)
+
+    device = providers.Singleton(resolve_device, settings.provided.device)
+    embedding_model = providers.Singleton(
+        create_embedding_model,
+        name=settings.provided.embedding_model,
+        device=device,
+        num_threads=settings.provided.num_threads,
+        state_dir=settings.provided.index_dir,
+    )
+
+    preprocess_options = providers.Singleton(_preprocess_options, settings)
+    preprocessor = providers.Selector(
+        providers.Callable(_preprocessor_key, settings),
+        passthrough=providers.Singleton(PadResizePreprocessor, preprocess_options),
+        rembg=providers.Singleton(
+            RembgPreprocessor,
+            preprocess_options,
+            model_name=settings.provided.rembg_model,
+            model_path=settings.provided.rembg_model_path,
+        ),
+    )
+
+    vector_store = providers.Selector(
+        settings.provided.vector_store,
+        faiss=providers.Singleton(
+            _loaded,
+            providers.Factory(
+                FaissVectorStore,
+                directory=providers.Callable(lambda s: s.index_dir / "faiss", settings),
+                metric=settings.provided.metric,
+            ),
+        ),
+        memory=providers.Singleton(
+            _loaded,
+            providers.Factory(
+                MemoryVectorStore,
+                directory=providers.Callable(lambda s: s.index_dir / "memory", settings),
+                metric=settings.provided.metric,
+            ),
+        ),
+    )
+    repository = providers.Singleton(SqlRepository, settings.provided.database_url)
+    cache = providers.Singleton(MemoryCache, settings.provided.cache_size)
+
+    embedder = providers.Singleton(
+        Embedder,
+        preprocessor=preprocessor,
+        model=embedding_model,
+        batch_size=settings.provided.batch_size,
+        workers=settings.provided.decode_workers,
+        on_prepared=providers.Callable(_writer, settings),
+    )
+
+    rebuild_service = providers.Factory(
+        RebuildService,
+        repository=repository,
+        store=vector_store,
+        embedder=embedder,
+        options=providers.Factory(RebuildOptions, products_dir=settings.provided.products_dir),
+        progress=progress,
+    )
+    search_service = providers.Factory(
+        SearchService,
+        repository=repository,
+        store=vector_store,
+        embedder=embedder,
+        cache=cache,
+        default_k=settings.provided.top_k,
+    )
+    stats_service = providers.Factory(
+        StatsService, repository=repository, store=vector_store, embedder=embedder
+    )
+    cache_service = providers.Factory(CacheService, cache=cache, model=embedding_model)
+
+
+def build_container(settings: Settings | None = None) -> Container:
+    """A container over the given settings (default: `.env` + environment, loaded once)."""
+    container = Container()
+    if settings is not None:
+        container.settings.override(providers.Object(settings))
+    return container

@@ -1,0 +1,56 @@
+"""A small Python API for notebooks and other programs, over the same container and services.
+
+from app.engine import ImageSearchEngine
+engine = ImageSearchEngine()
+engine.build_index()
+engine.search("photo.jpg", top_k=5)   # [{"product_id": ..., "path": ..., "similarity": ...}]
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.container import Container, build_container
+from app.domain.errors import ImageError
+from app.domain.models import QueryResult, RebuildReport
+
+
+class ImageSearchEngine:
+    def __init__(self, settings: Settings | None = None, container: Container | None = None):
+        self.container = container or build_container(settings)
+
+    def build_index(self, force_rebuild: bool = False) -> RebuildReport:
+        """Index the products folder (incremental unless `force_rebuild`)."""
+        return self.container.rebuild_service().run(full=force_rebuild)
+
+    def load_index(self) -> int:
+        """Load the saved index from disk; returns the number of vectors."""
+        store = self.container.vector_store()
+        store.load()
+        return len(store)
+
+    def search(self, image_path: str | Path, top_k: int = 5) -> list[dict[str, Any]]:
+        outcome = self.container.search_service().search_images([Path(image_path)], top_k)
+        if outcome.skipped:
+            raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
+        return _hit_dicts(outcome.results[0])
+
+    def search_text(self, text: str, top_k: int = 5) -> list[dict[str, Any]]:
+        result = self.container.search_service().search_text(text, top_k)
+        return _hit_dicts(result)
+
+    def get_statistics(self) -> dict[str, Any]:
+        stats = self.container.stats_service().get()
+        data = asdict(stats)
+        data["last_rebuild"] = stats.last_rebuild.isoformat() if stats.last_rebuild else None
+        return data
+
+
+def _hit_dicts(result: QueryResult) -> list[dict[str, Any]]:
+    return [
+        {"product_id": h.product_id, "path": h.path, "similarity": h.score, "rank": h.rank}
+        for h in result.hits
+    ]

@@ -1,0 +1,89 @@
+"""Decode and preprocess images in worker threads while the model embeds the previous batch."""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import numpy as np
+from PIL import Image
+
+from app.domain.errors import ImageError
+from app.domain.models import SkippedFile
+from app.interfaces.embedding import EmbeddingModel
+from app.interfaces.preprocessing import ImagePreprocessor
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class EmbeddedBatch(Generic[T]):
+    """Items that embedded well, their vectors (same order), and the items that failed."""
+
+    items: list[T]
+    vectors: np.ndarray
+    skipped: list[SkippedFile]
+
+
+@dataclass(frozen=True)
+class Embedder:
+    """Preprocessor + model + how to batch. `on_prepared` sees each image the model sees."""
+
+    preprocessor: ImagePreprocessor
+    model: EmbeddingModel
+    batch_size: int = 32
+    workers: int = 0
+    on_prepared: Callable[[Path, Image.Image], None] | None = None
+
+    @property
+    def stamp(self) -> str:
+        """What produced an embedding: the model and the preprocessing before it."""
+        return f"{self.model.stamp}|{self.preprocessor.stamp}"
+
+    def _prepare(self, path: Path) -> np.ndarray:
+        image = self.preprocessor.prepare(path)
+        if self.on_prepared is not None:
+            self.on_prepared(path, image)
+        return self.model.to_pixels(image)
+
+    def embed_files(
+        self, items: Sequence[T], path_of: Callable[[T], Path]
+    ) -> Iterator[EmbeddedBatch[T]]:
+        """Yield batches in input order. Bad files are reported in `skipped`, never raised."""
+        workers = self.workers or min(4, (os.cpu_count() or 1) + 1)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
+            pending: deque[tuple[T, Future[np.ndarray]]] = deque()
+            source = iter(items)
+            lookahead = self.batch_size * 2
+            ready: list[tuple[T, np.ndarray]] = []
+            skipped: list[SkippedFile] = []
+            while True:
+                while len(pending) < lookahead and (item := next(source, None)) is not None:
+                    pending.append((item, pool.submit(self._prepare, path_of(item))))
+                if not pending:
+                    break
+                item, future = pending.popleft()
+                self._collect(item, future, path_of, ready, skipped)
+                if len(ready) >= self.batch_size:
+                    yield self._embed(ready, skipped)
+                    ready, skipped = [], []
+            if ready or skipped:
+                yield self._embed(ready, skipped)
+
+    @staticmethod
+    def _collect(item, future, path_of, ready, skipped) -> None:
+        try:
+            ready.append((item, future.result()))
+        except ImageError as exc:
+            skipped.append(SkippedFile(str(path_of(item)), exc.reason))
+
+    def _embed(self, ready: list, skipped: list[SkippedFile]) -> EmbeddedBatch:
+        if not ready:
+            return EmbeddedBatch([], np.empty((0, 0), dtype=np.float32), skipped)
+        vectors = self.model.embed_pixels(np.stack([pixels for _, pixels in ready]))
+        return EmbeddedBatch([item for item, _ in ready], vectors, skipped)

@@ -1,0 +1,79 @@
+"""Find image files under a folder (recursively, following symlinks safely) and hash them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from app.domain.models import ScannedFile, SkippedFile
+
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".jfif"}
+)
+_CHUNK = 1 << 20
+
+
+def iter_image_files(root: Path) -> Iterator[Path]:
+    """Image files under `root`, sorted per folder; symlinked folders followed, loops cut."""
+    seen: set[str] = set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        for name in sorted(files):
+            if Path(name).suffix.lower() in IMAGE_EXTENSIONS:
+                yield Path(folder) / name
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files stay as given; folders expand to the image files under them."""
+    out: list[Path] = []
+    for path in paths:
+        out.extend(iter_image_files(path) if path.is_dir() else [path])
+    return out
+
+
+def content_hash(path: Path) -> str:
+    """blake2b-128 of the file's bytes."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def bytes_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _scan_one(path: Path) -> ScannedFile | SkippedFile:
+    try:
+        size = path.stat().st_size
+        digest = content_hash(path)
+    except OSError as exc:
+        return SkippedFile(str(path), os_error_reason(exc))
+    return ScannedFile(str(path), path.parent.name, digest, size)
+
+
+def os_error_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return exc.strerror or type(exc).__name__
+
+
+def scan_catalogue(root: Path, workers: int = 4) -> tuple[list[ScannedFile], list[SkippedFile]]:
+    """Every image file under `root` with its product id (parent folder name) and content hash."""
+    paths = list(iter_image_files(root))
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(pool.map(_scan_one, paths))
+    scanned = [r for r in results if isinstance(r, ScannedFile)]
+    skipped = [r for r in results if isinstance(r, SkippedFile)]
+    return scanned, skipped

@@ -1,0 +1,110 @@
+"""Use case: "what looks like this photo?" (or this text) -> top-K catalogue images."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from app.domain.errors import IndexNotReady, ModelMismatch, UnsupportedOperation
+from app.domain.models import QueryResult, SearchHit, SkippedFile
+from app.interfaces.cache import Cache
+from app.interfaces.repository import Repository
+from app.interfaces.vector_store import VectorStore
+from app.services.pipeline import Embedder
+from app.services.scanning import content_hash, expand_paths, os_error_reason
+
+
+@dataclass
+class SearchOutcome:
+    results: list[QueryResult] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+class SearchService:
+    def __init__(
+        self,
+        repository: Repository,
+        store: VectorStore,
+        embedder: Embedder,
+        cache: Cache,
+        default_k: int = 5,
+    ) -> None:
+        self._repo = repository
+        self._store = store
+        self._embedder = embedder
+        self._cache = cache
+        self.default_k = default_k
+
+    def search_images(self, paths: list[Path], k: int | None = None) -> SearchOutcome:
+        """Search with each image (folders expand recursively). Bad files land in `skipped`."""
+        self._check_index()
+        files = expand_paths(paths)
+        outcome = SearchOutcome()
+        vectors, kept = self._query_vectors(files, outcome.skipped)
+        if kept:
+            hits = self._store.search(vectors, k or self.default_k)
+            outcome.results = [
+                QueryResult(str(path), self._to_hits(row))
+                for path, row in zip(kept, hits, strict=True)
+            ]
+        return outcome
+
+    def search_text(self, text: str, k: int | None = None) -> QueryResult:
+        self._check_index()
+        model = self._embedder.model
+        if not model.supports_text:
+            raise UnsupportedOperation(
+                f"text queries need a text-image model; {model.model_id} is image-only "
+                "(set EMBEDDING_MODEL=openai/clip-vit-base-patch32 and run rebuild)"
+            )
+        vector = model.embed_texts([text])
+        return QueryResult(text, self._to_hits(self._store.search(vector, k or self.default_k)[0]))
+
+    def _check_index(self) -> None:
+        built_with = self._store.model_stamp
+        if built_with is None or len(self._store) == 0:
+            raise IndexNotReady("the index is empty: run `rebuild` first")
+        if built_with != self._embedder.stamp:
+            raise ModelMismatch(
+                f"index built with {built_with}, current model is {self._embedder.stamp}: "
+                "run `rebuild`"
+            )
+
+    def _query_vectors(
+        self, files: list[Path], skipped: list[SkippedFile]
+    ) -> tuple[np.ndarray, list[Path]]:
+        """Embeddings of the query files, from the cache where the same bytes were seen."""
+        found: dict[Path, np.ndarray] = {}
+        keys: dict[Path, str] = {}
+        for path in files:
+            try:
+                keys[path] = f"query:{self._embedder.stamp}:{content_hash(path)}"
+            except OSError as exc:
+                skipped.append(SkippedFile(str(path), os_error_reason(exc)))
+                continue
+            if (cached := self._cache.get(keys[path])) is not None:
+                found[path] = cached
+        missing = [p for p in keys if p not in found]
+        for batch in self._embedder.embed_files(missing, lambda p: p):
+            skipped.extend(batch.skipped)
+            for path, vector in zip(batch.items, batch.vectors, strict=True):
+                self._cache.put(keys[path], vector)
+                found[path] = vector
+        kept = [p for p in keys if p in found]
+        if not kept:
+            return np.empty((0, 0), dtype=np.float32), []
+        return np.stack([found[p] for p in kept]), kept
+
+    def _to_hits(self, row: list[tuple[int, float]]) -> list[SearchHit]:
+        records = self._repo.get_images(image_id for image_id, _ in row)
+        hits = []
+        for image_id, score in row:
+            record = records.get(image_id)
+            if record is None:
+                continue  # a vector whose row is gone: the next rebuild drops it
+            hits.append(
+                SearchHit(len(hits) + 1, float(score), image_id, record.product_id, record.path)
+            )
+        return hits

@@ -1,0 +1,30 @@
+"""Use case: what is in the catalogue and the index."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.domain.models import CatalogueStats
+from app.interfaces.repository import Repository
+from app.interfaces.vector_store import VectorStore
+from app.services.pipeline import Embedder
+from app.services.rebuild import LAST_REBUILD_KEY
+
+
+class StatsService:
+    def __init__(self, repository: Repository, store: VectorStore, embedder: Embedder) -> None:
+        self._repo = repository
+        self._store = store
+        self._embedder = embedder
+
+    def get(self) -> CatalogueStats:
+        per_product = self._repo.product_counts()
+        last = self._repo.get_meta(LAST_REBUILD_KEY)
+        return CatalogueStats(
+            images=sum(per_product.values()),
+            products=len(per_product),
+            images_per_product=per_product,
+            index=self._store.info(),
+            model_stamp=self._embedder.stamp,
+            last_rebuild=datetime.fromisoformat(last) if last else None,
+        )

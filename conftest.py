@@ -1,0 +1,93 @@
+"""Fixtures shared by the whole suite: real small worlds (folders of images, settings in tmp)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+# Tests never reach a model hub; the suite must pass offline.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
+CLOTHING = SHARED_DATA / "clothing-small"
+
+COLOURS = {
+    "red-shoe": (200, 30, 30),
+    "green-hat": (30, 180, 40),
+    "blue-dress": (30, 50, 210),
+}
+
+
+def write_product_photo(path: Path, colour: tuple[int, int, int], seed: int) -> Path:
+    """A 64x48 photo-like image: a coloured object with noise on a light background."""
+    rng = np.random.default_rng(seed)
+    canvas = np.full((48, 64, 3), 235, dtype=np.int16)
+    canvas[8:40, 12:52] = colour
+    canvas += rng.integers(-12, 12, canvas.shape, dtype=np.int16)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8)).save(path, quality=95)
+    return path
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path) -> Path:
+    """data/products with three products of three photos each (JPEG and PNG)."""
+    root = tmp_path / "products"
+    for i, (product, colour) in enumerate(COLOURS.items()):
+        for view in range(3):
+            suffix = ".png" if view == 2 else ".jpg"
+            write_product_photo(root / product / f"view{view}{suffix}", colour, seed=10 * i + view)
+    return root
+
+
+@pytest.fixture
+def settings(tmp_path: Path, catalogue: Path):
+    """Settings pointing every path into tmp_path (nothing touches the checkout)."""
+    from app.config import load_settings
+
+    return load_settings(
+        _env_file=None,
+        products_dir=catalogue,
+        index_dir=tmp_path / "index",
+        database_url=f"sqlite:///{tmp_path / 'app.db'}",
+        history_file=tmp_path / "history",
+        preprocessed_dir=tmp_path / "preprocessed",
+        embedding_model="efficientnet-lite0",
+        decode_workers=2,
+        batch_size=4,
+    )
+
+
+def clothing_subset(per_class: int, split: str, offset: int = 0) -> list[Path]:
+    """The first `per_class` photos of each class of a clothing-small split (sorted names)."""
+    if not CLOTHING.is_dir():
+        pytest.skip(f"real photos not found at {CLOTHING} (see ../shared/data/README.md)")
+    files = []
+    for folder in sorted((CLOTHING / split).iterdir()):
+        files += sorted(folder.glob("*.jpg"))[offset : offset + per_class]
+    return files
+
+
+@pytest.fixture
+def fake_model():
+    from tests.fakes import ThumbnailModel
+
+    return ThumbnailModel()
+
+
+@pytest.fixture
+def container(settings, fake_model):
+    """The real container (SQLite, FAISS, real preprocessing) with the fast fake model."""
+    from dependency_injector import providers
+
+    from app.container import build_container
+
+    c = build_container(settings)
+    c.embedding_model.override(providers.Object(fake_model))
+    yield c
+    c.unwire()

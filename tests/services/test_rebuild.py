@@ -1,0 +1,154 @@
+"""Rebuild: incremental, removes deleted files, skips bad ones, survives a crash mid-way."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dependency_injector import providers
+
+from app.container import build_container
+from app.domain.errors import NotFound
+from app.services.pipeline import Embedder
+from app.services.rebuild import RebuildOptions, RebuildService
+from conftest import write_product_photo
+from tests.fakes import ThumbnailModel
+
+
+def _consistent(container) -> None:
+    """Every vector has a row and every stamped row has a vector."""
+    store = container.vector_store()
+    rows = container.repository().list_images()
+    stamped = {r.id for r in rows if r.embedding_model == store.model_stamp}
+    assert set(store.ids().tolist()) == stamped
+
+
+def test_first_rebuild_indexes_every_image(container, catalogue):
+    report = container.rebuild_service().run()
+    assert report.embedded == 9 and report.scanned == 9 and not report.skipped
+    assert len(container.vector_store()) == 9
+    assert container.repository().product_counts() == {
+        "red-shoe": 3,
+        "green-hat": 3,
+        "blue-dress": 3,
+    }
+    _consistent(container)
+
+
+def test_second_rebuild_embeds_nothing(container, fake_model):
+    container.rebuild_service().run()
+    before = fake_model.embedded
+    report = container.rebuild_service().run()
+    assert fake_model.embedded == before
+    assert report.embedded == 0 and report.unchanged == 9
+
+
+def test_changed_deleted_and_new_files(container, catalogue, fake_model):
+    container.rebuild_service().run()
+    (catalogue / "red-shoe" / "view0.jpg").unlink()
+    write_product_photo(catalogue / "green-hat" / "view1.jpg", (10, 10, 10), seed=99)
+    write_product_photo(catalogue / "new" / "sub" / "deep.jpg", (250, 250, 0), seed=5)
+    report = container.rebuild_service().run()
+    assert (report.embedded, report.removed, report.unchanged) == (2, 1, 7)
+    paths = {r.path for r in container.repository().list_images()}
+    assert str(catalogue / "red-shoe" / "view0.jpg") not in paths
+    deep = [r for r in container.repository().list_images() if r.path.endswith("deep.jpg")]
+    assert deep[0].product_id == "sub"  # the folder that directly holds the file
+    _consistent(container)
+
+
+def test_bad_files_are_skipped_with_reason_and_nothing_else_lost(container, catalogue):
+    (catalogue / "red-shoe" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    (catalogue / "red-shoe" / "notes.jpg").write_text("hello")
+    report = container.rebuild_service().run()
+    assert report.embedded == 9
+    skipped = {Path(s.path).name: s.reason for s in report.skipped}
+    assert set(skipped) == {"broken.jpg", "notes.jpg"}
+    assert all(reason for reason in skipped.values())
+
+
+def test_file_that_turns_corrupt_leaves_the_index(container, catalogue):
+    container.rebuild_service().run()
+    (catalogue / "red-shoe" / "view1.jpg").write_bytes(b"garbage")
+    report = container.rebuild_service().run()
+    assert [Path(s.path).name for s in report.skipped] == ["view1.jpg"]
+    assert len(container.vector_store()) == 8
+    _consistent(container)
+
+
+def test_full_rebuild_reembeds_everything(container, fake_model):
+    container.rebuild_service().run()
+    report = container.rebuild_service().run(full=True)
+    assert report.embedded == 9 and fake_model.embedded == 18
+
+
+def test_new_model_reembeds_everything(container, settings):
+    container.rebuild_service().run()
+    other = ThumbnailModel("thumbnail-other")
+    container.embedding_model.override(providers.Object(other))
+    container.embedder.reset()
+    report = container.rebuild_service().run()
+    assert report.embedded == 9 and container.vector_store().model_stamp.startswith(
+        "thumbnail-other"
+    )
+
+
+def test_missing_products_folder_is_a_clear_error(container, tmp_path):
+    with pytest.raises(NotFound, match="products folder not found"):
+        container.rebuild_service().run(tmp_path / "nope")
+
+
+def test_crash_mid_rebuild_leaves_a_loadable_consistent_index(settings, catalogue, tmp_path):
+    for product in ("p1", "p2", "p3"):
+        for i in range(4):
+            write_product_photo(catalogue / product / f"x{i}.jpg", (40 * i, 90, 160), seed=i)
+    crashing = build_container(settings)
+    embedder = Embedder(crashing.preprocessor(), ThumbnailModel(fail_after=10), batch_size=3)
+    service = RebuildService(
+        crashing.repository(),
+        crashing.vector_store(),
+        embedder,
+        RebuildOptions(catalogue, checkpoint_seconds=0.0),  # save after every batch
+    )
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        service.run()
+
+    fresh = build_container(settings)  # as a new process would: load what was saved
+    model = ThumbnailModel()
+    fresh.embedding_model.override(providers.Object(model))
+    saved = len(fresh.vector_store())
+    assert 0 < saved <= 10
+    _consistent(fresh)
+    report = fresh.rebuild_service().run()
+    assert not report.skipped and len(fresh.vector_store()) == 21
+    assert model.embedded == 21 - saved  # work saved before the crash is kept
+    _consistent(fresh)
+
+    clean = build_container(
+        settings.model_copy(
+            update={"index_dir": tmp_path / "clean", "database_url": f"sqlite:///{tmp_path}/c.db"}
+        )
+    )
+    clean.embedding_model.override(providers.Object(ThumbnailModel()))
+    clean.rebuild_service().run()
+    query = fresh.vector_store().search(np.ones((1, 192), dtype=np.float32), 21)[0]
+    expected = clean.vector_store().search(np.ones((1, 192), dtype=np.float32), 21)[0]
+
+    def paths(container, hits):
+        rows = container.repository().get_images([i for i, _ in hits])
+        return [(rows[i].path, round(score, 5)) for i, score in hits]
+
+    assert paths(fresh, query) == paths(clean, expected)
+
+
+def test_symlinked_folders_are_followed_and_loops_cut(container, catalogue, tmp_path):
+    extra = tmp_path / "elsewhere" / "linked-product"
+    write_product_photo(extra / "a.jpg", (1, 2, 3), seed=1)
+    (catalogue / "linked-product").symlink_to(extra, target_is_directory=True)
+    (extra / "loop").symlink_to(catalogue, target_is_directory=True)
+    report = container.rebuild_service().run()
+    assert report.embedded == 10
+    assert "linked-product" in container.repository().product_counts()
+    shutil.rmtree(tmp_path / "elsewhere")
