@@ -74,6 +74,7 @@ class Container(containers.DeclarativeContainer):
             preprocess_options,
             model_name=settings.provided.rembg_model,
             model_path=settings.provided.rembg_model_path,
+            num_threads=settings.provided.num_threads,
         ),
     )
 

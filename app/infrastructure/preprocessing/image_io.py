@@ -1,0 +1,222 @@
+"""Decode a file or raw bytes into an RGB PIL image; every failure becomes an `ImageError`.
+
+Checks, in order: the file can be read (missing, directory, permission), is not empty and
+not larger than `max_bytes`; its header is an image format PIL knows; the declared size is
+at most `max_pixels` (checked before any pixel is decoded); the pixel data decodes completely
+(`load()` here, so truncation shows up now, not later). Then EXIF orientation is applied and
+the image is converted to 8-bit RGB: alpha and palette transparency are composited over the
+background colour, CMYK/YCbCr/greyscale/1-bit are converted, 16-bit and 32-bit images are
+scaled (not clipped) to 8 bits. Animated and multi-page files give their first frame.
+
+PIL's own process-wide decompression-bomb guard (`Image.MAX_IMAGE_PIXELS`) still applies at
+`Image.open` (it rejects more than twice its value); this module never changes it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import stat
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.domain.errors import ImageError
+from app.infrastructure.preprocessing.options import PreprocessOptions
+
+log = logging.getLogger(__name__)
+
+# What PIL raises on broken data (it uses SyntaxError, struct.error etc. inside plugins).
+_DECODE_ERRORS = (
+    OSError,
+    ValueError,
+    SyntaxError,
+    EOFError,
+    struct.error,
+    IndexError,
+    TypeError,
+    zlib.error,
+)
+_ALPHA_MODES = frozenset({"RGBA", "LA", "La", "RGBa", "PA"})
+_HIGH_DEPTH_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
+_MAGIC = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"GIF8": "GIF",
+    b"BM": "BMP",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
+_BOMB_SIZES = re.compile(r"\((\d+) pixels\) exceeds limit of (\d+)")
+
+
+def decode_image(
+    source: Path | str | bytes,
+    name: str | None = None,
+    options: PreprocessOptions | None = None,
+) -> Image.Image:
+    """Decode `source` (a path, or the file's bytes) to an RGB image; `name` labels errors."""
+    options = options or PreprocessOptions()
+    label = _label(source, name)
+    data = _read_bytes(source, label, options.max_bytes)
+    img = _open(data, label, options.max_pixels)
+    try:
+        _load(img, label)
+        return to_rgb(_apply_orientation(img, label), options.bg_rgb, label)
+    finally:
+        img.close()
+
+
+def to_rgb(img: Image.Image, bg_rgb: tuple[int, int, int], label: str = "image") -> Image.Image:
+    """Convert any PIL mode to 8-bit RGB, compositing transparency over `bg_rgb`."""
+    if img.mode in _HIGH_DEPTH_MODES:
+        img = _to_8bit(img)
+    if img.mode in _ALPHA_MODES or "transparency" in img.info:
+        out = composite_over(img.convert("RGBA"), bg_rgb)
+    elif img.mode == "RGB":
+        out = img.copy()
+    else:
+        try:
+            out = img.convert("RGB")
+        except ValueError as exc:
+            raise ImageError(label, f"unsupported mode {img.mode}") from exc
+    out.info.clear()  # nothing downstream may re-apply EXIF orientation or a palette tRNS
+    return out
+
+
+def composite_over(rgba: Image.Image, bg_rgb: tuple[int, int, int]) -> Image.Image:
+    """Alpha-composite an RGBA image over a solid background; returns RGB."""
+    base = Image.new("RGBA", rgba.size, (*bg_rgb, 255))
+    return Image.alpha_composite(base, rgba).convert("RGB")
+
+
+def _label(source: Path | str | bytes, name: str | None) -> str:
+    if name:
+        return name
+    if isinstance(source, bytes | bytearray | memoryview):
+        return "<bytes>"
+    return str(source)
+
+
+def _read_bytes(source: Path | str | bytes, label: str, max_bytes: int) -> bytes:
+    if isinstance(source, bytes | bytearray | memoryview):
+        data = bytes(source)
+    else:
+        data = _read_file(Path(source), label, max_bytes)
+    if not data:
+        raise ImageError(label, "empty file")
+    if len(data) > max_bytes:
+        raise ImageError(label, f"too large: {len(data)} bytes > limit {max_bytes}")
+    return data
+
+
+def _read_file(path: Path, label: str, max_bytes: int) -> bytes:
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ImageError(label, "is a directory")
+        if info.st_size > max_bytes:
+            raise ImageError(label, f"too large: {info.st_size} bytes > limit {max_bytes}")
+        with path.open("rb") as fh:
+            return fh.read(max_bytes + 1)  # +1: a file that grew (or /dev/zero) is caught too
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise ImageError(label, "file not found") from exc
+    except PermissionError as exc:
+        raise ImageError(label, "permission denied") from exc
+    except IsADirectoryError as exc:
+        raise ImageError(label, "is a directory") from exc
+    except OSError as exc:
+        raise ImageError(label, f"cannot read file ({exc.strerror or exc})") from exc
+
+
+def _open(data: bytes, label: str, max_pixels: int) -> Image.Image:
+    try:
+        img = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise ImageError(label, _bomb_reason(exc)) from exc
+    except UnidentifiedImageError as exc:
+        raise ImageError(label, _unidentified_reason(data)) from exc
+    except _DECODE_ERRORS as exc:
+        raise ImageError(label, _decode_reason(exc)) from exc
+    width, height = img.size
+    if width * height > max_pixels:
+        img.close()
+        raise ImageError(label, f"too large: {width}x{height} pixels > limit {max_pixels}")
+    if width < 1 or height < 1:
+        img.close()
+        raise ImageError(label, f"corrupt image (size {width}x{height})")
+    return img
+
+
+def _load(img: Image.Image, label: str) -> None:
+    try:
+        img.load()
+    except Image.DecompressionBombError as exc:
+        raise ImageError(label, _bomb_reason(exc)) from exc
+    except _DECODE_ERRORS as exc:
+        raise ImageError(label, _decode_reason(exc)) from exc
+
+
+def _apply_orientation(img: Image.Image, label: str) -> Image.Image:
+    """Apply the EXIF orientation tag; a broken EXIF block is ignored, not fatal."""
+    try:
+        return ImageOps.exif_transpose(img)
+    except _DECODE_ERRORS as exc:
+        log.warning("%s: ignoring unreadable EXIF orientation (%s)", label, exc)
+        return img
+
+
+def _to_8bit(img: Image.Image) -> Image.Image:
+    """Scale a 16-bit, 32-bit integer or float greyscale image to 8-bit L."""
+    arr = np.asarray(img, dtype=np.float32)
+    sixteen_bit = img.mode.startswith("I;16") or (
+        img.mode == "I" and arr.min() >= 0 and arr.max() <= 65535
+    )
+    if sixteen_bit:
+        scaled = arr / 257.0
+    elif img.mode == "F" and _within(arr, 0.0, 1.0):
+        scaled = np.nan_to_num(arr) * 255.0
+    else:
+        scaled = _stretch(arr)
+    out = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return Image.fromarray(out)
+
+
+def _within(arr: np.ndarray, low: float, high: float) -> bool:
+    finite = arr[np.isfinite(arr)]
+    return finite.size == 0 or (float(finite.min()) >= low and float(finite.max()) <= high)
+
+
+def _stretch(arr: np.ndarray) -> np.ndarray:
+    """Min-max stretch the finite values to 0..255 (non-finite values become 0)."""
+    finite = np.isfinite(arr)
+    if not finite.any():
+        return np.zeros_like(arr)
+    low, high = float(arr[finite].min()), float(arr[finite].max())
+    span = high - low if high > low else 1.0
+    return np.where(finite, (arr - low) * (255.0 / span), 0.0)
+
+
+def _unidentified_reason(data: bytes) -> str:
+    for magic, fmt in _MAGIC.items():
+        if data.startswith(magic):
+            return f"truncated image data ({fmt} header incomplete or corrupt)"
+    return "not an image (unrecognised format)"
+
+
+def _decode_reason(exc: BaseException) -> str:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "truncat" in message.lower():
+        return "truncated image data"
+    return f"corrupt image data ({message[:120]})"
+
+
+def _bomb_reason(exc: BaseException) -> str:
+    match = _BOMB_SIZES.search(str(exc))
+    if match:
+        return f"too large: {match.group(1)} pixels > limit {match.group(2)}"
+    return "too large: decompression bomb"
