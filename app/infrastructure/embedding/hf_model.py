@@ -1,0 +1,262 @@
+"""Any Hugging Face vision or text-image model (CLIP, SigLIP, DINOv2, ResNet...) as an embedder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from app.domain.errors import BackendUnavailable
+from app.domain.scoring import l2_normalize
+from app.infrastructure.embedding.hub import looks_like_local_path, one_line, probe_hub
+from app.infrastructure.embedding.runtime import configure_cpu, resolve_device, text_unsupported
+
+TEXT_IMAGE_TYPES = frozenset({"clip", "siglip", "siglip2"})
+NAFLEX_TYPES = frozenset({"siglip2"})  # variable-resolution patches + mask + spatial shapes
+TEXT_KEYS = ("input_ids", "attention_mask")
+
+
+@dataclass(frozen=True)
+class _Meta:
+    """What is known without the weights: config, image processor and the stamp."""
+
+    config: Any
+    processor: Any
+    stamp: str
+
+    @property
+    def model_type(self) -> str:
+        return str(getattr(self.config, "model_type", ""))
+
+
+class HFEmbeddingModel:
+    """Embeddings from a Hugging Face model given by Hub id or local folder.
+
+    CLIP / SigLIP: projected image and text embeddings (`get_image_features` / `get_text_features`).
+    Any other vision model: image-only, its pooled output (mean of the last hidden state if none).
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        device: str = "cpu",
+        num_threads: int = 0,
+        local_files_only: bool = False,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.model_id = model_name
+        self._device_setting = device
+        self._num_threads = num_threads
+        self._is_path = looks_like_local_path(model_name)
+        self._source = str(Path(model_name).expanduser()) if self._is_path else model_name
+        self._local_files_only = local_files_only or self._is_path
+        self._cache_dir = str(cache_dir) if cache_dir is not None else None
+        self._lock = threading.RLock()
+        self._hub_ok = False
+        self._meta_cache: _Meta | None = None
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._device = "cpu"
+        self._dim: int | None = None
+
+    @property
+    def stamp(self) -> str:
+        return self._meta().stamp
+
+    @property
+    def supports_text(self) -> bool:
+        return self._meta().model_type in TEXT_IMAGE_TYPES
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self.embed_images([Image.new("RGB", (64, 64))])
+        assert self._dim is not None
+        return self._dim
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._model is not None
+
+    def to_pixels(self, image: Image.Image) -> np.ndarray:
+        meta = self._meta()
+        features = meta.processor(images=image.convert("RGB"), return_tensors="np")
+        if meta.model_type in NAFLEX_TYPES:
+            return _pack_naflex(features)
+        return np.asarray(features["pixel_values"][0], dtype=np.float32)
+
+    def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        import torch
+
+        model = self._ensure_loaded()
+        batch = np.ascontiguousarray(pixels, dtype=np.float32)
+        if batch.shape[0] == 0:
+            return np.empty((0, self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            if self._meta().model_type in NAFLEX_TYPES:
+                output = model.get_image_features(**_unpack_naflex(batch, self._device))
+            elif self.supports_text:
+                inputs = torch.from_numpy(batch).to(self._device)
+                output = model.get_image_features(pixel_values=inputs)
+            else:
+                output = model(pixel_values=torch.from_numpy(batch).to(self._device))
+            features = _pooled(output)
+        vectors = l2_normalize(features.float().cpu().numpy())
+        self._dim = vectors.shape[1]
+        return vectors
+
+    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+        if not images:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return self.embed_pixels(np.stack([self.to_pixels(image) for image in images]))
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        import torch
+
+        if not self.supports_text:
+            raise text_unsupported(self.model_id)
+        if not texts:
+            return np.empty((0, self.dim), dtype=np.float32)
+        model = self._ensure_loaded()
+        tokenizer = self._ensure_tokenizer()
+        text_config = getattr(self._meta().config, "text_config", None)
+        max_length = getattr(text_config, "max_position_embeddings", None) or 64
+        padding = True if self._meta().model_type == "clip" else "max_length"
+        tokens = tokenizer(
+            list(texts),
+            padding=padding,
+            truncation=True,
+            max_length=max_length,
+            return_tensors="pt",
+        )
+        inputs = {key: tokens[key].to(self._device) for key in TEXT_KEYS if key in tokens}
+        with torch.inference_mode():
+            features = _pooled(model.get_text_features(**inputs))
+        return l2_normalize(features.float().cpu().numpy())
+
+    def unload(self) -> None:
+        with self._lock:
+            self._model = None
+            self._tokenizer = None
+
+    def _meta(self) -> _Meta:
+        meta = self._meta_cache
+        if meta is not None:
+            return meta
+        with self._lock:
+            if self._meta_cache is None:
+                from transformers import AutoConfig, AutoImageProcessor
+
+                if self._is_path:
+                    check_local_model_dir(self._source)
+
+                config = self._pretrained(AutoConfig.from_pretrained)
+                processor = self._pretrained(AutoImageProcessor.from_pretrained, backend="pil")
+                stamp = f"{self.model_id}:{_processor_hash(processor)}"
+                self._meta_cache = _Meta(config=config, processor=processor, stamp=stamp)
+            return self._meta_cache
+
+    def _ensure_loaded(self) -> Any:
+        model = self._model
+        if model is not None:
+            return model
+        with self._lock:
+            if self._model is None:
+                from transformers import AutoModel
+
+                meta = self._meta()
+                self._device = resolve_device(self._device_setting)
+                if self._device == "cpu":
+                    configure_cpu(self._num_threads)
+                loaded = self._pretrained(AutoModel.from_pretrained, config=meta.config)
+                self._model = loaded.eval().to(self._device)
+            return self._model
+
+    def _ensure_tokenizer(self) -> Any:
+        with self._lock:
+            if self._tokenizer is None:
+                from transformers import AutoTokenizer
+
+                self._tokenizer = self._pretrained(AutoTokenizer.from_pretrained)
+            return self._tokenizer
+
+    def _pretrained(self, loader: Callable[..., Any], **kwargs: Any) -> Any:
+        """`loader(model_id)`: from local files first; the Hub only if allowed and reachable."""
+        if self._cache_dir is not None:
+            kwargs["cache_dir"] = self._cache_dir
+        try:
+            return loader(self._source, local_files_only=True, **kwargs)
+        except Exception as error:
+            if self._local_files_only:
+                raise self._unavailable(error) from error
+        if not self._hub_ok:
+            reason = probe_hub(self.model_id)
+            if reason is not None:
+                raise self._unavailable(reason)
+            self._hub_ok = True
+        try:
+            return loader(self._source, **kwargs)
+        except Exception as error:
+            raise self._unavailable(error) from error
+
+    def _unavailable(self, reason: object) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"embedding model {self.model_id!r} cannot be loaded ({one_line(reason)}); "
+            "check EMBEDDING_MODEL, the network connection and the Hugging Face cache (HF_HOME)"
+        )
+
+
+def check_local_model_dir(name: str) -> None:
+    """Fail early, in one line, when a model given as a folder does not exist."""
+    if not Path(name).expanduser().is_dir():
+        raise BackendUnavailable(
+            f"embedding model folder {name!r} does not exist; check EMBEDDING_MODEL"
+        )
+
+
+def _processor_hash(processor: Any) -> str:
+    """Short hash of the image processor settings, so other preprocessing gives another stamp."""
+    settings = json.dumps(processor.to_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(settings.encode()).hexdigest()[:10]
+
+
+def _pooled(output: Any) -> Any:
+    """(N, D) features from a bare tensor or a model output object."""
+    import torch
+
+    if isinstance(output, torch.Tensor):
+        return output.flatten(1)
+    pooled = getattr(output, "pooler_output", None)
+    if pooled is not None:
+        return pooled.flatten(1)  # ResNet-style pools are (N, C, 1, 1)
+    hidden = output.last_hidden_state
+    return hidden.mean(dim=1) if hidden.ndim == 3 else hidden.mean(dim=(2, 3))
+
+
+def _pack_naflex(features: Any) -> np.ndarray:
+    """SigLIP2 patches (P, D) plus one trailing row holding the (height, width) patch grid."""
+    patches = np.asarray(features["pixel_values"][0], dtype=np.float32)
+    shape_row = np.zeros((1, patches.shape[1]), dtype=np.float32)
+    shape_row[0, :2] = np.asarray(features["spatial_shapes"][0], dtype=np.float32)
+    return np.concatenate([patches, shape_row])
+
+
+def _unpack_naflex(batch: np.ndarray, device: str) -> dict[str, Any]:
+    """Inverse of `_pack_naflex` for a batch; padding patches come after the real ones."""
+    import torch
+
+    patches, shapes = batch[:, :-1], batch[:, -1, :2].astype(np.int64)
+    counts = shapes[:, 0] * shapes[:, 1]
+    mask = np.arange(patches.shape[1])[None, :] < counts[:, None]
+    return {
+        "pixel_values": torch.from_numpy(np.ascontiguousarray(patches)).to(device),
+        "pixel_attention_mask": torch.from_numpy(mask.astype(np.int64)).to(device),
+        "spatial_shapes": torch.from_numpy(shapes).to(device),
+    }
