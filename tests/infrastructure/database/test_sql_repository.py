@@ -1,0 +1,172 @@
+"""Repository contract against SqlRepository on a real SQLite file.
+
+`repo_factory` is parametrised over backends: add a PostgreSQL factory (e.g. a throw-away
+cluster or a URL from the environment) to run the same tests there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from app.domain.errors import BackendUnavailable
+from app.domain.models import ImageRecord
+from app.infrastructure.database.sql_repository import SqlRepository
+
+RepoFactory = Callable[[], SqlRepository]
+
+
+@pytest.fixture(params=["sqlite-file"])
+def repo_factory(request: pytest.FixtureRequest, tmp_path) -> Iterator[RepoFactory]:
+    url = f"sqlite:///{tmp_path / 'nested' / 'dir' / 'app.db'}"
+    opened: list[SqlRepository] = []
+
+    def make() -> SqlRepository:
+        opened.append(SqlRepository(url))
+        return opened[-1]
+
+    yield make
+    for repo in opened:
+        repo.close()
+
+
+@pytest.fixture
+def repo(repo_factory) -> SqlRepository:
+    return repo_factory()
+
+
+def rec(path: str, product: str = "p1", digest: str = "h", size: int = 10, model=None):
+    return ImageRecord(path, product, digest, size, embedding_model=model)
+
+
+def test_upsert_inserts_and_returns_ids_in_input_order(repo):
+    saved = repo.upsert_images([rec("b.jpg"), rec("a.jpg"), rec("c.jpg", "p2")])
+    assert [r.path for r in saved] == ["b.jpg", "a.jpg", "c.jpg"]
+    assert all(r.id is not None for r in saved)
+    assert len({r.id for r in saved}) == 3
+    assert repo.count_images() == 3
+    assert repo.get_images([saved[2].id]) == {saved[2].id: saved[2]}
+
+
+def test_upsert_updates_by_path_keeping_id(repo):
+    (first,) = repo.upsert_images([rec("a.jpg", digest="old")])
+    new = rec("a.jpg", "p9", "new", 99, model="clip@1")
+    (second,) = repo.upsert_images([new, rec("b.jpg")][:1])
+    assert second.id == first.id
+    assert repo.get_images([first.id])[first.id] == ImageRecord(
+        "a.jpg", "p9", "new", 99, "clip@1", first.id
+    )
+    assert repo.count_images() == 1
+
+
+def test_upsert_mixed_new_and_existing_and_repeated_path(repo):
+    (a,) = repo.upsert_images([rec("a.jpg")])
+    saved = repo.upsert_images([rec("b.jpg"), rec("a.jpg", digest="x"), rec("b.jpg", digest="y")])
+    assert saved[1].id == a.id
+    assert saved[0].id == saved[2].id
+    assert repo.count_images() == 2
+    stored = {r.path: r for r in repo.list_images()}
+    assert (stored["a.jpg"].content_hash, stored["b.jpg"].content_hash) == ("x", "y")
+
+
+def test_upsert_nothing(repo):
+    assert repo.upsert_images([]) == []
+
+
+def test_get_images_skips_unknown_and_accepts_iterables(repo):
+    saved = repo.upsert_images([rec(f"{i}.jpg") for i in range(3)])
+    ids = (r.id for r in saved)
+    found = repo.get_images(ids)
+    assert sorted(found) == sorted(r.id for r in saved)
+    assert repo.get_images([123456]) == {}
+    assert repo.get_images([]) == {}
+
+
+def test_delete_images_ignores_unknown(repo):
+    saved = repo.upsert_images([rec(f"{i}.jpg") for i in range(4)])
+    repo.delete_images([saved[0].id, saved[2].id, 999_999])
+    assert [r.path for r in repo.list_images()] == ["1.jpg", "3.jpg"]
+    repo.delete_images([])
+    assert repo.count_images() == 2
+
+
+def test_list_images_in_id_order(repo):
+    saved = repo.upsert_images([rec("z.jpg"), rec("a.jpg")])
+    assert repo.list_images() == saved
+
+
+def test_meta_set_get_overwrite(repo):
+    assert repo.get_meta("last_rebuild") is None
+    repo.set_meta("last_rebuild", "2026-11-24T10:00:00+00:00")
+    repo.set_meta("last_rebuild", "2026-11-25T10:00:00+00:00")
+    assert repo.get_meta("last_rebuild") == "2026-11-25T10:00:00+00:00"
+
+
+def test_product_counts(repo):
+    assert repo.product_counts() == {}
+    repo.upsert_images([rec("1", "shoe"), rec("2", "bag"), rec("3", "shoe")])
+    assert repo.product_counts() == {"bag": 1, "shoe": 2}
+
+
+def test_thousands_of_rows_in_one_call(repo):
+    records = [rec(f"img/{i:05d}.jpg", f"p{i % 37}", f"h{i}", i) for i in range(3000)]
+    saved = repo.upsert_images(records)
+    assert [r.path for r in saved] == [r.path for r in records]
+    assert repo.count_images() == 3000
+    ids = [r.id for r in saved]
+    assert len(repo.get_images(ids)) == 3000
+    changed = [rec(r.path, r.product_id, "changed", r.size_bytes) for r in records[::2]]
+    again = repo.upsert_images([*changed, rec("new.jpg")])
+    assert [r.id for r in again[:-1]] == ids[::2]
+    assert sum(p.content_hash == "changed" for p in repo.get_images(ids).values()) == 1500
+    repo.delete_images(ids[:2500])
+    assert repo.count_images() == 501
+    assert sum(repo.product_counts().values()) == 501
+
+
+def test_persists_across_instances(repo_factory):
+    first = repo_factory()
+    (saved,) = first.upsert_images([rec("a.jpg")])
+    first.set_meta("k", "v")
+    second = repo_factory()
+    assert second.get_images([saved.id]) == {saved.id: saved}
+    assert second.get_meta("k") == "v"
+
+
+def test_awkward_paths_are_bound_not_interpolated(repo):
+    paths = ['it\'s "quoted".jpg', "Ürün/çay ☕.png", "x'); DROP TABLE images; --", "a%b_c\\d"]
+    saved = repo.upsert_images([rec(p, product=p) for p in paths])
+    assert [r.path for r in repo.list_images()] == paths
+    assert repo.upsert_images([rec(paths[2], product=paths[2])])[0].id == saved[2].id
+    assert repo.product_counts() == dict.fromkeys(sorted(paths), 1)
+
+
+def test_failed_upsert_rolls_back_everything(repo):
+    (a,) = repo.upsert_images([rec("a.jpg", digest="old")])
+    broken = ImageRecord("bad.jpg", "p", None, 1)  # type: ignore[arg-type]  # NOT NULL column
+    with pytest.raises(IntegrityError):
+        repo.upsert_images([rec("a.jpg", digest="new"), broken])
+    assert repo.list_images() == [a]
+
+
+def test_sqlite_uses_wal_journal(repo):
+    if repo._engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with repo._engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() > 0
+
+
+def test_in_memory_sqlite_shares_one_database():
+    repo = SqlRepository("sqlite://")
+    repo.upsert_images([rec("a.jpg")])
+    assert repo.count_images() == 1
+    repo.close()
+
+
+def test_unreachable_database_is_backend_unavailable(tmp_path):
+    with pytest.raises(BackendUnavailable, match="unavailable"):
+        SqlRepository(f"sqlite:///{tmp_path}")  # a directory, not a database file

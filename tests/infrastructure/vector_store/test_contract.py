@@ -1,0 +1,321 @@
+"""VectorStore contract, run against every adapter and both metrics."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.domain.errors import IndexNotReady, ModelMismatch
+from app.infrastructure import files
+from app.infrastructure.vector_store.base import BaseVectorStore
+from app.infrastructure.vector_store.faiss_store import FaissVectorStore
+from app.infrastructure.vector_store.memory_store import MemoryVectorStore
+
+DIM = 8
+STAMP = "test-model@v1"
+StoreFactory = Callable[..., BaseVectorStore]
+
+
+@pytest.fixture(params=[FaissVectorStore, MemoryVectorStore], ids=["faiss", "memory"])
+def store_cls(request: pytest.FixtureRequest) -> type[BaseVectorStore]:
+    return request.param
+
+
+@pytest.fixture(params=["cosine", "l2"])
+def metric(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_store(store_cls, metric, tmp_path) -> StoreFactory:
+    def make(directory: Path | None = None, metric_: str | None = None) -> BaseVectorStore:
+        return store_cls(directory or tmp_path / "index", metric=metric_ or metric)
+
+    return make
+
+
+@pytest.fixture
+def store(make_store) -> BaseVectorStore:
+    s = make_store()
+    s.reset(STAMP)
+    return s
+
+
+def vectors(n: int, seed: int = 0, dim: int = DIM) -> np.ndarray:
+    rows = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def expected(ids: np.ndarray, stored: np.ndarray, query: np.ndarray, metric: str, k: int):
+    if metric == "cosine":
+        scores = stored @ query
+        order = np.argsort(-scores, kind="stable")
+    else:
+        scores = ((stored - query) ** 2).sum(axis=1)
+        order = np.argsort(scores, kind="stable")
+    return [(int(ids[i]), float(scores[i])) for i in order[:k]]
+
+
+def assert_hits(actual, wanted) -> None:
+    assert [i for i, _ in actual] == [i for i, _ in wanted]
+    np.testing.assert_allclose([s for _, s in actual], [s for _, s in wanted], atol=1e-5)
+
+
+def test_search_orders_best_first_with_metric_scores(store, metric):
+    ids = np.arange(100, 130, dtype=np.int64)
+    data = vectors(30)
+    store.add(ids, data)
+    queries = vectors(3, seed=1)
+    hits = store.search(queries, k=5)
+    assert len(hits) == 3
+    for query, row in zip(queries, hits, strict=True):
+        assert_hits(row, expected(ids, data, query, metric, 5))
+
+
+def test_self_query_is_best_hit(store, metric):
+    data = vectors(10)
+    store.add(np.arange(10), data)
+    best_id, best_score = store.search(data[3:4], k=1)[0][0]
+    assert best_id == 3
+    assert best_score == pytest.approx(1.0 if metric == "cosine" else 0.0, abs=1e-5)
+
+
+def test_cosine_normalises_unnormalised_input(make_store):
+    s = make_store(metric_="cosine")
+    s.add(np.array([1, 2]), np.array([[3.0, 0, 0, 0], [1.0, 1.0, 0, 0]]))
+    hits = s.search(np.array([[10.0, 0, 0, 0]]), k=2)[0]
+    assert [i for i, _ in hits] == [1, 2]
+    np.testing.assert_allclose([s_ for _, s_ in hits], [1.0, np.sqrt(0.5)], atol=1e-6)
+
+
+def test_add_replaces_existing_id(store, metric):
+    data = vectors(5)
+    store.add(np.arange(5), data)
+    store.add(np.array([2]), data[4:5] * 1.0)
+    assert len(store) == 5
+    assert sorted(store.ids().tolist()) == [0, 1, 2, 3, 4]
+    top = store.search(data[4:5], k=2)[0]
+    assert {i for i, _ in top} == {2, 4}
+
+
+def test_duplicate_ids_in_one_batch_keep_last(store):
+    data = vectors(3)
+    store.add(np.array([7, 7, 8]), data)
+    assert len(store) == 2
+    assert store.search(data[1:2], k=1)[0][0][0] == 7
+
+
+def test_remove_ids_len(store):
+    store.add(np.arange(10), vectors(10))
+    store.remove(np.array([2, 5, 999]))
+    assert len(store) == 8
+    assert sorted(store.ids().tolist()) == [0, 1, 3, 4, 6, 7, 8, 9]
+    assert store.ids().dtype == np.int64
+    found = {i for row in store.search(vectors(4, seed=3), k=10) for i, _ in row}
+    assert found.isdisjoint({2, 5})
+    store.remove(np.array([], dtype=np.int64))
+    assert len(store) == 8
+
+
+def test_k_larger_than_size_and_zero(store):
+    store.add(np.arange(3), vectors(3))
+    assert len(store.search(vectors(1, seed=5), k=50)[0]) == 3
+    assert store.search(vectors(2, seed=5), k=0) == [[], []]
+
+
+def test_empty_store_returns_empty_hits_per_query(store):
+    assert len(store) == 0
+    assert store.search(vectors(2, seed=5), k=5) == [[], []]
+    assert store.ids().shape == (0,)
+
+
+def test_wrong_dimension_raises_clear_error(store):
+    store.add(np.arange(3), vectors(3))
+    with pytest.raises(ModelMismatch, match=r"dimension 4.*dimension 8"):
+        store.search(vectors(1, dim=4), k=1)
+    with pytest.raises(ModelMismatch, match="rebuild --full"):
+        store.add(np.array([9]), vectors(1, dim=4))
+
+
+@pytest.mark.parametrize(
+    ("ids", "data"),
+    [
+        (np.arange(3), np.zeros((2, DIM))),
+        (np.arange(3.0), np.zeros((3, DIM))),
+        (np.arange(2), np.full((2, DIM), np.nan)),
+        (np.arange(2), np.zeros((2, 2, 2))),
+    ],
+    ids=["count-mismatch", "float-ids", "nan", "3d"],
+)
+def test_bad_input_raises_value_error(store, ids, data):
+    with pytest.raises(ValueError):
+        store.add(ids, data)
+    assert len(store) == 0
+
+
+def test_save_load_round_trip(make_store, metric):
+    first = make_store()
+    first.reset(STAMP)
+    ids = np.array([5, 3, 1_000_000_000_000], dtype=np.int64)
+    first.add(ids, vectors(3))
+    first.save()
+    queries = vectors(4, seed=9)
+    fresh = make_store()
+    assert fresh.load() is True
+    assert fresh.model_stamp == STAMP
+    assert sorted(fresh.ids().tolist()) == sorted(ids.tolist())
+    assert fresh.search(queries, k=3) == first.search(queries, k=3)
+    info = fresh.info()
+    assert (info.size, info.dim, info.metric, info.model_stamp) == (3, DIM, metric, STAMP)
+    assert info.bytes_on_disk > 0
+
+
+def test_load_without_save_returns_false(make_store):
+    assert make_store().load() is False
+
+
+def test_reset_changes_stamp_and_empties(store):
+    store.add(np.arange(4), vectors(4))
+    store.save()
+    store.reset("other-model@v2")
+    assert len(store) == 0
+    assert store.model_stamp == "other-model@v2"
+    store.add(np.arange(2), vectors(2, dim=16))  # a new model may have a new dimension
+    assert store.info().dim == 16
+
+
+def test_empty_saved_store_keeps_stamp(make_store):
+    s = make_store()
+    s.reset(STAMP)
+    s.save()
+    fresh = make_store()
+    assert fresh.load() is True
+    assert (len(fresh), fresh.model_stamp) == (0, STAMP)
+
+
+def test_saving_keeps_only_the_latest_generation(store, tmp_path):
+    for n in (3, 4, 5):
+        store.add(np.arange(n), vectors(n))
+        store.save()
+    names = sorted(p.name for p in (tmp_path / "index").iterdir())
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    assert manifest["generation"] == 3
+    assert names == sorted([".lock", "manifest.json", *manifest["files"].values()])
+
+
+def test_crash_before_manifest_commit_keeps_previous_state(make_store, monkeypatch):
+    s = make_store()
+    s.reset(STAMP)
+    s.add(np.arange(3), vectors(3))
+    s.save()
+    s.add(np.arange(3, 10), vectors(7, seed=2))
+
+    def crash(path, data):
+        raise OSError("power cut")
+
+    monkeypatch.setattr(files, "atomic_write_bytes", crash)
+    with pytest.raises(OSError, match="power cut"):
+        s.save()
+    monkeypatch.undo()
+    fresh = make_store()
+    assert fresh.load() is True
+    assert sorted(fresh.ids().tolist()) == [0, 1, 2]
+    s.save()  # the next save succeeds and cleans up the orphaned generation
+    again = make_store()
+    assert again.load() is True
+    assert len(again) == 10
+
+
+def test_garbage_uncommitted_generation_is_ignored(make_store, tmp_path):
+    s = make_store()
+    s.reset(STAMP)
+    s.add(np.arange(3), vectors(3))
+    s.save()
+    directory = tmp_path / "index"
+    for name in (
+        "index-000002.bin",
+        "ids-000002.npy",
+        "vectors-000002.npy",
+        ".manifest.json.x.tmp",
+    ):
+        (directory / name).write_bytes(b"\x00garbage")
+    fresh = make_store()
+    assert fresh.load() is True
+    assert len(fresh) == 3
+
+
+def test_damaged_data_file_raises_index_not_ready(make_store, tmp_path):
+    s = make_store()
+    s.reset(STAMP)
+    s.add(np.arange(3), vectors(3))
+    s.save()
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    for name in manifest["files"].values():
+        (tmp_path / "index" / name).write_bytes(b"not an index")
+    with pytest.raises(IndexNotReady, match="rebuild --full"):
+        make_store().load()
+
+
+def test_other_metric_on_disk_raises_model_mismatch(make_store, metric):
+    s = make_store()
+    s.reset(STAMP)
+    s.add(np.arange(3), vectors(3))
+    s.save()
+    other = "l2" if metric == "cosine" else "cosine"
+    with pytest.raises(ModelMismatch, match=r"metric.*rebuild --full"):
+        make_store(metric_=other).load()
+
+
+def test_other_store_kind_on_disk_raises_model_mismatch(store_cls, tmp_path):
+    s = store_cls(tmp_path / "index")
+    s.reset(STAMP)
+    s.save()
+    other = MemoryVectorStore if store_cls is FaissVectorStore else FaissVectorStore
+    with pytest.raises(ModelMismatch, match="kind"):
+        other(tmp_path / "index").load()
+
+
+def test_unknown_metric_rejected(store_cls, tmp_path):
+    with pytest.raises(ValueError, match="metric"):
+        store_cls(tmp_path, metric="dot")
+
+
+def test_memory_store_without_directory():
+    s = MemoryVectorStore()
+    s.reset(STAMP)
+    s.add(np.arange(3), vectors(3))
+    s.save()
+    assert s.load() is False
+    assert s.info().kind == "memory"
+    assert s.info().bytes_on_disk == 0
+
+
+def test_many_small_adds_and_batched_queries_agree_across_adapters(tmp_path, metric):
+    stores = [FaissVectorStore(tmp_path / "f", metric), MemoryVectorStore(None, metric)]
+    data = vectors(600, seed=4)
+    for s in stores:
+        s.reset(STAMP)
+        for start in range(0, 600, 32):
+            s.add(np.arange(start, min(start + 32, 600)), data[start : start + 32])
+        s.add(np.arange(0, 600, 7), data[::7][::-1].copy())  # replace a spread of ids
+    queries = vectors(50, seed=6)
+    faiss_hits, memory_hits = (s.search(queries, k=10) for s in stores)
+    for a, b in zip(faiss_hits, memory_hits, strict=True):
+        assert_hits(a, b)
+
+
+def test_failed_load_forgets_the_stamp(make_store, tmp_path):
+    s = make_store()
+    s.reset(STAMP)
+    s.add(np.arange(3), vectors(3))
+    s.save()
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    for name in manifest["files"].values():
+        (tmp_path / "index" / name).unlink()
+    with pytest.raises(IndexNotReady):
+        s.load()
+    assert (len(s), s.model_stamp) == (0, None)
