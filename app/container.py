@@ -7,9 +7,12 @@ Tests swap parts with `container.<provider>.override(...)`.
 
 from __future__ import annotations
 
+import logging
+
 from dependency_injector import containers, providers
 
 from app.config import Settings, get_settings
+from app.domain.errors import IndexNotReady, ModelMismatch
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.embedding.resolver import create_embedding_model
@@ -29,9 +32,19 @@ from app.services.stats import StatsService
 
 
 def _loaded(store):
-    """A vector store with its last saved state loaded (if any)."""
-    store.load()
+    """A vector store with its last saved state loaded (if any).
+
+    A damaged index, or one saved with another metric or store kind, is reported in one line and
+    left empty, so that `rebuild` can replace it (queries then say the index is empty).
+    """
+    try:
+        store.load()
+    except (IndexNotReady, ModelMismatch) as exc:
+        logger.warning("warning: %s", exc)
     return store
+
+
+logger = logging.getLogger("app")
 
 
 def _preprocess_options(s: Settings) -> PreprocessOptions:

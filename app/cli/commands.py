@@ -4,6 +4,7 @@ CLI and the REPL. Handlers are thin: parse, call one service, render."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,9 +102,9 @@ def _cache(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
-    from app.cli.repl import run_repl
+    from app.cli.repl import run_repl, run_script
 
-    return run_repl(ctx)
+    return run_repl(ctx) if sys.stdin.isatty() else run_script(ctx, sys.stdin)
 
 
 def _no_args(p: argparse.ArgumentParser) -> None:

@@ -20,7 +20,11 @@ class ReplArgumentParser(argparse.ArgumentParser):
     """Raises instead of exiting, so a bad REPL line prints one line and the session goes on."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        if "argument COMMAND: invalid choice" in message:
+            word = message.split("'")[1]
+            raise UsageError(f"unknown command '{word}' (type 'help' for the list)")
+        prog = self.prog.strip()
+        raise UsageError(f"{prog}: {message}" if prog else message)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:

@@ -95,6 +95,14 @@ def _history(ctx: CliContext):
         return InMemoryHistory()
 
 
+def run_script(ctx: CliContext, lines: Iterable[str]) -> int:
+    """Commands piped in (stdin is not a terminal): run each line, no prompt or line editing."""
+    for line in lines:
+        if not run_line(line, ctx):
+            break
+    return 0
+
+
 def run_repl(ctx: CliContext) -> int:
     ctx.interactive = True
     session: PromptSession[str] = PromptSession(

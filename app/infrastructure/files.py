@@ -30,7 +30,7 @@ MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".lock"
 FORMAT_VERSION = 1
 _TMP_SUFFIX = ".tmp"
-_GENERATION_FILE = re.compile(r"^\.?(?P<stem>[^.]+)-\d{6,}(\.|$)")
+_GENERATION_FILE = re.compile(r"^\.?(?P<stem>[^.]+)-(?P<generation>\d{6,})(\.|$)")
 
 Writer = Callable[[BinaryIO], None]
 
@@ -111,8 +111,8 @@ class GenerationalFiles:
         """Save a new generation: `writers` maps logical names such as "index.bin" to writers."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._flock(shared=False):
-            current = self.read()
-            generation = current.generation + 1 if current else 1
+            current = self._read_or_none()
+            generation = 1 + max(current.generation if current else 0, self._newest_on_disk())
             stems = {_stem(name) for name in [*writers, *(current.files if current else ())]}
             names = {logical: generation_name(logical, generation) for logical in writers}
             for logical, writer in writers.items():
@@ -128,6 +128,19 @@ class GenerationalFiles:
             self._remove_stale(keep=set(names.values()), stems=stems)
         files = {logical: self.directory / fname for logical, fname in names.items()}
         return Manifest(generation, files, dict(meta))
+
+    def _read_or_none(self) -> Manifest | None:
+        """The committed manifest; a damaged one is replaced by the next commit, so None."""
+        try:
+            return self.read()
+        except OSError as exc:
+            logger.warning("replacing damaged manifest %s: %s", self.manifest_path, exc)
+            return None
+
+    def _newest_on_disk(self) -> int:
+        """The highest generation number among files here (never reuse a name still on disk)."""
+        found = (_GENERATION_FILE.match(e.name) for e in self.directory.iterdir())
+        return max((int(m["generation"]) for m in found if m), default=0)
 
     @contextmanager
     def _flock(self, shared: bool) -> Iterator[None]:

@@ -48,7 +48,7 @@ def test_rebuild_query_and_bad_input_keep_the_session_going(container, tmp_path)
     code, out, err = _session(container, script)
     assert code == 0
     assert "9 embedded" in out
-    assert "invalid choice: 'frobnicate'" in err
+    assert "unknown command 'frobnicate'" in err
     assert f"{bad}:" in err
     assert "expected at least one argument" in err
     assert "blue-dress" in out.split(f"query: {query}")[1]
@@ -74,3 +74,11 @@ def test_tab_completion_of_commands_options_and_paths(tmp_path):
     assert "photos" in complete(f"query --image {tmp_path}/ph")[0] or complete(
         f"query --image {tmp_path}/ph"
     ) == ["otos"]
+
+
+def test_serve_reads_piped_commands_without_a_terminal(cli, monkeypatch, tmp_path):
+    query = write_product_photo(tmp_path / "q.jpg", (200, 30, 30), seed=4)
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"rebuild\nquery --image {query} --k 1\nexit\n"))
+    ran = cli("serve")
+    assert ran.code == 0
+    assert "9 embedded" in ran.out and "red-shoe" in ran.out and "img-recog>" not in ran.out

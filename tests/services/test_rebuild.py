@@ -152,3 +152,30 @@ def test_symlinked_folders_are_followed_and_loops_cut(container, catalogue, tmp_
     assert report.embedded == 10
     assert "linked-product" in container.repository().product_counts()
     shutil.rmtree(tmp_path / "elsewhere")
+
+
+def test_damaged_index_is_reported_and_rebuild_replaces_it(settings, caplog):
+    first = build_container(settings)
+    first.embedding_model.override(providers.Object(ThumbnailModel()))
+    first.rebuild_service().run()
+    manifest = settings.index_dir / "faiss" / "manifest.json"
+    manifest.write_text("{ half a manifest")
+
+    second = build_container(settings)  # a new process finds the damage
+    second.embedding_model.override(providers.Object(ThumbnailModel()))
+    assert len(second.vector_store()) == 0
+    assert "damaged" in caplog.text and "rebuild" in caplog.text
+    report = second.rebuild_service().run()
+    assert report.embedded == 9
+    _consistent(second)
+
+
+def test_switching_metric_needs_and_gets_a_rebuild(settings, caplog):
+    first = build_container(settings)
+    first.embedding_model.override(providers.Object(ThumbnailModel()))
+    first.rebuild_service().run()
+    l2 = build_container(settings.model_copy(update={"metric": "l2"}))
+    l2.embedding_model.override(providers.Object(ThumbnailModel()))
+    assert len(l2.vector_store()) == 0 and "metric 'cosine'" in caplog.text
+    assert l2.rebuild_service().run().embedded == 9
+    assert l2.vector_store().info().metric == "l2"
