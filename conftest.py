@@ -91,3 +91,11 @@ def container(settings, fake_model):
     c.embedding_model.override(providers.Object(fake_model))
     yield c
     c.unwire()
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_dir(tmp_path_factory) -> Path:
+    """A tiny CLIP saved with save_pretrained (loaded back through from_pretrained)."""
+    from tests.infrastructure.embedding.tiny_models import build_tiny_clip
+
+    return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
