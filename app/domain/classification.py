@@ -1,0 +1,46 @@
+"""What classification answers look like (shared by zero-shot, trained heads and retrieval)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RetrievalPrediction:
+    """Classification by retrieval for one query embedding.
+
+    `class_name` is None when `unclassifiable` is True; `reason` then says why (best similarity
+    below the threshold, or too small a margin between the two best classes, or an empty gallery).
+    """
+
+    class_name: str | None
+    confidence: float
+    unclassifiable: bool
+    reason: str | None
+    class_probabilities: dict[str, float]
+    aggregation: str
+
+
+@dataclass(frozen=True)
+class AttributePrediction:
+    """One answer about an image: its category, or one attribute (colour, gender, ...).
+
+    `source` says which method answered: "zero-shot" or "trained".
+    """
+
+    name: str
+    value: str
+    confidence: float
+    source: str
+    probabilities: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImageClassification:
+    """Everything `classify` says about one image."""
+
+    image: str
+    category: AttributePrediction | None = None
+    attributes: list[AttributePrediction] = field(default_factory=list)
+    retrieval: RetrievalPrediction | None = None
+    notes: list[str] = field(default_factory=list)
