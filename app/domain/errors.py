@@ -28,6 +28,12 @@ class NotFound(ImgRecogError):
     """A file, class, product or record does not exist."""
 
 
+class UnknownIds(NotFound, KeyError):
+    """A vector store was asked for ids it does not hold (also a KeyError, as for a dict)."""
+
+    __str__ = Exception.__str__  # KeyError would quote the message
+
+
 class IndexNotReady(ImgRecogError):
     """There is no usable index yet (run `rebuild`)."""
 

@@ -71,6 +71,17 @@ class RebuildReport:
 
 
 @dataclass(frozen=True)
+class VectorPayload:
+    """What a vector store may keep beside a vector, for filtering (stores without payload support
+    ignore it: the repository stays the source of truth). `label` is a class name; `box` a crop
+    (left, top, right, bottom) in pixels of the original image."""
+
+    product_id: str | None = None
+    label: str | None = None
+    box: tuple[int, int, int, int] | None = None
+
+
+@dataclass(frozen=True)
 class IndexInfo:
     """What a vector store says about itself."""
 

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
-from app.domain.models import IndexInfo
+from app.domain.models import IndexInfo, VectorPayload
 
 
 class VectorStore(Protocol):
     """Contract.
 
-    - Ids are repository image ids (int64). `add` replaces the vector of an id already present.
+    - Ids are repository image ids (int64, >= 0). `add` replaces the vector of an id already
+      present.
     - Vectors are float32 rows of one dimension, fixed by the first `add` after `reset`.
+    - `add(ids, vectors, payloads)` may carry one VectorPayload per id (product, class, crop box).
+      Stores that filter on payloads (Qdrant) keep them; the others ignore them. Searching never
+      depends on payloads.
     - `search(queries, k)` returns, per query row, up to k `(id, score)` pairs, best first. Scores
       are cosine similarity (higher is better) for metric "cosine" and squared L2 distance
-      (lower is better) for metric "l2".
+      (lower is better) for metric "l2". Approximate indexes (IVF, HNSW) may miss true neighbours.
+    - `vectors(ids)` returns the stored rows (float32, unit length for "cosine") in the order of
+      `ids`; an id that is not stored raises UnknownIds (a NotFound and a KeyError).
     - `model_stamp` records which model made the vectors; `reset(stamp)` empties the store for a
       new one.
-    - Changes live in memory until `save()`, which persists atomically: a crash never leaves a
-      half-written index, the previous one stays loadable. `load()` reads the last saved state
-      and returns False when nothing was saved yet.
+    - File stores keep changes in memory until `save()`, which persists atomically: a crash never
+      leaves a half-written index, the previous one stays loadable. Server stores (Qdrant) persist
+      each call and `save()` makes the current collection the one that `load()` finds. `load()`
+      reads the last saved state and returns False when nothing was saved yet.
     """
 
     metric: str
@@ -31,11 +39,18 @@ class VectorStore(Protocol):
 
     def reset(self, model_stamp: str) -> None: ...
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None: ...
+    def add(
+        self,
+        ids: np.ndarray,
+        vectors: np.ndarray,
+        payloads: Sequence[VectorPayload] | None = None,
+    ) -> None: ...
 
     def remove(self, ids: np.ndarray) -> None: ...
 
     def ids(self) -> np.ndarray: ...
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray: ...
 
     def __len__(self) -> int: ...
 

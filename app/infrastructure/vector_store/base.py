@@ -2,24 +2,27 @@
 generational persistence through a manifest, and `info()`.
 
 Subclasses hold the vectors and implement the storage primitives (`_clear`, `_add`, `_remove`,
-`_search`, `_writers`, `_read`, `ids`, `__len__`); inputs reach them validated and prepared.
+`_search`, `_fetch`, `_writers`, `_read`, `ids`, `__len__`); inputs reach them validated and
+prepared.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from app.domain.errors import IndexNotReady, ModelMismatch
-from app.domain.models import IndexInfo
+from app.domain.errors import IndexNotReady, ModelMismatch, UnknownIds
+from app.domain.models import IndexInfo, VectorPayload
 from app.domain.scoring import l2_normalize
 from app.infrastructure.files import GenerationalFiles, Manifest, Writer
 
 METRICS = ("cosine", "l2")
 Hits = list[list[tuple[int, float]]]
+Payloads = Sequence[VectorPayload] | None
 
 
 def check_metric(metric: str) -> str:
@@ -29,13 +32,16 @@ def check_metric(metric: str) -> str:
 
 
 def as_ids(ids: np.ndarray) -> np.ndarray:
-    """A 1-d int64 array of ids (integers only: floats are refused, not truncated)."""
+    """A 1-d int64 array of ids >= 0 (integers only: floats are refused, not truncated)."""
     array = np.asarray(ids)
     if array.ndim != 1:
         raise ValueError(f"ids must be a 1-d array, got shape {array.shape}")
     if array.size and not np.issubdtype(array.dtype, np.integer):
         raise ValueError(f"ids must be integers, got dtype {array.dtype}")
-    return np.ascontiguousarray(array, dtype=np.int64)
+    array = np.ascontiguousarray(array, dtype=np.int64)
+    if array.size and array.min() < 0:
+        raise ValueError("ids must be >= 0 (repository ids)")
+    return array
 
 
 def as_matrix(vectors: np.ndarray, what: str = "vectors") -> np.ndarray:
@@ -50,13 +56,33 @@ def as_matrix(vectors: np.ndarray, what: str = "vectors") -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
-def last_occurrence(ids: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop earlier duplicates of an id within one batch, so the last vector given wins."""
+def last_rows(ids: np.ndarray) -> np.ndarray | None:
+    """Rows to keep so that the last of repeated ids wins (None: no id repeats)."""
     _, first_in_reversed = np.unique(ids[::-1], return_index=True)
     if first_in_reversed.size == ids.size:
-        return ids, vectors
-    keep = np.sort(ids.size - 1 - first_in_reversed)
-    return ids[keep], vectors[keep]
+        return None
+    return np.sort(ids.size - 1 - first_in_reversed)
+
+
+def last_occurrence(ids: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop earlier duplicates of an id within one batch, so the last vector given wins."""
+    keep = last_rows(ids)
+    return (ids, vectors) if keep is None else (ids[keep], vectors[keep])
+
+
+def check_payloads(payloads: Payloads, count: int) -> list[VectorPayload] | None:
+    if payloads is None:
+        return None
+    payloads = list(payloads)
+    if len(payloads) != count:
+        raise ValueError(f"{len(payloads)} payloads for {count} ids")
+    return payloads
+
+
+def unknown_ids(missing: np.ndarray) -> UnknownIds:
+    shown = ", ".join(str(i) for i in missing[:5].tolist())
+    more = f" and {missing.size - 5} more" if missing.size > 5 else ""
+    return UnknownIds(f"ids not in the index: {shown}{more}")
 
 
 class BaseVectorStore:
@@ -88,17 +114,21 @@ class BaseVectorStore:
             self._dim = None
             self._stamp = model_stamp
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, ids: np.ndarray, vectors: np.ndarray, payloads: Payloads = None) -> None:
         ids = as_ids(ids)
         vectors = as_matrix(vectors)
         if vectors.shape[0] != ids.shape[0]:
             raise ValueError(f"{ids.shape[0]} ids for {vectors.shape[0]} vectors")
+        extra = check_payloads(payloads, ids.shape[0])
         if ids.size == 0:
             return
         with self._lock:
             self._check_dim(vectors.shape[1], "vectors")
-            ids, vectors = last_occurrence(ids, vectors)
-            self._add(ids, self._prepare(vectors))
+            keep = last_rows(ids)
+            if keep is not None:
+                ids, vectors = ids[keep], vectors[keep]
+                extra = None if extra is None else [extra[i] for i in keep.tolist()]
+            self._add(ids, self._prepare(vectors), extra)
             self._dim = vectors.shape[1]
 
     def remove(self, ids: np.ndarray) -> None:
@@ -108,20 +138,38 @@ class BaseVectorStore:
                 self._remove(np.unique(ids))
 
     def search(self, queries: np.ndarray, k: int) -> Hits:
+        return self._checked_search(queries, k, self._search)
+
+    def _checked_search(
+        self, queries: np.ndarray, k: int, run: Callable[[np.ndarray, int], Hits]
+    ) -> Hits:
         queries = as_matrix(queries, "queries")
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         with self._lock:
             self._check_dim(queries.shape[1], "queries")
-            k = min(k, len(self))
+            self._settle()
+            k = self._clamp_k(k)
             if k == 0:
                 return [[] for _ in range(queries.shape[0])]
-            return self._search(self._prepare(queries), k)
+            return run(self._prepare(queries), k)
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        ids = as_ids(ids)
+        with self._lock:
+            missing = self._missing(ids)
+            if missing.size:
+                raise unknown_ids(missing)
+            if ids.size == 0:
+                return np.empty((0, self._dim or 0), dtype=np.float32)
+            self._settle()
+            return np.ascontiguousarray(self._fetch(ids), dtype=np.float32)
 
     def save(self) -> None:
         if self._files is None:
             return
         with self._lock:
+            self._settle()
             self._files.commit(self._writers() if len(self) else {}, self._meta())
 
     def load(self) -> bool:
@@ -144,6 +192,16 @@ class BaseVectorStore:
             return IndexInfo(self.kind, len(self), self._dim, self.metric, self._stamp, on_disk)
 
     # ---- shared helpers ----------------------------------------------------------------------
+
+    def _settle(self) -> None:
+        """Bring derived structures up to date before they are searched or saved (a hook)."""
+
+    def _clamp_k(self, k: int) -> int:
+        return min(k, len(self))
+
+    def _missing(self, ids: np.ndarray) -> np.ndarray:
+        """The unique `ids` that are not stored."""
+        return np.setdiff1d(ids, self.ids())
 
     @property
     def higher_is_better(self) -> bool:
@@ -209,8 +267,9 @@ class BaseVectorStore:
     def _clear(self) -> None:
         raise NotImplementedError
 
-    def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Insert or replace; ids are unique within the batch, vectors prepared for the metric."""
+    def _add(self, ids: np.ndarray, vectors: np.ndarray, payloads: Payloads = None) -> None:
+        """Insert or replace; ids are unique within the batch, vectors prepared for the metric;
+        `payloads` (aligned with ids, or None) may be ignored by stores that do not filter."""
         raise NotImplementedError
 
     def _remove(self, ids: np.ndarray) -> None:
@@ -219,6 +278,10 @@ class BaseVectorStore:
 
     def _search(self, queries: np.ndarray, k: int) -> Hits:
         """1 <= k <= len(self); queries prepared for the metric."""
+        raise NotImplementedError
+
+    def _fetch(self, ids: np.ndarray) -> np.ndarray:
+        """Rows of `ids` (all present, at least one) in that order."""
         raise NotImplementedError
 
     def _writers(self) -> dict[str, Writer]:

@@ -1,59 +1,61 @@
-"""VectorStore on FAISS: exact search with IndexIDMap2 over IndexFlatIP (cosine) or IndexFlatL2.
+"""VectorStore on FAISS: exact flat search (default), or approximate IVF / HNSW indexes.
 
-faiss is imported on first use, never at import time.
+See faiss_indexes.py for the index kinds. faiss is imported on first use, never at import time.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
-from app.domain.errors import BackendUnavailable
 from app.infrastructure.files import Writer
-from app.infrastructure.vector_store.base import BaseVectorStore, Hits
+from app.infrastructure.vector_store.base import BaseVectorStore, Hits, Payloads, last_occurrence
+from app.infrastructure.vector_store.faiss_indexes import (
+    FaissIndexOptions,
+    auto_nlist,
+    check_loaded,
+    is_hnsw,
+    is_ivf,
+    load_faiss,
+    new_flat,
+    new_hnsw,
+    stored_ids,
+    stored_rows,
+    train_ivf,
+    tune,
+)
 
-if TYPE_CHECKING:
-    import faiss as faiss_module
+__all__ = ["FaissIndexOptions", "FaissVectorStore", "load_faiss"]
 
+logger = logging.getLogger(__name__)
 INDEX_FILE = "index.bin"
-# faiss 1.15 switches to BLAS only from 128,000 queries; batches of a few queries are far faster
-# with BLAS (100 queries x 100k: 615 ms -> 82 ms, see DEPENDENCIES.md).
-BLAS_THRESHOLD = 8
-_faiss: Any = None
-
-
-def load_faiss() -> faiss_module:
-    """Import faiss once, tuning its global BLAS threshold for batched queries."""
-    global _faiss  # noqa: PLW0603 - a lazily imported module, set once
-    if _faiss is None:
-        try:
-            import faiss
-        except ImportError as exc:
-            raise BackendUnavailable(
-                f"faiss is not installed ({exc}): pip install faiss-cpu"
-            ) from exc
-        faiss.cvar.distance_compute_blas_threshold = BLAS_THRESHOLD
-        _faiss = faiss
-    return _faiss
 
 
 class FaissVectorStore(BaseVectorStore):
-    """Exact FAISS index keyed by int64 ids, persisted generationally under `directory`."""
+    """A FAISS index keyed by int64 ids, persisted generationally under `directory`."""
 
     kind = "faiss-flat"
 
-    def __init__(self, directory: Path, metric: str = "cosine") -> None:
+    def __init__(
+        self, directory: Path, metric: str = "cosine", options: FaissIndexOptions | None = None
+    ) -> None:
         super().__init__(directory, metric)
+        self.options = options or FaissIndexOptions()
+        self.kind = f"faiss-{self.options.kind}"
         self._index: Any = None
         self._members: set[int] = set()
+        self._dirty = False  # HNSW rows of removed or replaced ids still in the graph
 
     def ids(self) -> np.ndarray:
         with self._lock:
             if self._index is None:
                 return np.empty(0, dtype=np.int64)
-            return load_faiss().vector_to_array(self._index.id_map).astype(np.int64, copy=False)
+            if self._dirty or is_ivf(self._index):
+                return np.sort(np.fromiter(self._members, np.int64, len(self._members)))
+            return stored_ids(self._index)
 
     def __len__(self) -> int:
         return len(self._members)
@@ -61,26 +63,65 @@ class FaissVectorStore(BaseVectorStore):
     def _clear(self) -> None:
         self._index = None
         self._members = set()
+        self._dirty = False
 
     def _new_index(self, dim: int) -> Any:
-        faiss = load_faiss()
-        flat = faiss.IndexFlatIP(dim) if self.metric == "cosine" else faiss.IndexFlatL2(dim)
-        return faiss.IndexIDMap2(flat)
+        if self.options.kind == "hnsw":
+            return new_hnsw(dim, self.metric, self.options)
+        return new_flat(dim, self.metric)  # IVF starts flat and is trained once big enough
 
-    def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def _add(self, ids: np.ndarray, vectors: np.ndarray, payloads: Payloads = None) -> None:
         if self._index is None:
             self._index = self._new_index(vectors.shape[1])
-        present = [i for i in ids.tolist() if i in self._members]
-        if present:  # remove_ids rebuilds IndexIDMap2's reverse map: only call it when needed
-            self._index.remove_ids(np.asarray(present, dtype=np.int64))
+        self._drop([i for i in ids.tolist() if i in self._members])
         self._index.add_with_ids(vectors, ids)
         self._members.update(ids.tolist())
 
     def _remove(self, ids: np.ndarray) -> None:
         present = [i for i in ids.tolist() if i in self._members]
-        if present:
+        self._drop(present)
+        self._members.difference_update(present)
+
+    def _drop(self, present: list[int]) -> None:
+        """Take rows out of the index (HNSW cannot: it is rebuilt before its next use)."""
+        if not present:
+            return
+        if is_hnsw(self._index):
+            self._dirty = True
+        else:  # remove_ids rebuilds IndexIDMap2's reverse map: only call it when needed
             self._index.remove_ids(np.asarray(present, dtype=np.int64))
-            self._members.difference_update(present)
+
+    def _settle(self) -> None:
+        if self._dirty:
+            self._rebuild_graph()
+        if self._ivf_due():
+            self._train()
+
+    def _rebuild_graph(self) -> None:
+        ids, vectors = last_occurrence(*stored_rows(self._index))
+        keep = np.isin(ids, np.fromiter(self._members, np.int64, len(self._members)))
+        index = new_hnsw(self._index.d, self.metric, self.options)
+        index.add_with_ids(np.ascontiguousarray(vectors[keep]), ids[keep])
+        self._index, self._dirty = index, False
+
+    def _ivf_due(self) -> bool:
+        count = len(self._members)
+        if self.options.kind != "ivf" or count < max(self.options.ivf_min_train, 1):
+            return False
+        if not is_ivf(self._index):
+            return True
+        return not self.options.nlist and auto_nlist(count) >= 2 * self._index.nlist
+
+    def _train(self) -> None:
+        ids, vectors = stored_rows(self._index)
+        logger.info("training an IVF index on %d vectors", ids.size)
+        self._index = train_ivf(ids, np.ascontiguousarray(vectors), self.metric, self.options)
+
+    def _missing(self, ids: np.ndarray) -> np.ndarray:
+        return np.unique([i for i in ids.tolist() if i not in self._members]).astype(np.int64)
+
+    def _fetch(self, ids: np.ndarray) -> np.ndarray:
+        return self._index.reconstruct_batch(ids)
 
     def _search(self, queries: np.ndarray, k: int) -> Hits:
         scores, found = self._index.search(queries, k)
@@ -101,10 +142,12 @@ class FaissVectorStore(BaseVectorStore):
     def _read(self, files: dict[str, Path], dim: int) -> None:
         faiss = load_faiss()
         index = faiss.read_index(str(files[INDEX_FILE]))
-        expected = faiss.METRIC_INNER_PRODUCT if self.metric == "cosine" else faiss.METRIC_L2
-        if not isinstance(index, faiss.IndexIDMap2) or index.metric_type != expected:
-            raise ValueError(f"{files[INDEX_FILE].name} is not a {self.metric} IndexIDMap2")
-        if index.d != dim:
-            raise ValueError(f"{files[INDEX_FILE].name} has dimension {index.d}, manifest {dim}")
+        try:
+            check_loaded(index, self.options.kind, self.metric, dim)
+        except ValueError as exc:
+            raise ValueError(f"{files[INDEX_FILE].name}: {exc}") from None
+        tune(index, self.options)
+        ids = stored_ids(index)
         self._index = index
-        self._members = set(self.ids().tolist())
+        self._members = set(ids.tolist())
+        self._dirty = len(self._members) != ids.size  # an HNSW graph saved with stale rows

@@ -12,7 +12,7 @@ import numpy as np
 
 from app.domain.scoring import top_k
 from app.infrastructure.files import Writer
-from app.infrastructure.vector_store.base import BaseVectorStore, Hits
+from app.infrastructure.vector_store.base import BaseVectorStore, Hits, Payloads
 
 IDS_FILE = "ids.npy"
 VECTORS_FILE = "vectors.npy"
@@ -41,7 +41,7 @@ class MemoryVectorStore(BaseVectorStore):
         self._rows: dict[int, int] = {}
         self._size = 0
 
-    def _add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def _add(self, ids: np.ndarray, vectors: np.ndarray, payloads: Payloads = None) -> None:
         if self._size == 0:  # the first add after a reset fixes the dimension
             self._ids = np.empty(0, dtype=np.int64)
             self._vectors = np.empty((0, vectors.shape[1]), dtype=np.float32)
@@ -81,6 +81,12 @@ class MemoryVectorStore(BaseVectorStore):
         self._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self._size = self._ids.shape[0]
         self._rows = dict(zip(self._ids.tolist(), range(self._size), strict=True))
+
+    def _missing(self, ids: np.ndarray) -> np.ndarray:
+        return np.unique([i for i in ids.tolist() if i not in self._rows]).astype(np.int64)
+
+    def _fetch(self, ids: np.ndarray) -> np.ndarray:
+        return self._vectors[[self._rows[i] for i in ids.tolist()]]
 
     def _search(self, queries: np.ndarray, k: int) -> Hits:
         stored = self._vectors[: self._size]

@@ -1,0 +1,166 @@
+"""FAISS index building blocks: the lazy import, the three index kinds and their parameters.
+
+- flat: IndexIDMap2 over IndexFlatIP / IndexFlatL2 - exact.
+- ivf:  IndexIVFFlat with its own ids and a hash-table direct map (so ids can be removed and
+        vectors read back). Needs training: a store stays flat until it holds `ivf_min_train`
+        vectors, then trains on them; it retrains when the automatic list count has doubled.
+- hnsw: IndexIDMap2 over IndexHNSWFlat. HNSW cannot remove vectors: the store marks the index
+        dirty and rebuilds the graph from the stored vectors before the next search or save.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from app.domain.errors import BackendUnavailable
+
+if TYPE_CHECKING:
+    import faiss as faiss_module
+
+INDEX_KINDS = ("flat", "ivf", "hnsw")
+# faiss 1.15 switches to BLAS only from 128,000 queries; batches of a few queries are far faster
+# with BLAS (100 queries x 100k: 615 ms -> 82 ms, see DEPENDENCIES.md).
+BLAS_THRESHOLD = 8
+MIN_POINTS_PER_LIST = 39  # k-means wants at least this many training vectors per centroid
+TRAIN_POINTS_PER_LIST = 64  # training sample size per list (bounds the k-means cost)
+_faiss: Any = None
+
+
+def load_faiss() -> faiss_module:
+    """Import faiss once, tuning its global BLAS threshold for batched queries."""
+    global _faiss  # noqa: PLW0603 - a lazily imported module, set once
+    if _faiss is None:
+        try:
+            import faiss
+        except ImportError as exc:
+            raise BackendUnavailable(
+                f"faiss is not installed ({exc}): pip install faiss-cpu"
+            ) from exc
+        faiss.cvar.distance_compute_blas_threshold = BLAS_THRESHOLD
+        _faiss = faiss
+    return _faiss
+
+
+@dataclass(frozen=True)
+class FaissIndexOptions:
+    """Which FAISS index to build and its parameters (FAISS_INDEX, FAISS_NLIST, ...)."""
+
+    kind: str = "flat"
+    nlist: int = 0  # IVF lists; 0 = automatic (about 4 sqrt(n), >= 39 vectors per list)
+    nprobe: int = 32  # IVF lists visited per query
+    hnsw_m: int = 32  # HNSW links per node
+    ef_construction: int = 128
+    ef_search: int = 128
+    ivf_min_train: int = 10_000  # an IVF store stays exact (flat) below this many vectors
+
+    def __post_init__(self) -> None:
+        if self.kind not in INDEX_KINDS:
+            raise ValueError(f"unknown FAISS index {self.kind!r}: choose {', '.join(INDEX_KINDS)}")
+
+
+def auto_nlist(count: int) -> int:
+    """About 4 sqrt(n) inverted lists, with enough training vectors for each."""
+    return max(1, min(int(4 * math.sqrt(count)), count // MIN_POINTS_PER_LIST))
+
+
+def faiss_metric(metric: str) -> int:
+    faiss = load_faiss()
+    return faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
+
+
+def new_flat(dim: int, metric: str) -> Any:
+    faiss = load_faiss()
+    flat = faiss.IndexFlatIP(dim) if metric == "cosine" else faiss.IndexFlatL2(dim)
+    return faiss.IndexIDMap2(flat)
+
+
+def new_hnsw(dim: int, metric: str, options: FaissIndexOptions) -> Any:
+    faiss = load_faiss()
+    graph = faiss.IndexHNSWFlat(dim, options.hnsw_m, faiss_metric(metric))
+    graph.hnsw.efConstruction = options.ef_construction
+    graph.hnsw.efSearch = options.ef_search
+    return faiss.IndexIDMap2(graph)
+
+
+def train_ivf(ids: np.ndarray, vectors: np.ndarray, metric: str, options: FaissIndexOptions) -> Any:
+    """An IndexIVFFlat trained on (a sample of) `vectors` and holding all of them."""
+    faiss = load_faiss()
+    count, dim = vectors.shape
+    nlist = min(options.nlist or auto_nlist(count), count)
+    sample_size = min(count, nlist * TRAIN_POINTS_PER_LIST)
+    sample = vectors
+    if sample_size < count:
+        rows = np.random.default_rng(0).choice(count, sample_size, replace=False)
+        sample = vectors[np.sort(rows)]
+    quantizer = faiss.IndexFlatIP(dim) if metric == "cosine" else faiss.IndexFlatL2(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss_metric(metric))
+    index.cp.min_points_per_centroid = 1  # the sample size above is chosen on purpose
+    index.train(np.ascontiguousarray(sample))
+    index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    index.add_with_ids(vectors, ids)
+    tune(index, options)
+    return index
+
+
+def is_ivf(index: Any) -> bool:
+    return isinstance(index, load_faiss().IndexIVF)
+
+
+def is_hnsw(index: Any) -> bool:
+    faiss = load_faiss()
+    return isinstance(index, faiss.IndexIDMap2) and isinstance(
+        faiss.downcast_index(index.index), faiss.IndexHNSW
+    )
+
+
+def tune(index: Any, options: FaissIndexOptions) -> None:
+    """Apply the search-time parameters (they may differ from those the index was saved with)."""
+    faiss = load_faiss()
+    if is_ivf(index):
+        index.nprobe = min(options.nprobe, index.nlist)
+    elif is_hnsw(index):
+        faiss.downcast_index(index.index).hnsw.efSearch = options.ef_search
+
+
+def stored_ids(index: Any) -> np.ndarray:
+    """Every id held by the index (for an IDMap2 in row order, repeats included)."""
+    faiss = load_faiss()
+    if not is_ivf(index):
+        return faiss.vector_to_array(index.id_map).astype(np.int64, copy=False)
+    lists = index.invlists
+    parts = [
+        faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+        for i in range(index.nlist)
+        if lists.list_size(i)
+    ]
+    return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, dtype=np.int64)
+
+
+def stored_rows(index: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of every row of the index, in row order."""
+    ids = stored_ids(index)
+    if is_ivf(index):
+        return ids, index.reconstruct_batch(ids)
+    inner = load_faiss().downcast_index(index.index)
+    return ids, inner.reconstruct_n(0, index.ntotal)
+
+
+def check_loaded(index: Any, kind: str, metric: str, dim: int) -> None:
+    """Refuse a file that does not hold the index kind the store expects."""
+    faiss = load_faiss()
+    allowed = {
+        "flat": lambda: not is_ivf(index) and not is_hnsw(index),
+        "hnsw": lambda: is_hnsw(index),
+        "ivf": lambda: not is_hnsw(index),  # flat until trained, then IndexIVFFlat
+    }[kind]
+    mapped = isinstance(index, faiss.IndexIDMap2) or is_ivf(index)
+    if not mapped or not allowed() or index.metric_type != faiss_metric(metric):
+        raise ValueError(f"file does not hold a {metric} FAISS {kind} index")
+    if index.d != dim:
+        raise ValueError(f"index has dimension {index.d}, manifest {dim}")
+    if is_ivf(index) and index.direct_map.type != faiss.DirectMap.Hashtable:
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)

@@ -1,0 +1,113 @@
+"""FAISS_INDEX=ivf|hnsw: training, retraining, removal on HNSW, persistence and recall."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.infrastructure.vector_store.faiss_indexes import is_hnsw, is_ivf, stored_ids
+from app.infrastructure.vector_store.faiss_store import FaissIndexOptions, FaissVectorStore
+from app.infrastructure.vector_store.memory_store import MemoryVectorStore
+
+
+def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    """Unit vectors around 50 centres: the structure real embeddings have."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((50, dim))
+    rows = centres[rng.integers(0, 50, n)] + 0.35 * rng.standard_normal((n, dim))
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def recall_at_10(store, data: np.ndarray, queries: np.ndarray) -> float:
+    exact = MemoryVectorStore(None, store.metric)
+    exact.add(np.arange(len(data)), data)
+    truth = exact.search(queries, k=10)
+    found = store.search(queries, k=10)
+    hits = sum(
+        len({i for i, _ in f} & {i for i, _ in t}) for f, t in zip(found, truth, strict=True)
+    )
+    return hits / (10 * len(queries))
+
+
+def test_unknown_index_kind_is_refused():
+    with pytest.raises(ValueError, match="flat, ivf, hnsw"):
+        FaissIndexOptions(kind="pq")
+
+
+def test_ivf_stays_exact_below_the_training_threshold_then_trains_at_save(tmp_path):
+    options = FaissIndexOptions(kind="ivf", ivf_min_train=500, nprobe=4)
+    store = FaissVectorStore(tmp_path / "ivf", "cosine", options)
+    store.reset("m")
+    data = clustered(800)
+    store.add(np.arange(400), data[:400])
+    store.save()
+    assert not is_ivf(store._index)  # too few vectors to train: exact
+    store.add(np.arange(400, 800), data[400:])
+    store.save()
+    assert is_ivf(store._index) and store._index.nlist == 20  # min(4 sqrt(800), 800 // 39)
+    assert store.info().kind == "faiss-ivf"
+
+    loaded = FaissVectorStore(tmp_path / "ivf", "cosine", FaissIndexOptions(kind="ivf", nprobe=9))
+    assert loaded.load() is True
+    assert is_ivf(loaded._index) and loaded._index.nprobe == 9
+    assert sorted(loaded.ids().tolist()) == list(range(800))
+    np.testing.assert_allclose(loaded.vectors(np.array([799, 3])), data[[799, 3]], atol=1e-6)
+
+
+def test_ivf_trains_at_first_search_and_retrains_as_it_grows(tmp_path):
+    store = FaissVectorStore(tmp_path, "l2", FaissIndexOptions(kind="ivf", ivf_min_train=100))
+    store.reset("m")
+    data = clustered(4000)
+    store.add(np.arange(200), data[:200])
+    store.search(data[:1], k=1)
+    assert store._index.nlist == 5
+    store.add(np.arange(200, 4000), data[200:])
+    assert store.search(data[3999:4000], k=1)[0][0][0] == 3999
+    assert store._index.nlist == 102  # auto list count doubled: retrained
+
+
+def test_ivf_remove_and_replace_after_training(tmp_path):
+    store = FaissVectorStore(tmp_path, "cosine", FaissIndexOptions(kind="ivf", ivf_min_train=50))
+    store.reset("m")
+    data = clustered(300)
+    store.add(np.arange(300), data)
+    store.save()
+    store.remove(np.arange(0, 300, 3))
+    store.add(np.array([1]), data[299:300])
+    assert len(store) == 200
+    assert set(store.ids().tolist()) == set(range(300)) - set(range(0, 300, 3))
+    np.testing.assert_allclose(store.vectors(np.array([1])), data[299:300], atol=1e-6)
+    found = {i for row in store.search(data[:20], k=10) for i, _ in row}
+    assert found.isdisjoint(range(0, 300, 3))
+
+
+def test_hnsw_removal_rebuilds_the_graph_before_use(tmp_path):
+    store = FaissVectorStore(tmp_path, "cosine", FaissIndexOptions(kind="hnsw"))
+    store.reset("m")
+    data = clustered(500)
+    store.add(np.arange(500), data)
+    store.remove(np.arange(0, 500, 2))
+    store.add(np.array([1]), data[0:1])  # replaced: the old row must never come back
+    assert store._dirty and len(store) == 250
+    hits = store.search(data[0:1], k=5)[0]
+    assert hits[0][0] == 1 and hits[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert all(i % 2 == 1 for i, _ in hits)
+    assert not store._dirty and stored_ids(store._index).size == 250
+    store.remove(np.array([1]))
+    store.save()
+    loaded = FaissVectorStore(tmp_path, "cosine", FaissIndexOptions(kind="hnsw", ef_search=20))
+    assert loaded.load() is True
+    assert is_hnsw(loaded._index) and len(loaded) == 249 and not loaded._dirty
+
+
+@pytest.mark.parametrize("kind", ["ivf", "hnsw"])
+@pytest.mark.parametrize("metric", ["cosine", "l2"])
+def test_approximate_indexes_keep_recall_high(tmp_path, kind, metric):
+    options = FaissIndexOptions(kind=kind, ivf_min_train=1000)
+    store = FaissVectorStore(tmp_path, metric, options)
+    store.reset("m")
+    data = clustered(5000)
+    store.add(np.arange(5000), data)
+    store.save()
+    queries = clustered(100, seed=1)
+    assert recall_at_10(store, data, queries) >= 0.9
