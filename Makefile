@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 DEMO_QUERY := data/demo-queries/coffee.jpg
 
-.PHONY: demo test lint bench clean-index help
+.PHONY: demo test lint bench bench-stores clean-index help
 
 help:
 	@echo "make demo   - create .venv, install, index a demo catalogue, run a query"
-	@echo "make test   - create .venv with dev tools, run ruff, import-linter and pytest"
+	@echo "make test   - create .venv with dev tools, run ruff, import-linter and pytest (+ PostgreSQL)"
 	@echo "make bench  - benchmark rebuild and query speed on ../shared/data/clothing-small"
+	@echo "make bench-stores - vector stores at 10k/100k synthetic vectors (see scripts/bench_stores.py)"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,11 +35,16 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# pytest runs beside a throw-away PostgreSQL (installed with apt-get when missing and root);
+# the server is stopped and removed afterwards, also when tests fail
 test: lint
-	$(BIN)/pytest -q
+	scripts/pg_test_server.sh $(BIN)/pytest -q
 
 bench: $(VENV)/.prod-installed
 	$(PY) scripts/bench_search.py
+
+bench-stores: $(VENV)/.prod-installed
+	$(PY) scripts/bench_stores.py --sizes 10000 100000
 
 clean-index:
 	rm -rf data/index data/app.db data/app.db-wal data/app.db-shm

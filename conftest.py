@@ -99,3 +99,40 @@ def tiny_clip_dir(tmp_path_factory) -> Path:
     from tests.infrastructure.embedding.tiny_models import build_tiny_clip
 
     return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """TEST_POSTGRES_URL (set by scripts/pg_test_server.sh, which `make test` runs). Outside CI
+    tests that need it skip without it; in CI (CI set) they fail."""
+    url = os.environ.get("TEST_POSTGRES_URL")
+    if not url:
+        why = "TEST_POSTGRES_URL is not set: run `make test`, or scripts/pg_test_server.sh CMD"
+        if _in_ci():
+            pytest.fail(f"CI needs the PostgreSQL tests but {why}")
+        pytest.skip(f"no PostgreSQL server ({why})")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str):
+    """A URL of the test server whose search_path is a fresh schema (dropped afterwards)."""
+    from uuid import uuid4
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    schema = f"t_{uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgres_server).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()

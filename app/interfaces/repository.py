@@ -16,7 +16,10 @@ class Repository(Protocol):
     - `get_images(ids)` returns the records found, keyed by id; unknown ids are absent.
     - `delete_images(ids)` removes rows; unknown ids are ignored.
     - `product_counts()` maps each product id to its number of images.
-    - `set_meta` / `get_meta` keep small string facts (e.g. time of the last rebuild).
+    - `restore_images(records)` inserts records that carry ids, keeping them (moving a catalogue
+      to another database: the vector store is keyed by these ids); later inserts get new ids.
+    - `set_meta` / `get_meta` keep small string facts (e.g. time of the last rebuild);
+      `all_meta()` returns them all.
     - Every method is its own unit of work: committed on return, rolled back on error.
     """
 
@@ -25,6 +28,8 @@ class Repository(Protocol):
     def get_images(self, ids: Iterable[int]) -> dict[int, ImageRecord]: ...
 
     def upsert_images(self, records: list[ImageRecord]) -> list[ImageRecord]: ...
+
+    def restore_images(self, records: list[ImageRecord]) -> None: ...
 
     def delete_images(self, ids: Iterable[int]) -> None: ...
 
@@ -35,3 +40,5 @@ class Repository(Protocol):
     def set_meta(self, key: str, value: str) -> None: ...
 
     def get_meta(self, key: str) -> str | None: ...
+
+    def all_meta(self) -> dict[str, str]: ...

@@ -1,7 +1,8 @@
 """Repository port on SQLAlchemy 2 Core: portable SQL (SQLite, PostgreSQL), bound parameters only.
 
 Every public method is one transaction (`engine.begin()`): committed on return, rolled back on
-error. Tables are created when absent; schema migrations are not handled here.
+error. The schema is created and upgraded by Alembic migrations when the repository opens
+(schema.py). PostgreSQL connections come from a pool (size and overflow are arguments).
 """
 
 from __future__ import annotations
@@ -13,14 +14,26 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from app.domain.errors import BackendUnavailable
 from app.domain.models import ImageRecord
-from app.infrastructure.database.tables import images, meta, metadata
+from app.infrastructure.database import schema
+from app.infrastructure.database.tables import images, meta
 
 IN_CHUNK = 500  # at most this many values in one IN (...) list
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -33,11 +46,14 @@ def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
         yield values[start : start + size]
 
 
-def make_engine(database_url: str) -> Engine:
-    """An engine; for SQLite: parent folder created, WAL journal and a busy timeout."""
+def make_engine(database_url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """An engine; for SQLite: parent folder created, WAL journal and a busy timeout; for a
+    server: a pool of `pool_size` connections (+ `max_overflow` under load), checked before use."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+        )
     database = url.database or ""
     in_memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
     if in_memory:  # one shared connection, or every checkout would see a new empty database
@@ -78,11 +94,11 @@ def _values(record: ImageRecord) -> dict[str, Any]:
 class SqlRepository:
     """Image metadata and key/value facts in one SQL database named by a SQLAlchemy URL."""
 
-    def __init__(self, database_url: str) -> None:
-        self._engine = make_engine(database_url)
+    def __init__(self, database_url: str, pool_size: int = 5, max_overflow: int = 10) -> None:
+        self._engine = make_engine(database_url, pool_size, max_overflow)
         self._where = self._engine.url.render_as_string(hide_password=True)
         with self._begin() as conn:
-            metadata.create_all(conn)
+            schema.upgrade(conn)
 
     def close(self) -> None:
         """Release pooled connections (the object must not be used afterwards)."""
@@ -128,6 +144,28 @@ class SqlRepository:
                 stored.update(self._by_path(conn, [row["path"] for row in new]))
         return [replace(record, id=stored[record.path].id) for record in records]
 
+    def restore_images(self, records: list[ImageRecord]) -> None:
+        """Insert records keeping their ids (moving a catalogue between databases). An id or path
+        already present is an IntegrityError and nothing is inserted."""
+        if not records:
+            return
+        now = datetime.now(UTC)
+        rows = [
+            {"id": r.id, "path": r.path, **_values(r), "created_at": now, "updated_at": now}
+            for r in records
+        ]
+        if any(row["id"] is None for row in rows):
+            raise ValueError("restore_images needs records with ids")
+        with self._begin() as conn:
+            conn.execute(images.insert(), rows)
+            if conn.dialect.name == "postgresql":  # new rows must not reuse a restored id
+                conn.execute(
+                    text(
+                        "SELECT setval(pg_get_serial_sequence('images', 'id'), "
+                        "(SELECT MAX(id) FROM images))"
+                    )
+                )
+
     def delete_images(self, ids: Iterable[int]) -> None:
         doomed = sorted({int(i) for i in ids})
         with self._begin() as conn:
@@ -150,13 +188,24 @@ class SqlRepository:
 
     def set_meta(self, key: str, value: str) -> None:
         with self._begin() as conn:
-            result = conn.execute(update(meta).where(meta.c.key == key).values(value=value))
-            if result.rowcount == 0:
-                conn.execute(meta.insert().values(key=key, value=value))
+            dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
+            if dialect is None:  # another database: update, else insert
+                result = conn.execute(update(meta).where(meta.c.key == key).values(value=value))
+                if result.rowcount == 0:
+                    conn.execute(meta.insert().values(key=key, value=value))
+                return
+            upsert = dialect.insert(meta).values(key=key, value=value)
+            conn.execute(
+                upsert.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value})
+            )
 
     def get_meta(self, key: str) -> str | None:
         with self._begin() as conn:
             return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar_one_or_none()
+
+    def all_meta(self) -> dict[str, str]:
+        with self._begin() as conn:
+            return {row.key: row.value for row in conn.execute(select(meta).order_by(meta.c.key))}
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:

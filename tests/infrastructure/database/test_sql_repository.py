@@ -1,7 +1,7 @@
-"""Repository contract against SqlRepository on a real SQLite file.
+"""Repository contract against SqlRepository on a real SQLite file and a real PostgreSQL server.
 
-`repo_factory` is parametrised over backends: add a PostgreSQL factory (e.g. a throw-away
-cluster or a URL from the environment) to run the same tests there.
+The PostgreSQL run needs TEST_POSTGRES_URL (`make test` starts a throw-away server with
+scripts/pg_test_server.sh); each test gets a fresh schema.
 """
 
 from __future__ import annotations
@@ -19,9 +19,16 @@ from app.infrastructure.database.sql_repository import SqlRepository
 RepoFactory = Callable[[], SqlRepository]
 
 
-@pytest.fixture(params=["sqlite-file"])
-def repo_factory(request: pytest.FixtureRequest, tmp_path) -> Iterator[RepoFactory]:
-    url = f"sqlite:///{tmp_path / 'nested' / 'dir' / 'app.db'}"
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'nested' / 'dir' / 'app.db'}"
+
+
+@pytest.fixture
+def repo_factory(database_url) -> Iterator[RepoFactory]:
+    url = database_url
     opened: list[SqlRepository] = []
 
     def make() -> SqlRepository:
@@ -170,3 +177,34 @@ def test_in_memory_sqlite_shares_one_database():
 def test_unreachable_database_is_backend_unavailable(tmp_path):
     with pytest.raises(BackendUnavailable, match="unavailable"):
         SqlRepository(f"sqlite:///{tmp_path}")  # a directory, not a database file
+
+
+def test_restore_keeps_ids_and_later_rows_get_new_ones(repo):
+    restored = [ImageRecord(f"{i}.jpg", "p", "h", 1, "m@1", id=i) for i in (7, 3, 1_000_000)]
+    repo.restore_images(restored)
+    assert repo.list_images() == sorted(restored, key=lambda r: r.id)
+    (new,) = repo.upsert_images([rec("new.jpg")])
+    assert new.id > 1_000_000
+    with pytest.raises(IntegrityError):
+        repo.restore_images([ImageRecord("other.jpg", "p", "h", 1, id=8), restored[0]])
+    assert repo.count_images() == 4
+    with pytest.raises(ValueError, match="ids"):
+        repo.restore_images([rec("no-id.jpg")])
+    repo.restore_images([])
+
+
+def test_all_meta(repo):
+    assert repo.all_meta() == {}
+    repo.set_meta("b", "2")
+    repo.set_meta("a", "1")
+    repo.set_meta("b", "3")
+    assert repo.all_meta() == {"a": "1", "b": "3"}
+
+
+def test_postgresql_pool_settings(postgres_url):
+    repo = SqlRepository(postgres_url, pool_size=3, max_overflow=1)
+    try:
+        assert repo._engine.dialect.name == "postgresql"
+        assert (repo._engine.pool.size(), repo._engine.pool._max_overflow) == (3, 1)
+    finally:
+        repo.close()

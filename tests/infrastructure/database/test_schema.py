@@ -1,0 +1,112 @@
+"""Alembic migrations: applied at start-up on SQLite and PostgreSQL, no drift from tables.py,
+databases made before migrations are stamped, replicas starting together do not collide."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from app.infrastructure.database import schema
+from app.infrastructure.database.sql_repository import SqlRepository, make_engine
+from app.infrastructure.database.tables import images, metadata
+
+
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'app.db'}"
+
+
+def schema_drift(url: str) -> list:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+
+
+def revision(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return schema.current_revision(conn)
+    finally:
+        engine.dispose()
+
+
+def test_new_database_is_migrated_to_head_without_drift(database_url):
+    SqlRepository(database_url).close()
+    assert revision(database_url) == schema.head_revision()
+    assert schema_drift(database_url) == []
+
+
+def test_database_made_before_migrations_is_stamped_and_kept(database_url):
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:  # what create_all made before Alembic was used
+        metadata.create_all(conn)
+        conn.execute(
+            images.insert().values(
+                path="a.jpg", product_id="p", content_hash="h", size_bytes=1,
+                created_at=now, updated_at=now,
+            )
+        )  # fmt: skip
+    engine.dispose()
+    assert revision(database_url) is None
+    repo = SqlRepository(database_url)
+    try:
+        assert [r.path for r in repo.list_images()] == ["a.jpg"]
+    finally:
+        repo.close()
+    assert revision(database_url) == schema.head_revision()
+    assert schema_drift(database_url) == []
+
+
+def test_opening_a_current_database_runs_no_migration(database_url, monkeypatch):
+    SqlRepository(database_url).close()
+    monkeypatch.setattr(schema.command, "upgrade", _must_not_run)
+    monkeypatch.setattr(schema.command, "stamp", _must_not_run)
+    SqlRepository(database_url).close()
+
+
+def _must_not_run(*args, **kwargs):
+    raise AssertionError("no migration expected")
+
+
+def test_replicas_starting_together_on_postgresql(postgres_url):
+    errors: list[BaseException] = []
+    repos: list[SqlRepository] = []
+
+    def start() -> None:
+        try:
+            repos.append(SqlRepository(postgres_url))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for repo in repos:
+        repo.close()
+    assert errors == []
+    assert revision(postgres_url) == schema.head_revision()
+
+
+def test_migrations_create_the_tables_in_the_search_path_schema(postgres_url):
+    SqlRepository(postgres_url).close()
+    engine = create_engine(postgres_url)
+    with engine.connect() as conn:
+        current = conn.execute(text("SELECT current_schema()")).scalar()
+        assert {"images", "meta", "alembic_version"} <= set(
+            inspect(conn).get_table_names(schema=current)
+        )
+    engine.dispose()
