@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.domain.errors import ConfigError
@@ -35,10 +35,26 @@ class Settings(BaseSettings):
     num_threads: int = Field(0, ge=0, le=512)
 
     database_url: str = "sqlite:///./data/app.db"
+    database_pool_size: int = Field(5, ge=1, le=1000)
+    database_max_overflow: int = Field(10, ge=0, le=1000)
     products_dir: Path = Path("./data/products")
     index_dir: Path = Path("./data/index")
-    vector_store: Literal["faiss", "memory"] = "faiss"
+    vector_store: Literal["faiss", "memory", "qdrant"] = "faiss"
     metric: Literal["cosine", "l2"] = "cosine"
+
+    faiss_index: Literal["flat", "ivf", "hnsw"] = "flat"
+    faiss_nlist: int = Field(0, ge=0)
+    faiss_nprobe: int = Field(32, ge=1)
+    hnsw_m: int = Field(32, ge=4, le=512)
+    hnsw_ef_construction: int = Field(128, ge=4)
+    hnsw_ef_search: int = Field(128, ge=1)
+
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    qdrant_path: Path | None = None
+    qdrant_collection_prefix: str = Field("img_recog", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    qdrant_on_disk: bool = False
+    qdrant_timeout: int = Field(30, ge=1)
 
     use_bg_removal: bool = False
     rembg_model: str = "u2net"
@@ -73,6 +89,12 @@ class Settings(BaseSettings):
     def bg_rgb(self) -> tuple[int, int, int]:
         h = self.preprocess_bg_color.lstrip("#")
         return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def with_overrides(settings: Settings, **updates: object) -> Settings:
+    """A validated copy of `settings` with some values replaced (ConfigError when invalid)."""
+    values = {name: getattr(settings, name) for name in Settings.model_fields}
+    return load_settings(_env_file=None, **{**values, **updates})
 
 
 def load_settings(**overrides: object) -> Settings:

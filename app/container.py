@@ -8,6 +8,7 @@ Tests swap parts with `container.<provider>.override(...)`.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from dependency_injector import containers, providers
 
@@ -21,8 +22,9 @@ from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
 from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
 from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
-from app.infrastructure.vector_store.faiss_store import FaissVectorStore
+from app.infrastructure.vector_store.faiss_store import FaissIndexOptions, FaissVectorStore
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
+from app.infrastructure.vector_store.qdrant_store import QdrantOptions, QdrantVectorStore
 from app.services.cache_admin import CacheService
 from app.services.pipeline import Embedder
 from app.services.progress import no_progress
@@ -65,6 +67,37 @@ def _writer(s: Settings) -> PreprocessedWriter | None:
     return PreprocessedWriter(s.preprocessed_dir) if s.save_preprocessed else None
 
 
+def faiss_directory(s: Settings) -> Path:
+    """INDEX_DIR/faiss for the flat index (as before IVF/HNSW existed), faiss-ivf, faiss-hnsw."""
+    return s.index_dir / ("faiss" if s.faiss_index == "flat" else f"faiss-{s.faiss_index}")
+
+
+def _faiss_options(s: Settings) -> FaissIndexOptions:
+    return FaissIndexOptions(
+        kind=s.faiss_index,
+        nlist=s.faiss_nlist,
+        nprobe=s.faiss_nprobe,
+        hnsw_m=s.hnsw_m,
+        ef_construction=s.hnsw_ef_construction,
+        ef_search=s.hnsw_ef_search,
+    )
+
+
+def qdrant_options(s: Settings) -> QdrantOptions:
+    """A server when QDRANT_URL is set, else the local mode in QDRANT_PATH (INDEX_DIR/qdrant)."""
+    return QdrantOptions(
+        url=s.qdrant_url,
+        api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
+        path=None if s.qdrant_url else (s.qdrant_path or s.index_dir / "qdrant"),
+        collection_prefix=s.qdrant_collection_prefix,
+        on_disk=s.qdrant_on_disk,
+        hnsw_m=s.hnsw_m,
+        ef_construction=s.hnsw_ef_construction,
+        ef_search=s.hnsw_ef_search,
+        timeout=s.qdrant_timeout,
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(get_settings)
     progress = providers.Object(no_progress)
@@ -97,8 +130,9 @@ class Container(containers.DeclarativeContainer):
             _loaded,
             providers.Factory(
                 FaissVectorStore,
-                directory=providers.Callable(lambda s: s.index_dir / "faiss", settings),
+                directory=providers.Callable(faiss_directory, settings),
                 metric=settings.provided.metric,
+                options=providers.Callable(_faiss_options, settings),
             ),
         ),
         memory=providers.Singleton(
@@ -109,8 +143,21 @@ class Container(containers.DeclarativeContainer):
                 metric=settings.provided.metric,
             ),
         ),
+        qdrant=providers.Singleton(
+            _loaded,
+            providers.Factory(
+                QdrantVectorStore,
+                options=providers.Callable(qdrant_options, settings),
+                metric=settings.provided.metric,
+            ),
+        ),
     )
-    repository = providers.Singleton(SqlRepository, settings.provided.database_url)
+    repository = providers.Singleton(
+        SqlRepository,
+        settings.provided.database_url,
+        pool_size=settings.provided.database_pool_size,
+        max_overflow=settings.provided.database_max_overflow,
+    )
     cache = providers.Singleton(MemoryCache, settings.provided.cache_size)
 
     embedder = providers.Singleton(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 
 from app.cli.context import CliContext
@@ -20,6 +21,51 @@ def test_settings_select_the_adapters(settings):
     assert faiss.preprocessor().stamp.startswith("pad:")
     rembg = build_container(settings.model_copy(update={"use_bg_removal": True}))
     assert rembg.preprocessor().stamp.startswith("rembg:")
+
+
+def test_index_settings_select_faiss_kinds_and_qdrant(settings):
+    hnsw = build_container(settings.model_copy(update={"faiss_index": "hnsw"})).vector_store()
+    assert hnsw.info().kind == "faiss-hnsw"
+    assert hnsw.directory == settings.index_dir / "faiss-hnsw"
+    qdrant = build_container(settings.model_copy(update={"vector_store": "qdrant"})).vector_store()
+    assert qdrant.info().kind == "qdrant"
+    assert qdrant.options.path == settings.index_dir / "qdrant" and qdrant.options.url is None
+
+
+def test_qdrant_server_settings(settings):
+    from pydantic import SecretStr
+
+    from app.container import qdrant_options
+
+    options = qdrant_options(
+        settings.model_copy(
+            update={"qdrant_url": "https://q.example:6333", "qdrant_api_key": SecretStr("k"),
+                    "qdrant_collection_prefix": "shop", "qdrant_on_disk": True, "hnsw_m": 48}
+        )
+    )  # fmt: skip
+    assert (options.url, options.api_key, options.path) == ("https://q.example:6333", "k", None)
+    assert (options.collection_prefix, options.on_disk, options.hnsw_m) == ("shop", True, 48)
+
+
+def test_rebuild_and_query_on_postgresql_and_qdrant(settings, fake_model, postgres_url, catalogue):
+    """The scale-out back ends end to end: a .env change, no code change."""
+    from dependency_injector import providers
+
+    c = build_container(
+        settings.model_copy(update={"database_url": postgres_url, "vector_store": "qdrant"})
+    )
+    c.embedding_model.override(providers.Object(fake_model))
+    out, err = io.StringIO(), io.StringIO()
+    ctx = CliContext(out=out, err=err, container_override=c)
+    assert run(["rebuild"], ctx) == 0, err.getvalue()
+    query = next(catalogue.glob("green-hat/*.jpg"))
+    assert run(["query", "--image", str(query), "--k", "3", "--json"], ctx) == 0, err.getvalue()
+    assert out.getvalue().count('"product_id": "green-hat"') == 3
+    store = c.vector_store()
+    red = {r.id for r in c.repository().list_images() if r.product_id == "red-shoe"}
+    near_red = store.vectors(np.array([min(red)]))
+    hits = store.search_where(near_red, 9, product_ids=["red-shoe"])[0]  # payloads from rebuild
+    assert len(store) == 9 and {i for i, _ in hits} == red
 
 
 def test_missing_rembg_model_names_the_setting_to_change(

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from app.domain.errors import NotFound
-from app.domain.models import ImageRecord, RebuildReport, ScannedFile
+from app.domain.models import ImageRecord, RebuildReport, ScannedFile, VectorPayload
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.pipeline import Embedder
@@ -123,7 +123,8 @@ class RebuildService:
         rows = self._repo.upsert_images(
             [ImageRecord(f.path, f.product_id, f.content_hash, f.size_bytes) for f in files]
         )
-        self._store.add(np.array([r.id for r in rows], dtype=np.int64), vectors)
+        ids = np.array([r.id for r in rows], dtype=np.int64)
+        self._store.add(ids, vectors, [VectorPayload(product_id=r.product_id) for r in rows])
         return rows
 
     def _commit(self, rows: list[ImageRecord]) -> None:

@@ -32,7 +32,6 @@ from sqlalchemy.pool import StaticPool
 
 from app.domain.errors import BackendUnavailable
 from app.domain.models import ImageRecord
-from app.infrastructure.database import schema
 from app.infrastructure.database.tables import images, meta
 
 IN_CHUNK = 500  # at most this many values in one IN (...) list
@@ -97,6 +96,8 @@ class SqlRepository:
     def __init__(self, database_url: str, pool_size: int = 5, max_overflow: int = 10) -> None:
         self._engine = make_engine(database_url, pool_size, max_overflow)
         self._where = self._engine.url.render_as_string(hide_password=True)
+        from app.infrastructure.database import schema  # alembic: imported when a database opens
+
         with self._begin() as conn:
             schema.upgrade(conn)
 
