@@ -8,12 +8,13 @@ Tests swap parts with `container.<provider>.override(...)`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 from dependency_injector import containers, providers
 
-from app.config import Settings, get_settings
-from app.domain.errors import IndexNotReady, ModelMismatch
+from app.config import Settings, get_settings, with_overrides
+from app.domain.errors import ConfigError, IndexNotReady, ModelMismatch
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.embedding.resolver import create_embedding_model
@@ -26,6 +27,7 @@ from app.infrastructure.vector_store.faiss_store import FaissIndexOptions, Faiss
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.infrastructure.vector_store.qdrant_store import QdrantOptions, QdrantVectorStore
 from app.services.cache_admin import CacheService
+from app.services.migrate import MigrateService, MigrationTarget, TargetOpener
 from app.services.pipeline import Embedder
 from app.services.progress import no_progress
 from app.services.rebuild import RebuildOptions, RebuildService
@@ -72,6 +74,10 @@ def faiss_directory(s: Settings) -> Path:
     return s.index_dir / ("faiss" if s.faiss_index == "flat" else f"faiss-{s.faiss_index}")
 
 
+def memory_directory(s: Settings) -> Path:
+    return s.index_dir / "memory"
+
+
 def _faiss_options(s: Settings) -> FaissIndexOptions:
     return FaissIndexOptions(
         kind=s.faiss_index,
@@ -96,6 +102,42 @@ def qdrant_options(s: Settings) -> QdrantOptions:
         ef_search=s.hnsw_ef_search,
         timeout=s.qdrant_timeout,
     )
+
+
+STORE_SETTINGS = ("vector_store", "faiss_index", "qdrant_url", "qdrant_path")
+
+
+def store_location(s: Settings) -> tuple[str, ...]:
+    """Where the configured vector store keeps its data (two stores must not share it)."""
+    if s.vector_store == "qdrant":
+        options = qdrant_options(s)
+        where = options.url or str(Path(str(options.path)).expanduser().resolve())
+        return ("qdrant", where, options.collection_prefix)
+    folder = faiss_directory(s) if s.vector_store == "faiss" else memory_directory(s)
+    return (s.vector_store, str(folder.expanduser().resolve()))
+
+
+def migration_targets(settings: Settings) -> TargetOpener:
+    """Opens the back ends that settings changes select, refusing the source's own storage."""
+
+    def open_target(changes: Mapping[str, str]) -> MigrationTarget:
+        target = with_overrides(settings, **changes)
+        moves_vectors = any(name in changes for name in STORE_SETTINGS)
+        moves_rows = "database_url" in changes
+        if moves_vectors and store_location(target) == store_location(settings):
+            raise ConfigError(
+                f"the target vector store is the configured one ({store_location(settings)[1]}): "
+                "name another store, FAISS index, Qdrant URL or path"
+            )
+        if moves_rows and target.database_url.strip() == settings.database_url.strip():
+            raise ConfigError("the target database is the configured DATABASE_URL")
+        other = build_container(target)
+        return MigrationTarget(
+            store=other.vector_store() if moves_vectors else None,
+            repository=other.repository() if moves_rows else None,
+        )
+
+    return open_target
 
 
 class Container(containers.DeclarativeContainer):
@@ -139,7 +181,7 @@ class Container(containers.DeclarativeContainer):
             _loaded,
             providers.Factory(
                 MemoryVectorStore,
-                directory=providers.Callable(lambda s: s.index_dir / "memory", settings),
+                directory=providers.Callable(memory_directory, settings),
                 metric=settings.provided.metric,
             ),
         ),
@@ -189,6 +231,13 @@ class Container(containers.DeclarativeContainer):
         StatsService, repository=repository, store=vector_store, embedder=embedder
     )
     cache_service = providers.Factory(CacheService, cache=cache, model=embedding_model)
+    migrate_service = providers.Factory(
+        MigrateService,
+        repository=repository,
+        store=vector_store,
+        open_target=providers.Callable(migration_targets, settings),
+        progress=progress,
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from app.cli import render
 from app.cli.context import CliContext
-from app.domain.errors import ImgRecogError
+from app.domain.errors import ConfigError, ImgRecogError
 
 EXIT_OK = 0
 EXIT_SKIPPED = 3  # finished, but some files were skipped
@@ -101,6 +101,30 @@ def _cache(args: argparse.Namespace, ctx: CliContext) -> int:
     return EXIT_OK
 
 
+def _migrate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--to", choices=["faiss", "memory", "qdrant"], help="vector store to copy to")
+    p.add_argument("--faiss-index", choices=["flat", "ivf", "hnsw"], help="with --to faiss")
+    p.add_argument("--qdrant-url", metavar="URL", help="with --to qdrant: a server (QDRANT_URL)")
+    p.add_argument(
+        "--database-url", metavar="URL", help="database to copy rows to (postgresql+psycopg://...)"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace what the target holds")
+
+
+def _migrate(args: argparse.Namespace, ctx: CliContext) -> int:
+    changes = {"vector_store": args.to} if args.to else {}
+    for name in ("faiss_index", "qdrant_url", "database_url"):
+        if getattr(args, name):
+            changes[name] = getattr(args, name)
+    if not args.to and ({"faiss_index", "qdrant_url"} & set(changes)):
+        raise ConfigError("--faiss-index and --qdrant-url need --to")
+    if not changes:
+        raise ConfigError("say what to migrate to: --to faiss|memory|qdrant and/or --database-url")
+    report = ctx.container.migrate_service().run(changes, overwrite=args.overwrite)
+    ctx.say(render.migration_summary(report, changes))
+    return EXIT_OK
+
+
 def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
     from app.cli.repl import run_repl, run_script
 
@@ -117,6 +141,12 @@ COMMANDS: list[Command] = [
     Command("stats", "what is in the catalogue and the index", _stats_args, _stats),
     Command(
         "cache", "list or clear in-memory caches (query embeddings, model)", _cache_args, _cache
+    ),
+    Command(
+        "migrate",
+        "copy vectors and/or rows to other back ends without re-embedding",
+        _migrate_args,
+        _migrate,
     ),
     Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
 ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import asdict
 
 from app.domain.models import (
     CacheEntry,
     CatalogueStats,
+    MigrationReport,
     QueryResult,
     RebuildReport,
     SkippedFile,
@@ -78,3 +81,29 @@ def cache_table(entries: list[CacheEntry]) -> str:
     if not entries:
         return "cache is empty"
     return "\n".join(f"{e.kind:<8} {e.key}" for e in entries)
+
+
+def hide_password(url: str) -> str:
+    """postgresql://user:secret@host/db -> postgresql://user:***@host/db"""
+    return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", url)
+
+
+def migration_summary(report: MigrationReport, changes: Mapping[str, str]) -> str:
+    lines = []
+    if "database_url" in changes:
+        lines.append(
+            f"copied {report.images} images and {report.facts} facts to "
+            f"{hide_password(changes['database_url'])}"
+        )
+    if report.target_index is not None:
+        lines.append(
+            f"copied {report.vectors} vectors ({report.model_stamp}) to a "
+            f"{report.target_index.kind} index"
+        )
+    lines.append(
+        f"verified in {report.seconds:.1f}s: counts match, sampled vectors are identical; "
+        "the source is unchanged"
+    )
+    lines.append("to use the copy, set in .env (or the environment):")
+    lines += [f"  {name.upper()}={hide_password(value)}" for name, value in changes.items()]
+    return "\n".join(lines)

@@ -93,6 +93,18 @@ class IndexInfo:
     bytes_on_disk: int = 0
 
 
+@dataclass
+class MigrationReport:
+    """What `migrate` copied: image rows and facts, and/or vectors into `target_index`."""
+
+    images: int = 0
+    facts: int = 0
+    vectors: int = 0
+    model_stamp: str | None = None
+    target_index: IndexInfo | None = None
+    seconds: float = 0.0
+
+
 @dataclass(frozen=True)
 class CatalogueStats:
     images: int
