@@ -27,10 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
-from app.domain.errors import BackendUnavailable
+from app.domain.errors import BackendUnavailable, ConfigError
 from app.domain.models import ImageRecord
 from app.infrastructure.database.tables import images, meta
 
@@ -47,12 +47,21 @@ def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
 
 def make_engine(database_url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
     """An engine; for SQLite: parent folder created, WAL journal and a busy timeout; for a
-    server: a pool of `pool_size` connections (+ `max_overflow` under load), checked before use."""
-    url = make_url(database_url)
+    server: a pool of `pool_size` connections (+ `max_overflow` under load), checked before use.
+    A plain postgresql:// URL uses psycopg 3, the driver that ships with img-recog."""
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise ConfigError(f"invalid database URL {database_url!r}: {exc}") from None
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() != "sqlite":
-        return create_engine(
-            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
-        )
+        try:
+            return create_engine(
+                url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+            )
+        except (ImportError, NoSuchModuleError) as exc:
+            raise BackendUnavailable(f"no driver for {url.drivername}: {exc}") from exc
     database = url.database or ""
     in_memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
     if in_memory:  # one shared connection, or every checkout would see a new empty database

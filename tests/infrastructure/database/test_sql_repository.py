@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.errors import BackendUnavailable
+from app.domain.errors import BackendUnavailable, ConfigError
 from app.domain.models import ImageRecord
 from app.infrastructure.database.sql_repository import SqlRepository
 
@@ -208,3 +208,20 @@ def test_postgresql_pool_settings(postgres_url):
         assert (repo._engine.pool.size(), repo._engine.pool._max_overflow) == (3, 1)
     finally:
         repo.close()
+
+
+def test_plain_postgresql_url_uses_psycopg(postgres_url):
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    repo = SqlRepository(plain)
+    try:
+        assert repo._engine.dialect.driver == "psycopg"
+        assert repo.count_images() == 0
+    finally:
+        repo.close()
+
+
+def test_bad_urls_are_clear_errors():
+    with pytest.raises(ConfigError, match="invalid database URL"):
+        SqlRepository("not a url")
+    with pytest.raises(BackendUnavailable, match="no driver"):
+        SqlRepository("mysql+nosuchdriver://u@h/db")
