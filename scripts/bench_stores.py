@@ -45,20 +45,22 @@ def unit(rows: np.ndarray) -> np.ndarray:
     return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
 
 
-def synthetic(n: int, queries: int) -> tuple[Path, Path]:
-    """Clustered unit vectors (cached in bench-out/): the gallery and held-out queries."""
-    data, query_file = OUT / f"synth-{n}-{DIM}.npy", OUT / f"synth-{n}-{DIM}-queries.npy"
+def synthetic(n: int, queries: int, noise: float = 0.6) -> tuple[Path, Path]:
+    """Clustered unit vectors (cached in bench-out/): the gallery and held-out queries. The more
+    `noise` around the 1,000 centres, the less structure and the harder for IVF and HNSW."""
+    name = f"synth-{n}-{DIM}" + ("" if noise == 0.6 else f"-noise{noise}")
+    data, query_file = OUT / f"{name}.npy", OUT / f"{name}-queries.npy"
     if not data.exists():
         rng = np.random.default_rng(n)
         centres = rng.standard_normal((1000, DIM)).astype(np.float32)
         gallery = np.lib.format.open_memmap(data, mode="w+", dtype=np.float32, shape=(n, DIM))
         for start in range(0, n, 100_000):
             m = min(100_000, n - start)
-            rows = centres[rng.integers(0, 1000, m)] + 0.6 * rng.standard_normal((m, DIM))
+            rows = centres[rng.integers(0, 1000, m)] + noise * rng.standard_normal((m, DIM))
             gallery[start : start + m] = unit(rows)
         gallery.flush()
         picks = centres[rng.integers(0, 1000, queries)]
-        np.save(query_file, unit(picks + 0.6 * rng.standard_normal((queries, DIM))))
+        np.save(query_file, unit(picks + noise * rng.standard_normal((queries, DIM))))
     return data, query_file
 
 
@@ -216,6 +218,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--stores", nargs="+", choices=STORES, default=list(STORES))
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--noise", type=float, default=0.6, help="spread around the centres")
     parser.add_argument("--real", action="store_true", help="also clothing-small embeddings")
     parser.add_argument("--qdrant-max", type=int, default=100_000)
     parser.add_argument("--hnsw-max", type=int, default=100_000)
@@ -232,7 +235,8 @@ def main() -> int:
         print(json.dumps(worker(kind, *map(Path, files))))
         return 0
 
-    datasets = [(f"synthetic {n:,}", *synthetic(n, args.queries)) for n in args.sizes]
+    tag = "" if args.noise == 0.6 else f" n{args.noise:g}"
+    datasets = [(f"synth {n:,}{tag}", *synthetic(n, args.queries, args.noise)) for n in args.sizes]
     if args.real:
         datasets.append(("clothing-small", *clothing_embeddings()))
     threads = args.threads or "default"
