@@ -11,6 +11,8 @@ class RetrievalPrediction:
 
     `class_name` is None when `unclassifiable` is True; `reason` then says why (best similarity
     below the threshold, or too small a margin between the two best classes, or an empty gallery).
+    `confidence` is the probability of the best class; `class_probabilities` holds the best
+    classes (at most 10), best first. `similarity` is the cosine similarity of the nearest example.
     """
 
     class_name: str | None
@@ -19,6 +21,7 @@ class RetrievalPrediction:
     reason: str | None
     class_probabilities: dict[str, float]
     aggregation: str
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)

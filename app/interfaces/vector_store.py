@@ -17,6 +17,8 @@ class VectorStore(Protocol):
     - `search(queries, k)` returns, per query row, up to k `(id, score)` pairs, best first. Scores
       are cosine similarity (higher is better) for metric "cosine" and squared L2 distance
       (lower is better) for metric "l2".
+    - `vectors(ids)` returns the stored rows of `ids`, in that order, as a (len(ids), dim) float32
+      array (unit length for "cosine"); an id that is not stored raises KeyError naming it.
     - `model_stamp` records which model made the vectors; `reset(stamp)` empties the store for a
       new one.
     - Changes live in memory until `save()`, which persists atomically: a crash never leaves a
@@ -36,6 +38,8 @@ class VectorStore(Protocol):
     def remove(self, ids: np.ndarray) -> None: ...
 
     def ids(self) -> np.ndarray: ...
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray: ...
 
     def __len__(self) -> int: ...
 

@@ -2,7 +2,8 @@
 generational persistence through a manifest, and `info()`.
 
 Subclasses hold the vectors and implement the storage primitives (`_clear`, `_add`, `_remove`,
-`_search`, `_writers`, `_read`, `ids`, `__len__`); inputs reach them validated and prepared.
+`_search`, `_contains`, `_get_vectors`, `_writers`, `_read`, `ids`, `__len__`); inputs reach them
+validated and prepared.
 """
 
 from __future__ import annotations
@@ -106,6 +107,16 @@ class BaseVectorStore:
         with self._lock:
             if ids.size and len(self):
                 self._remove(np.unique(ids))
+
+    def vectors(self, ids: np.ndarray) -> np.ndarray:
+        ids = as_ids(ids)
+        with self._lock:
+            missing = [i for i in ids.tolist() if not self._contains(i)]
+            if missing:
+                raise KeyError(f"ids not in the index: {missing[:10]}")
+            if ids.size == 0:
+                return np.empty((0, self._dim or 0), dtype=np.float32)
+            return self._get_vectors(ids)
 
     def search(self, queries: np.ndarray, k: int) -> Hits:
         queries = as_matrix(queries, "queries")
@@ -219,6 +230,13 @@ class BaseVectorStore:
 
     def _search(self, queries: np.ndarray, k: int) -> Hits:
         """1 <= k <= len(self); queries prepared for the metric."""
+        raise NotImplementedError
+
+    def _contains(self, image_id: int) -> bool:
+        raise NotImplementedError
+
+    def _get_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """Stored rows of the (present, non-empty) `ids`, in order, as a new float32 array."""
         raise NotImplementedError
 
     def _writers(self) -> dict[str, Writer]:

@@ -89,6 +89,13 @@ class FaissVectorStore(BaseVectorStore):
             for row_ids, row_scores in zip(found.tolist(), scores.tolist(), strict=True)
         ]
 
+    def _contains(self, image_id: int) -> bool:
+        return image_id in self._members
+
+    def _get_vectors(self, ids: np.ndarray) -> np.ndarray:
+        # IndexIDMap2 keeps an id -> row map, so reconstruction by id is exact and O(len(ids))
+        return np.asarray(self._index.reconstruct_batch(ids), dtype=np.float32)
+
     def _writers(self) -> dict[str, Writer]:
         index = self._index
 

@@ -98,6 +98,13 @@ class MemoryVectorStore(BaseVectorStore):
                 hits.append(list(zip(ids[best].tolist(), row[best].tolist(), strict=True)))
         return hits
 
+    def _contains(self, image_id: int) -> bool:
+        return image_id in self._rows
+
+    def _get_vectors(self, ids: np.ndarray) -> np.ndarray:
+        rows = np.fromiter((self._rows[i] for i in ids.tolist()), np.int64, ids.size)
+        return self._vectors[rows]  # fancy indexing copies
+
     def _writers(self) -> dict[str, Writer]:
         # save() runs the writers at once, under the lock: views of the buffers are enough
         ids, vectors = self._ids[: self._size], self._vectors[: self._size]
