@@ -57,6 +57,7 @@ def settings(tmp_path: Path, catalogue: Path):
         database_url=f"sqlite:///{tmp_path / 'app.db'}",
         history_file=tmp_path / "history",
         preprocessed_dir=tmp_path / "preprocessed",
+        examples_dir=tmp_path / "examples",
         embedding_model="efficientnet-lite0",
         decode_workers=2,
         batch_size=4,

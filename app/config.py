@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(89_478_485, ge=1)
     max_image_bytes: int = Field(50 * 1024 * 1024, ge=1)
 
+    examples_dir: Path = Path("./data/examples")
+    cbr_aggregation: Literal["max", "prototype", "knn"] = "max"
+    cbr_temperature: float = Field(0.05, gt=0.0, le=10.0)
+    cbr_knn_k: int = Field(20, ge=1, le=1000)
+    cbr_knn_weighting: Literal["similarity", "inverse_distance"] = "similarity"
+    cbr_min_similarity: float = Field(0.0, ge=-1.0, le=1.0)
+    cbr_min_margin: float = Field(0.0, ge=0.0, le=1.0)
+
     cache_size: int = Field(1024, ge=0)
     decode_workers: int = Field(0, ge=0, le=64)
     history_file: Path = Path("./data/.repl_history")

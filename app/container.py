@@ -13,6 +13,7 @@ from dependency_injector import containers, providers
 
 from app.config import Settings, get_settings
 from app.domain.errors import IndexNotReady, ModelMismatch
+from app.domain.retrieval_scoring import ScoringParams, Thresholds
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.embedding.resolver import create_embedding_model
@@ -24,9 +25,14 @@ from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocesso
 from app.infrastructure.vector_store.faiss_store import FaissVectorStore
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.services.cache_admin import CacheService
+from app.services.calibration import CalibrationService
+from app.services.example_files import ExampleFiles
+from app.services.gallery import GalleryService
+from app.services.gallery_guard import GalleryGuard
 from app.services.pipeline import Embedder
 from app.services.progress import no_progress
 from app.services.rebuild import RebuildOptions, RebuildService
+from app.services.retrieval import CbrOptions, RetrievalClassifier
 from app.services.search import SearchService
 from app.services.stats import StatsService
 
@@ -59,6 +65,18 @@ def _preprocess_options(s: Settings) -> PreprocessOptions:
 
 def _preprocessor_key(s: Settings) -> str:
     return "rembg" if s.use_bg_removal else "passthrough"
+
+
+def _cbr_options(s: Settings) -> CbrOptions:
+    return CbrOptions(
+        scoring=ScoringParams(
+            aggregation=s.cbr_aggregation,
+            temperature=s.cbr_temperature,
+            knn_k=s.cbr_knn_k,
+            knn_weighting=s.cbr_knn_weighting,
+        ),
+        thresholds=Thresholds(s.cbr_min_similarity, s.cbr_min_margin),
+    )
 
 
 def _writer(s: Settings) -> PreprocessedWriter | None:
@@ -122,13 +140,21 @@ class Container(containers.DeclarativeContainer):
         on_prepared=providers.Callable(_writer, settings),
     )
 
+    # one lock over the gallery: rebuild and the class commands change it, predictions read it
+    gallery_guard = providers.Singleton(GalleryGuard)
+
     rebuild_service = providers.Factory(
         RebuildService,
         repository=repository,
         store=vector_store,
         embedder=embedder,
-        options=providers.Factory(RebuildOptions, products_dir=settings.provided.products_dir),
+        options=providers.Factory(
+            RebuildOptions,
+            products_dir=settings.provided.products_dir,
+            examples_dir=settings.provided.examples_dir,
+        ),
         progress=progress,
+        guard=gallery_guard,
     )
     search_service = providers.Factory(
         SearchService,
@@ -142,6 +168,33 @@ class Container(containers.DeclarativeContainer):
         StatsService, repository=repository, store=vector_store, embedder=embedder
     )
     cache_service = providers.Factory(CacheService, cache=cache, model=embedding_model)
+
+    retrieval_classifier = providers.Factory(
+        RetrievalClassifier,
+        repository=repository,
+        store=vector_store,
+        embedder=embedder,
+        guard=gallery_guard,
+        options=providers.Singleton(_cbr_options, settings),
+    )
+    gallery_service = providers.Factory(
+        GalleryService,
+        repository=repository,
+        store=vector_store,
+        embedder=embedder,
+        guard=gallery_guard,
+        files=providers.Factory(
+            ExampleFiles,
+            root=settings.provided.examples_dir,
+            max_bytes=settings.provided.max_image_bytes,
+        ),
+    )
+    calibration_service = providers.Factory(
+        CalibrationService,
+        classifier=retrieval_classifier,
+        repository=repository,
+        guard=gallery_guard,
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

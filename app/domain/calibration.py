@@ -17,6 +17,20 @@ MAX_MARGIN_CANDIDATES = 200
 
 
 @dataclass(frozen=True)
+class CalibrationRecord:
+    """Thresholds chosen by `calibrate`, stored with the gallery for one model stamp and one
+    scoring setup (`scoring_key`: the aggregation and what its probabilities depend on)."""
+
+    scoring_key: str
+    thresholds: Thresholds
+    target_precision: float
+    precision: float
+    coverage: float
+    queries: int
+    calibrated_at: str
+
+
+@dataclass(frozen=True)
 class CalibrationChoice:
     thresholds: Thresholds
     precision: float  # of the accepted queries (1.0 when none is accepted)

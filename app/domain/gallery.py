@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+from app.domain.calibration import CalibrationRecord
 from app.domain.errors import InvalidInput
 from app.domain.models import ImageRecord, SkippedFile
 
@@ -78,8 +79,7 @@ class GalleryInfo:
     size: int  # vectors in the gallery
     model_stamp: str | None  # the gallery's (None when nothing was embedded yet)
     current_model: str
-    thresholds: dict[str, float] = field(default_factory=dict)
-    calibrated: bool = False
+    calibration: list[CalibrationRecord] = field(default_factory=list)  # for the gallery's model
 
 
 @dataclass

@@ -75,6 +75,19 @@ class Embedder:
             if ready or skipped:
                 yield self._embed(ready, skipped)
 
+    def embed_all(self, paths: Sequence[Path]) -> EmbeddedBatch[Path]:
+        """Every file's embedding in one batch (input order); bad files in `skipped`."""
+        items: list[Path] = []
+        vectors: list[np.ndarray] = []
+        skipped: list[SkippedFile] = []
+        for batch in self.embed_files(paths, lambda p: p):
+            items += batch.items
+            skipped += batch.skipped
+            if batch.items:
+                vectors.append(batch.vectors)
+        stacked = np.concatenate(vectors) if vectors else np.empty((0, 0), dtype=np.float32)
+        return EmbeddedBatch(items, stacked, skipped)
+
     @staticmethod
     def _collect(item, future, path_of, ready, skipped) -> None:
         try:
