@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.cli import gallery_commands as gallery
 from app.cli import render
 from app.cli.context import CliContext
 from app.domain.errors import ImgRecogError
@@ -117,6 +118,21 @@ COMMANDS: list[Command] = [
     Command("stats", "what is in the catalogue and the index", _stats_args, _stats),
     Command(
         "cache", "list or clear in-memory caches (query embeddings, model)", _cache_args, _cache
+    ),
+    Command(
+        "class",
+        "classes of the gallery: add, update, remove, list",
+        gallery.class_args,
+        gallery.class_command,
+    ),
+    Command(
+        "examples", "remove gallery examples by id", gallery.examples_args, gallery.examples_command
+    ),
+    Command(
+        "calibrate",
+        "pick the unclassifiable thresholds from labelled photos",
+        gallery.calibrate_args,
+        gallery.calibrate_command,
     ),
     Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
 ]

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from app.domain.calibration import CalibrationRecord
 from app.domain.errors import InvalidInput
 from app.domain.models import ImageRecord, SkippedFile
+
+if TYPE_CHECKING:  # numpy stays out of `--help`
+    from app.domain.calibration import CalibrationRecord
 
 MAX_CLASS_NAME = 100
 
