@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 DEMO_QUERY := data/demo-queries/coffee.jpg
 
-.PHONY: demo test lint bench clean-index help
+.PHONY: demo test lint bench bench-cbr clean-index help
 
 help:
 	@echo "make demo   - create .venv, install, index a demo catalogue, run a query"
 	@echo "make test   - create .venv with dev tools, run ruff, import-linter and pytest"
 	@echo "make bench  - benchmark rebuild and query speed on ../shared/data/clothing-small"
+	@echo "make bench-cbr - classification by retrieval: accuracy, calibrated precision/coverage"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +40,9 @@ test: lint
 
 bench: $(VENV)/.prod-installed
 	$(PY) scripts/bench_search.py
+
+bench-cbr: $(VENV)/.prod-installed
+	$(PY) scripts/bench_cbr.py
 
 clean-index:
 	rm -rf data/index data/app.db data/app.db-wal data/app.db-shm

@@ -55,9 +55,6 @@ def test_eth80_photos_are_unclassifiable_at_the_calibrated_thresholds(clothing_g
     assert report.record.precision >= 0.9 and report.record.coverage > 0.2
 
     classifier = container.retrieval_classifier()
-    accepted = classifier.predict_images([validation]).predictions
-    assert sum(not p.unclassifiable for p in accepted) == round(report.record.coverage * 30)
-
     strangers = [
         sorted((ETH80 / name).glob("*.jpg"))[0] for name in sorted(p.name for p in ETH80.iterdir())
     ]
