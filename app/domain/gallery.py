@@ -45,14 +45,6 @@ def _class_name_problem(name: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class ExampleUpload:
-    """An example image given as bytes (e.g. an HTTP upload); `name` gives its file extension."""
-
-    name: str
-    data: bytes
-
-
-@dataclass(frozen=True)
 class Removals:
     """What `class remove` / `examples remove` took out, so that `rebuild` leaves it out."""
 

@@ -32,6 +32,15 @@ class ImageRecord:
 
 
 @dataclass(frozen=True)
+class ImageUpload:
+    """An image given as bytes (e.g. an HTTP upload) rather than a file; `name` names it in
+    messages and gives its file extension."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class ScannedFile:
     """A file found by scanning the catalogue folder."""
 

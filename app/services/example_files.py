@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.domain.errors import ImageError
-from app.domain.gallery import ExampleUpload
-from app.domain.models import SkippedFile
+from app.domain.models import ImageUpload, SkippedFile
 from app.services.scanning import IMAGE_EXTENSIONS, os_error_reason
 
 DEFAULT_SUFFIX = ".img"
@@ -36,7 +35,7 @@ class ExampleFiles:
         self.max_bytes = max_bytes
 
     def store_all(
-        self, class_name: str, sources: list[Path | ExampleUpload]
+        self, class_name: str, sources: list[Path | ImageUpload]
     ) -> tuple[list[StoredExample], list[SkippedFile]]:
         """Copy each source into the class folder; unreadable ones are skipped with the reason."""
         stored, skipped = [], []
@@ -47,7 +46,7 @@ class ExampleFiles:
                 skipped.append(SkippedFile(exc.path, exc.reason))
         return stored, skipped
 
-    def store(self, class_name: str, source: Path | ExampleUpload) -> StoredExample:
+    def store(self, class_name: str, source: Path | ImageUpload) -> StoredExample:
         data, name = self._read(source)
         digest = hashlib.blake2b(data, digest_size=16).hexdigest()
         suffix = Path(name).suffix.lower()
@@ -67,8 +66,8 @@ class ExampleFiles:
             if path.resolve().is_relative_to(root):
                 path.unlink(missing_ok=True)
 
-    def _read(self, source: Path | ExampleUpload) -> tuple[bytes, str]:
-        if isinstance(source, ExampleUpload):
+    def _read(self, source: Path | ImageUpload) -> tuple[bytes, str]:
+        if isinstance(source, ImageUpload):
             if len(source.data) > self.max_bytes:
                 raise ImageError(source.name, f"too large: {len(source.data)} bytes")
             return source.data, source.name

@@ -29,21 +29,20 @@ from app.domain.errors import (
 )
 from app.domain.gallery import (
     ClassInfo,
-    ExampleUpload,
     GalleryChange,
     GalleryInfo,
     validate_class_name,
 )
-from app.domain.models import CATALOGUE, EXAMPLE, ImageRecord, SkippedFile
+from app.domain.models import CATALOGUE, EXAMPLE, ImageRecord, ImageUpload, SkippedFile
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.calibration_store import read_calibrations
 from app.services.example_files import ExampleFiles, StoredExample
 from app.services.gallery_guard import GalleryGuard
 from app.services.pipeline import Embedder
-from app.services.scanning import expand_paths
+from app.services.scanning import expand_sources
 
-Source = Path | ExampleUpload
+Source = Path | ImageUpload
 LISTED_IN_ERRORS = 10
 
 
@@ -164,8 +163,7 @@ class GalleryService:
         self, class_name: str, sources: list[Source]
     ) -> tuple[list[StoredExample], np.ndarray, list[SkippedFile]]:
         """Copy the images into the examples folder and embed the copies."""
-        files = [s for s in sources if isinstance(s, ExampleUpload)]
-        files += expand_paths([s for s in sources if not isinstance(s, ExampleUpload)])
+        files = expand_sources(sources)
         stored, skipped = self._files.store_all(class_name, files)
         by_path = {s.path: s for s in stored}
         batch = self._embedder.embed_all(list(by_path))

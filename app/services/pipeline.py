@@ -14,11 +14,17 @@ import numpy as np
 from PIL import Image
 
 from app.domain.errors import ImageError
-from app.domain.models import SkippedFile
+from app.domain.models import ImageUpload, SkippedFile
 from app.interfaces.embedding import EmbeddingModel
 from app.interfaces.preprocessing import ImagePreprocessor
 
 T = TypeVar("T")
+Source = Path | ImageUpload
+
+
+def source_name(source: Source) -> str:
+    """How an image is named in messages: its path, or the upload's name."""
+    return source.name if isinstance(source, ImageUpload) else str(source)
 
 
 @dataclass(frozen=True)
@@ -45,16 +51,21 @@ class Embedder:
         """What produced an embedding: the model and the preprocessing before it."""
         return f"{self.model.stamp}|{self.preprocessor.stamp}"
 
-    def _prepare(self, path: Path) -> np.ndarray:
-        image = self.preprocessor.prepare(path)
+    def _prepare(self, source: Source) -> np.ndarray:
+        if isinstance(source, ImageUpload):
+            image = self.preprocessor.prepare(source.data, name=source.name)
+        else:
+            image = self.preprocessor.prepare(source)
         if self.on_prepared is not None:
-            self.on_prepared(path, image)
+            self.on_prepared(Path(source_name(source)), image)
         return self.model.to_pixels(image)
 
     def embed_files(
-        self, items: Sequence[T], path_of: Callable[[T], Path]
+        self, items: Sequence[T], path_of: Callable[[T], Source]
     ) -> Iterator[EmbeddedBatch[T]]:
-        """Yield batches in input order. Bad files are reported in `skipped`, never raised."""
+        """Yield batches in input order. Bad files are reported in `skipped`, never raised.
+
+        `path_of` gives each item's image: a file path, or an ImageUpload (bytes + name)."""
         workers = self.workers or min(4, (os.cpu_count() or 1) + 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
             pending: deque[tuple[T, Future[np.ndarray]]] = deque()
@@ -75,7 +86,7 @@ class Embedder:
             if ready or skipped:
                 yield self._embed(ready, skipped)
 
-    def embed_all(self, paths: Sequence[Path]) -> EmbeddedBatch[Path]:
+    def embed_all(self, paths: Sequence[Source]) -> EmbeddedBatch[Source]:
         """Every file's embedding in one batch (input order); bad files in `skipped`."""
         items: list[Path] = []
         vectors: list[np.ndarray] = []
@@ -93,7 +104,7 @@ class Embedder:
         try:
             ready.append((item, future.result()))
         except ImageError as exc:
-            skipped.append(SkippedFile(str(path_of(item)), exc.reason))
+            skipped.append(SkippedFile(source_name(path_of(item)), exc.reason))
 
     def _embed(self, ready: list, skipped: list[SkippedFile]) -> EmbeddedBatch:
         if not ready:

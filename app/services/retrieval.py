@@ -14,7 +14,6 @@ every class, not only those in a top-k. The snapshot is rebuilt after each galle
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -35,8 +34,8 @@ from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.calibration_store import read_calibrations
 from app.services.gallery_guard import GalleryGuard
-from app.services.pipeline import EmbeddedBatch, Embedder
-from app.services.scanning import expand_paths
+from app.services.pipeline import EmbeddedBatch, Embedder, Source, source_name
+from app.services.scanning import expand_sources
 
 
 @dataclass(frozen=True)
@@ -99,19 +98,21 @@ class RetrievalClassifier:
             for p, s in zip(probabilities, scored.scores.best_similarity, strict=True)
         ]
 
-    def predict_images(self, paths: list[Path], aggregation: str | None = None) -> RetrievalOutcome:
-        """Predict each image (folders expand recursively); bad files land in `skipped`."""
+    def predict_images(
+        self, paths: list[Source], aggregation: str | None = None
+    ) -> RetrievalOutcome:
+        """Predict each image (files, folders recursively, uploads); bad ones land in `skipped`."""
         self.snapshot()  # an empty or stale gallery fails before any image is embedded
         batch = self.embed_images(paths)
         outcome = RetrievalOutcome(skipped=batch.skipped)
         if batch.items:
-            outcome.images = [str(p) for p in batch.items]
+            outcome.images = [source_name(p) for p in batch.items]
             outcome.predictions = self.predict_vectors(batch.vectors, aggregation)
         return outcome
 
-    def embed_images(self, paths: list[Path]) -> EmbeddedBatch[Path]:
+    def embed_images(self, paths: list[Source]) -> EmbeddedBatch[Source]:
         """Query embeddings of the images (folders expand recursively), bad files skipped."""
-        return self._embedder.embed_all(expand_paths(paths))
+        return self._embedder.embed_all(expand_sources(paths))
 
     def score_vectors(self, vectors: np.ndarray, aggregation: str | None = None) -> ScoredQueries:
         """Class logits and nearest-example similarities, and the thresholds that apply."""

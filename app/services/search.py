@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from app.domain.errors import IndexNotReady, ModelMismatch, UnsupportedOperation
-from app.domain.models import QueryResult, SearchHit, SkippedFile
+from app.domain.models import ImageUpload, QueryResult, SearchHit, SkippedFile
 from app.interfaces.cache import Cache
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
-from app.services.pipeline import Embedder
-from app.services.scanning import content_hash, expand_paths, os_error_reason
+from app.services.pipeline import Embedder, Source, source_name
+from app.services.scanning import bytes_hash, content_hash, expand_sources, os_error_reason
 
 
 @dataclass
@@ -37,16 +36,17 @@ class SearchService:
         self._cache = cache
         self.default_k = default_k
 
-    def search_images(self, paths: list[Path], k: int | None = None) -> SearchOutcome:
-        """Search with each image (folders expand recursively). Bad files land in `skipped`."""
+    def search_images(self, paths: list[Source], k: int | None = None) -> SearchOutcome:
+        """Search with each image: files, folders (recursively) or uploads. Bad ones land in
+        `skipped`."""
         self._check_index()
-        files = expand_paths(paths)
+        files = expand_sources(paths)
         outcome = SearchOutcome()
         vectors, kept = self._query_vectors(files, outcome.skipped)
         if kept:
             hits = self._store.search(vectors, k or self.default_k)
             outcome.results = [
-                QueryResult(str(path), self._to_hits(row))
+                QueryResult(source_name(path), self._to_hits(row))
                 for path, row in zip(kept, hits, strict=True)
             ]
         return outcome
@@ -73,17 +73,20 @@ class SearchService:
             )
 
     def _query_vectors(
-        self, files: list[Path], skipped: list[SkippedFile]
-    ) -> tuple[np.ndarray, list[Path]]:
-        """Embeddings of the query files, from the cache where the same bytes were seen."""
-        found: dict[Path, np.ndarray] = {}
-        keys: dict[Path, str] = {}
+        self, files: list[Source], skipped: list[SkippedFile]
+    ) -> tuple[np.ndarray, list[Source]]:
+        """Embeddings of the query images, from the cache where the same bytes were seen."""
+        found: dict[Source, np.ndarray] = {}
+        keys: dict[Source, str] = {}
         for path in files:
             try:
-                keys[path] = f"query:{self._embedder.stamp}:{content_hash(path)}"
+                digest = (
+                    bytes_hash(path.data) if isinstance(path, ImageUpload) else content_hash(path)
+                )
             except OSError as exc:
                 skipped.append(SkippedFile(str(path), os_error_reason(exc)))
                 continue
+            keys[path] = f"query:{self._embedder.stamp}:{digest}"
             if (cached := self._cache.get(keys[path])) is not None:
                 found[path] = cached
         missing = [p for p in keys if p not in found]

@@ -11,7 +11,7 @@ from dependency_injector import providers
 
 from app.container import build_container
 from app.domain.errors import Conflict, ImageError, InvalidInput, ModelMismatch, NotFound
-from app.domain.gallery import ExampleUpload
+from app.domain.models import ImageUpload
 from conftest import write_product_photo
 from tests.fakes import ThumbnailModel
 
@@ -185,10 +185,10 @@ def test_info_lists_classes_by_source(gallery, tmp_path):
 
 def test_uploads_as_bytes(container, tmp_path):
     data = photos(tmp_path, YELLOW, 1)[0].read_bytes()
-    change = container.gallery_service().add_class("up", [ExampleUpload("upload.PNG", data)])
+    change = container.gallery_service().add_class("up", [ImageUpload("upload.PNG", data)])
     assert Path(change.added[0].path).suffix == ".png"
     with pytest.raises(ImageError, match="class 'bad' unchanged"):
-        container.gallery_service().add_class("bad", [ExampleUpload("x.jpg", b"not an image")])
+        container.gallery_service().add_class("bad", [ImageUpload("x.jpg", b"not an image")])
     assert "bad" not in container.repository().product_counts()
     assert not (container.settings().examples_dir / "bad").exists() or not any(
         (container.settings().examples_dir / "bad").iterdir()
