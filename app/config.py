@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     decode_workers: int = Field(0, ge=0, le=64)
     history_file: Path = Path("./data/.repl_history")
 
+    api_key: str | None = None
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
+
     @field_validator("preprocess_bg_color")
     @classmethod
     def _colour(cls, value: str) -> str:

@@ -86,6 +86,7 @@ def _writer(s: Settings) -> PreprocessedWriter | None:
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(get_settings)
     progress = providers.Object(no_progress)
+    embedding_observer = providers.Object(None)  # the API times embedding batches with it
 
     device = providers.Singleton(resolve_device, settings.provided.device)
     embedding_model = providers.Singleton(
@@ -138,6 +139,7 @@ class Container(containers.DeclarativeContainer):
         batch_size=settings.provided.batch_size,
         workers=settings.provided.decode_workers,
         on_prepared=providers.Callable(_writer, settings),
+        on_batch=embedding_observer,
     )
 
     # one lock over the gallery: rebuild and the class commands change it, predictions read it

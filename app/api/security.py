@@ -20,16 +20,15 @@ def require_api_key(request: Request, x_api_key: str | None = Header(default=Non
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-API-Key")
 
 
-async def read_upload(request: Request, upload: UploadFile) -> ImageUpload:
-    """The upload's bytes, refusing more than MAX_UPLOAD_BYTES without reading it all.
+def read_upload(upload: UploadFile, limit: int) -> ImageUpload:
+    """The upload's bytes, refusing more than `limit` bytes without reading them all.
 
-    The content is not trusted by its declared type: the preprocessor decodes it later and
+    The declared content type is not trusted: the preprocessor decodes the bytes later and
     rejects what is not an image (415), too large in pixels (413) or corrupt (400).
     """
-    limit = request.app.state.settings.max_upload_bytes
-    name = _safe_name(upload.filename)
+    name = safe_name(upload.filename)
     chunks, size = [], 0
-    while chunk := await upload.read(_CHUNK):
+    while chunk := upload.file.read(_CHUNK):
         size += len(chunk)
         if size > limit:
             raise HTTPException(
@@ -41,8 +40,14 @@ async def read_upload(request: Request, upload: UploadFile) -> ImageUpload:
     return ImageUpload(name=name, data=b"".join(chunks))
 
 
-def _safe_name(filename: str | None) -> str:
-    """A display name for errors and stored files: the last path part, printable, bounded."""
+def read_uploads(uploads: list[UploadFile], limit: int) -> list[ImageUpload]:
+    if not uploads:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "no file uploaded")
+    return [read_upload(u, limit) for u in uploads]
+
+
+def safe_name(filename: str | None) -> str:
+    """A display name for messages: the last path part, printable characters, bounded."""
     base = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(ch for ch in base if ch.isprintable())[:100]
     return cleaned or "upload"

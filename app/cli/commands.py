@@ -108,11 +108,26 @@ def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
     return run_repl(ctx) if sys.stdin.isatty() else run_script(ctx, sys.stdin)
 
 
+def _api_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+
+
+def _api(args: argparse.Namespace, ctx: CliContext) -> int:
+    import uvicorn
+
+    from app.api.main import create_app
+
+    uvicorn.run(create_app(ctx.container), host=args.host, port=args.port)
+    return EXIT_OK
+
+
 def _no_args(p: argparse.ArgumentParser) -> None:
     return None
 
 
 COMMANDS: list[Command] = [
+    Command("api", "serve the HTTP API (docs at /docs)", _api_args, _api, in_repl=False),
     Command("rebuild", "scan the products folder and update the index", _rebuild_args, _rebuild),
     Command("query", "find the catalogue images most like a photo or text", _query_args, _query),
     Command("stats", "what is in the catalogue and the index", _stats_args, _stats),

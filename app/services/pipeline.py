@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -45,6 +46,7 @@ class Embedder:
     batch_size: int = 32
     workers: int = 0
     on_prepared: Callable[[Path, Image.Image], None] | None = None
+    on_batch: Callable[[float], None] | None = None  # seconds one model batch took
 
     @property
     def stamp(self) -> str:
@@ -109,5 +111,8 @@ class Embedder:
     def _embed(self, ready: list, skipped: list[SkippedFile]) -> EmbeddedBatch:
         if not ready:
             return EmbeddedBatch([], np.empty((0, 0), dtype=np.float32), skipped)
+        started = time.perf_counter()
         vectors = self.model.embed_pixels(np.stack([pixels for _, pixels in ready]))
+        if self.on_batch is not None:
+            self.on_batch(time.perf_counter() - started)
         return EmbeddedBatch([item for item, _ in ready], vectors, skipped)
