@@ -99,3 +99,66 @@ def tiny_clip_dir(tmp_path_factory) -> Path:
     from tests.infrastructure.embedding.tiny_models import build_tiny_clip
 
     return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+TEST_LABELS = """
+templates: ["a photo of a {}.", "a picture of a {}."]
+attribute_templates: ["a photo of a {} {category}."]
+attributes:
+  color: {classes: [red, green, blue]}
+categories:
+  shoe:
+    attributes:
+      color:
+      gender: {classes: {men: "men's", women: "women's"}}
+  hat: {attributes: [color]}
+  dress:
+"""
+
+
+def write_training_set(
+    root: Path, category: str, attribute: str, colours: dict[str, tuple], per_class: int = 6
+) -> Path:
+    """root/<category>/<attribute>/<class>/<n>.jpg: coloured product photos per class."""
+    for c, (name, colour) in enumerate(colours.items()):
+        for i in range(per_class):
+            write_product_photo(
+                root / category / attribute / name / f"{i}.jpg", colour, 100 * c + i
+            )
+    return root
+
+
+@pytest.fixture
+def classify_settings(settings, tmp_path: Path):
+    """Settings with a small labels file, models and training folders in tmp_path."""
+    labels = tmp_path / "labels.yaml"
+    labels.write_text(TEST_LABELS)
+    return settings.model_copy(
+        update={
+            "labels_file": labels,
+            "models_dir": tmp_path / "models",
+            "training_dir": tmp_path / "training",
+            "classify_min_confidence": 0.3,
+            "classify_min_margin": 0.05,
+        }
+    )
+
+
+@pytest.fixture
+def colour_model():
+    from tests.fakes import ColourWordsModel
+
+    return ColourWordsModel()
+
+
+@pytest.fixture
+def classify_container(classify_settings, colour_model):
+    """The real container with a text-capable fake model whose zero-shot answers are predictable."""
+    from dependency_injector import providers
+
+    from app.container import build_container
+
+    c = build_container(classify_settings)
+    c.embedding_model.override(providers.Object(colour_model))
+    yield c
+    c.unwire()

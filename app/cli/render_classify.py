@@ -67,6 +67,7 @@ def classification_table(result: ImageClassification, k: int = 3, notes: bool = 
     lines = [f"image: {result.image}"]
     rows = _rows(result, k)
     if rows:
+        rows.insert(0, ("answer", "value", "conf.", "source", "top classes / why unsure"))
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         lines += [
             "  "

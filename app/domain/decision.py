@@ -46,13 +46,13 @@ def decide(
 def _doubt(best: str, confidence: float, second: float, thresholds: Thresholds) -> str | None:
     if confidence < thresholds.min_confidence:
         return (
-            f"unsure: best guess {best!r} has probability {confidence:.2f} "
-            f"< {thresholds.min_confidence:.2f}"
+            f"unsure: best guess {best!r} has probability {confidence:.3f} "
+            f"< {thresholds.min_confidence:g}"
         )
     if confidence - second < thresholds.min_margin:
         return (
-            f"unsure: best guess {best!r} leads the next class by {confidence - second:.2f} "
-            f"< {thresholds.min_margin:.2f}"
+            f"unsure: best guess {best!r} leads the next class by {confidence - second:.3f} "
+            f"< {thresholds.min_margin:g}"
         )
     return None
 

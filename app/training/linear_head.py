@@ -37,10 +37,17 @@ def stratified_split(
 def fit_linear_head(
     vectors: np.ndarray, targets: np.ndarray, n_classes: int, options: TrainOptions
 ) -> FitResult:
-    """Train `Linear(D, n_classes)` on rows of `vectors` with integer `targets`."""
+    """Train `Linear(D, n_classes)` on rows of `vectors` with integer `targets`.
+
+    Unit-length embeddings have components of about 1/sqrt(D); the layer trains on inputs scaled
+    by sqrt(D) (components of unit size, so the default learning rate moves the logits at a useful
+    speed), and the scale is folded into the saved weight: the result is a plain linear layer on
+    the unit-length embeddings.
+    """
     import torch
 
-    x = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
+    scale = float(np.sqrt(vectors.shape[1]))
+    x = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32)) * scale
     y = torch.from_numpy(np.asarray(targets, dtype=np.int64))
     train_idx, val_idx = stratified_split(targets, options.val_fraction, options.seed)
     generator = torch.Generator().manual_seed(options.seed)
@@ -64,5 +71,8 @@ def fit_linear_head(
         with torch.no_grad():
             predicted = layer(x[torch.from_numpy(val_idx)]).argmax(dim=1).numpy()
         val_accuracy = float((predicted == targets[val_idx]).mean())
-    state = {k: v.detach().clone() for k, v in layer.state_dict().items()}
+    state = {
+        "weight": (layer.weight.detach() * scale).contiguous(),
+        "bias": layer.bias.detach().clone(),
+    }
     return FitResult(state, val_accuracy, len(train_idx), len(val_idx))
