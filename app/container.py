@@ -151,14 +151,16 @@ class Container(containers.DeclarativeContainer):
     stats_service = providers.Factory(
         StatsService, repository=repository, store=vector_store, embedder=embedder
     )
-    cache_service = providers.Factory(CacheService, cache=cache, model=embedding_model)
-
-    # --- classification: zero-shot, trained heads, retrieval -------------------------------
     embedding_cache = providers.Singleton(
         FileCache,
         directory=providers.Callable(lambda s: s.index_dir / "embedding-cache", settings),
         max_entries=settings.provided.embedding_cache_size,
     )
+    cache_service = providers.Factory(
+        CacheService, cache=cache, model=embedding_model, disk=embedding_cache
+    )
+
+    # --- classification: zero-shot, trained heads, retrieval -------------------------------
     labels = providers.Singleton(YamlLabelSource, settings.provided.labels_file)
     attribute_heads = providers.Singleton(
         TorchAttributeHeads, settings.provided.models_dir, write_bytes=atomic_write_bytes

@@ -127,7 +127,10 @@ COMMANDS: list[Command] = [
         train,
     ),
     Command(
-        "cache", "list or clear in-memory caches (query embeddings, model)", _cache_args, _cache
+        "cache",
+        "list or clear caches (query embeddings, model; embeddings kept on disk)",
+        _cache_args,
+        _cache,
     ),
     Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
 ]

@@ -61,28 +61,36 @@ class AttributeClassifier:
         if labels is None:
             return [AttributeAnswer(notes=notes) for _ in range(len(vectors))]
         categories = self._categories(labels, vectors, notes)
-        rows: dict[str, list[int]] = {}
-        for i, prediction in enumerate(categories):
-            if prediction is not None and prediction.value is not None:
-                rows.setdefault(prediction.value, []).append(i)
-        attributes: list[list[AttributePrediction]] = [[] for _ in categories]
-        image_notes: list[list[str]] = [[] for _ in categories]
-        for name, members in rows.items():
-            category = labels.category(name)
-            assert category is not None
-            per_attribute, group_notes = self._attributes(category, vectors[members], heads)
-            for column in per_attribute:
-                for i, prediction in zip(members, column, strict=True):
-                    attributes[i].append(prediction)
-            for i in members:
-                image_notes[i] += group_notes
-        for i, prediction in enumerate(categories):
-            if prediction is not None and prediction.value is None:
-                image_notes[i].append("category unsure, so its attributes are not predicted")
+        attributes, image_notes = self._per_image(labels, categories, vectors, heads)
         return [
             AttributeAnswer(categories[i], attributes[i], _unique(notes + image_notes[i]))
             for i in range(len(categories))
         ]
+
+    def _per_image(
+        self,
+        labels: LabelSet,
+        categories: list[AttributePrediction | None],
+        vectors: np.ndarray,
+        heads: set[tuple[str, str]],
+    ) -> tuple[list[list[AttributePrediction]], list[list[str]]]:
+        """Attributes and notes per image; images of one predicted category go together."""
+        attributes: list[list[AttributePrediction]] = [[] for _ in categories]
+        notes: list[list[str]] = [[] for _ in categories]
+        rows: dict[str, list[int]] = {}
+        for i, prediction in enumerate(categories):
+            if prediction is not None and prediction.value is None:
+                notes[i].append("category unsure, so its attributes are not predicted")
+            elif prediction is not None:
+                rows.setdefault(str(prediction.value), []).append(i)
+        for name, members in rows.items():
+            category = labels.category(name)
+            assert category is not None
+            columns, group_notes = self._attributes(category, vectors[members], heads)
+            for i, *answers in zip(members, *columns, strict=True):
+                attributes[i] += answers
+                notes[i] += group_notes
+        return attributes, notes
 
     def _load_labels(self, notes: list[str]) -> LabelSet | None:
         try:

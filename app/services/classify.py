@@ -65,6 +65,8 @@ class ClassifyService:
         self, vectors: np.ndarray, names: Sequence[str], use_trained: bool = False
     ) -> list[ImageClassification]:
         """Classify image embeddings of the current embedder (one row per name)."""
+        if len(vectors) == 0:
+            return []
         answers = self._attributes.classify(vectors, use_trained)
         retrieved, retrieval_notes = self._retrieve(vectors)
         if not any(a.answered for a in answers) and all(r is None for r in retrieved):

@@ -121,3 +121,14 @@ def test_repl_train_and_classify(classify_container, queries):
         line.split()[:2] == ["color", "red"] and "trained" in line for line in out.splitlines()
     )
     assert "expected at least one argument" in err and "Traceback" not in err
+
+
+def test_cache_lists_and_clears_the_embeddings_on_disk(ccli, classify_container, queries):
+    write_training_set(classify_container.settings().training_dir, "shoe", "color", TWO)
+    ccli("train", "--all")
+    ccli("classify", "--image", str(queries))
+    listing = ccli("cache", "list").out
+    # 12 training photos + 4 prompt sets
+    assert "disk     16 embeddings (text prompts, training photos)" in listing
+    assert ccli("cache", "clear").code == 0
+    assert "disk" not in ccli("cache", "list").out
