@@ -45,14 +45,34 @@ def catalogue(tmp_path: Path) -> Path:
     return root
 
 
+TEST_LABELS = """
+templates: ["a photo of a {}.", "a picture of a {}."]
+attribute_templates: ["a photo of a {} {category}."]
+attributes:
+  color: {classes: [red, green, blue]}
+categories:
+  shoe:
+    attributes:
+      color:
+      gender: {classes: {men: "men's", women: "women's"}}
+  hat: {attributes: [color]}
+  dress:
+"""
+
+
 @pytest.fixture
 def settings(tmp_path: Path, catalogue: Path):
     """Settings pointing every path into tmp_path (nothing touches the checkout)."""
     from app.config import load_settings
 
+    labels = tmp_path / "labels.yaml"
+    labels.write_text(TEST_LABELS)
     return load_settings(
         _env_file=None,
         products_dir=catalogue,
+        labels_file=labels,
+        models_dir=tmp_path / "models",
+        training_dir=tmp_path / "training",
         index_dir=tmp_path / "index",
         database_url=f"sqlite:///{tmp_path / 'app.db'}",
         history_file=tmp_path / "history",
@@ -101,21 +121,6 @@ def tiny_clip_dir(tmp_path_factory) -> Path:
     return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
 
 
-TEST_LABELS = """
-templates: ["a photo of a {}.", "a picture of a {}."]
-attribute_templates: ["a photo of a {} {category}."]
-attributes:
-  color: {classes: [red, green, blue]}
-categories:
-  shoe:
-    attributes:
-      color:
-      gender: {classes: {men: "men's", women: "women's"}}
-  hat: {attributes: [color]}
-  dress:
-"""
-
-
 def write_training_set(
     root: Path, category: str, attribute: str, colours: dict[str, tuple], per_class: int = 6
 ) -> Path:
@@ -129,22 +134,6 @@ def write_training_set(
 
 
 @pytest.fixture
-def classify_settings(settings, tmp_path: Path):
-    """Settings with a small labels file, models and training folders in tmp_path."""
-    labels = tmp_path / "labels.yaml"
-    labels.write_text(TEST_LABELS)
-    return settings.model_copy(
-        update={
-            "labels_file": labels,
-            "models_dir": tmp_path / "models",
-            "training_dir": tmp_path / "training",
-            "classify_min_confidence": 0.3,
-            "classify_min_margin": 0.05,
-        }
-    )
-
-
-@pytest.fixture
 def colour_model():
     from tests.fakes import ColourWordsModel
 
@@ -152,13 +141,13 @@ def colour_model():
 
 
 @pytest.fixture
-def classify_container(classify_settings, colour_model):
+def classify_container(settings, colour_model):
     """The real container with a text-capable fake model whose zero-shot answers are predictable."""
     from dependency_injector import providers
 
     from app.container import build_container
 
-    c = build_container(classify_settings)
+    c = build_container(settings)
     c.embedding_model.override(providers.Object(colour_model))
     yield c
     c.unwire()

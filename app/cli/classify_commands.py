@@ -69,9 +69,8 @@ def train_args(p: argparse.ArgumentParser) -> None:
 
 
 def train(args: argparse.Namespace, ctx: CliContext) -> int:
-    if args.all == bool(args.category or args.attribute) or (
-        not args.all and not (args.category and args.attribute)
-    ):
+    named = args.category is not None or args.attribute is not None
+    if args.all == named or (named and not (args.category and args.attribute)):
         raise UsageError("train: give --category C --attribute A, or --all")
     try:
         options = TrainOptions(args.epochs, args.batch_size, args.lr, args.val_fraction, args.seed)

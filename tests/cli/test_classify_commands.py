@@ -80,6 +80,7 @@ def test_train_then_classify_use_trained(ccli, classify_container, queries):
 
 def test_train_usage_errors(ccli):
     assert ccli("train").code == 2
+    assert ccli("train", "--category", "shoe").code == 2
     assert ccli("train", "--all", "--category", "shoe").code == 2
     ran = ccli("train", "--category", "shoe", "--attribute", "color", "--val-fraction", "1.5")
     assert ran.code == 2 and "validation fraction" in ran.err

@@ -83,7 +83,7 @@ def test_prompt_ensemble_is_the_normalised_mean_of_the_templates(classify_contai
 
 
 def test_text_embeddings_are_computed_once_and_again_when_labels_change(
-    classify_container, classify_settings, colour_model, photos
+    classify_container, settings, colour_model, photos
 ):
     service = classify_container.classify_service()
     service.classify_images([photos["red"]])
@@ -97,22 +97,21 @@ def test_text_embeddings_are_computed_once_and_again_when_labels_change(
     # another process (fresh container, same INDEX_DIR) reads them from disk
     from app.container import build_container
 
-    fresh = build_container(classify_settings)
+    fresh = build_container(settings)
     fresh.embedding_model.override(providers.Object(colour_model))
     fresh.classify_service().classify_images([photos["red"]])
     assert len(colour_model.text_calls) == 4
 
-    edited = classify_settings.labels_file.read_text().replace(
+    edited = settings.labels_file.read_text().replace(
         '"a picture of a {}."', '"a picture of a {}.", "an image of a {}."'
     )
-    classify_settings.labels_file.write_text(edited)
+    settings.labels_file.write_text(edited)
     fresh.classify_service().classify_images([photos["red"]])
     assert len(colour_model.text_calls) == 5  # only the category prompts changed
     assert "an image of a shoe." in colour_model.text_calls[-1]
 
 
-def test_image_only_model_says_how_to_get_zero_shot(container, classify_settings, photos):
-    container.settings.override(providers.Object(classify_settings))
+def test_image_only_model_says_how_to_get_zero_shot(container, photos):
     with pytest.raises(UnsupportedOperation) as caught:
         container.classify_service().classify_images([photos["red"]])
     message = str(caught.value)
@@ -166,14 +165,14 @@ def test_head_of_another_model_is_not_used_and_says_retrain(classify_container, 
 
 
 def test_single_category_labels_and_a_head_work_with_an_image_only_model(
-    container, classify_settings, photos, tmp_path
+    container, settings, photos, tmp_path
 ):
     labels = tmp_path / "one.yaml"
     labels.write_text("categories: {clothing: {attributes: {}}}")
     container.settings.override(
-        providers.Object(classify_settings.model_copy(update={"labels_file": labels}))
+        providers.Object(settings.model_copy(update={"labels_file": labels}))
     )
-    write_training_set(classify_settings.training_dir, "clothing", "color",
+    write_training_set(settings.training_dir, "clothing", "color",
                        {"red": RED, "blue": BLUE})  # fmt: skip
     container.train_service().train("clothing", "color", TrainOptions(epochs=40, lr=1e-2))
     (result,) = container.classify_service().classify_images([photos["blue"]], True).results
@@ -195,8 +194,8 @@ def test_bad_files_are_skipped_and_the_rest_answered(classify_container, photos,
     assert {s.path for s in outcome.skipped} == {str(bad), str(tmp_path / "missing.jpg")}
 
 
-def test_missing_labels_file_is_a_note(classify_container, classify_settings, photos):
-    classify_settings.labels_file.unlink()
+def test_missing_labels_file_is_a_note(classify_container, settings, photos):
+    settings.labels_file.unlink()
     retrieval = FixedRetrieval()
     (result,) = _service(classify_container, retrieval).classify_images([photos["red"]]).results
     assert result.category is None and result.retrieval is not None

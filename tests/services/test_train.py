@@ -13,21 +13,21 @@ TWO = {"red": COLOURS["red-shoe"], "blue": COLOURS["blue-dress"]}
 
 
 @pytest.fixture
-def training_dir(classify_settings):
-    root = classify_settings.training_dir
+def training_dir(settings):
+    root = settings.training_dir
     write_training_set(root, "shoe", "color", TWO, per_class=8)
     write_training_set(root, "hat", "color", {"green": COLOURS["green-hat"], **TWO}, per_class=4)
     return root
 
 
-def test_train_one_head(classify_container, classify_settings, training_dir):
+def test_train_one_head(classify_container, settings, training_dir):
     report = classify_container.train_service().train("shoe", "color", FAST)
     head = report.head
     assert head.classes == ["blue", "red"] and (head.train_size, head.val_size) == (12, 4)
     assert head.val_accuracy == 1.0 and report.skipped == []
     assert head.model_stamp == classify_container.embedder().stamp
-    assert (classify_settings.models_dir / "shoe" / "color" / "model.pt").is_file()
-    assert (classify_settings.models_dir / "shoe" / "color" / "classes.json").is_file()
+    assert (settings.models_dir / "shoe" / "color" / "model.pt").is_file()
+    assert (settings.models_dir / "shoe" / "color" / "classes.json").is_file()
 
 
 def test_retraining_reuses_cached_embeddings(classify_container, colour_model, training_dir):
@@ -52,13 +52,13 @@ def test_train_all_and_bad_photos(classify_container, training_dir):
     assert reports[0].head.classes == ["blue", "green", "red"]
 
 
-def test_clear_errors(classify_container, classify_settings):
+def test_clear_errors(classify_container, settings):
     service = classify_container.train_service()
     with pytest.raises(NotFound, match="no training data under"):
         service.train_all(FAST)
     with pytest.raises(NotFound, match=r"shoe/color \(expected <class>/"):
         service.train("shoe", "color", FAST)
-    write_training_set(classify_settings.training_dir, "shoe", "color",
+    write_training_set(settings.training_dir, "shoe", "color",
                        {"red": COLOURS["red-shoe"]})  # fmt: skip
     with pytest.raises(ImgRecogError, match="at least two classes"):
         service.train("shoe", "color", FAST)

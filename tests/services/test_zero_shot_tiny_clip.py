@@ -10,8 +10,8 @@ from conftest import write_product_photo
 
 
 @pytest.fixture
-def clip_container(classify_settings, tiny_clip_dir, monkeypatch):
-    settings = classify_settings.model_copy(
+def clip_container(settings, tiny_clip_dir, monkeypatch):
+    settings = settings.model_copy(
         update={
             "embedding_model": str(tiny_clip_dir),
             "classify_min_confidence": 0.0,
