@@ -60,6 +60,14 @@ class Settings(BaseSettings):
     cbr_min_margin: float = Field(0.0, ge=0.0, le=1.0)
 
     cache_size: int = Field(1024, ge=0)
+    embedding_cache_size: int = Field(100_000, ge=0)
+
+    labels_file: Path = Path("./data/labels.yaml")
+    training_dir: Path = Path("./data/training")
+    models_dir: Path = Path("./models")
+    zero_shot_logit_scale: float = Field(100.0, gt=0.0, le=1000.0)
+    classify_min_confidence: float = Field(0.3, ge=0.0, le=1.0)
+    classify_min_margin: float = Field(0.05, ge=0.0, le=1.0)
     decode_workers: int = Field(0, ge=0, le=64)
     history_file: Path = Path("./data/.repl_history")
 

@@ -12,20 +12,27 @@ import logging
 from dependency_injector import containers, providers
 
 from app.config import Settings, get_settings
+from app.domain.decision import AnswerThresholds
 from app.domain.errors import IndexNotReady, ModelMismatch
 from app.domain.retrieval_scoring import ScoringParams, Thresholds
+from app.infrastructure.cache.file_cache import FileCache
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.embedding.resolver import create_embedding_model
 from app.infrastructure.embedding.runtime import resolve_device
+from app.infrastructure.files import atomic_write_bytes
+from app.infrastructure.labels.yaml_labels import YamlLabelSource
 from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
 from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
 from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
 from app.infrastructure.vector_store.faiss_store import FaissVectorStore
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
+from app.services.attributes import AttributeClassifier
 from app.services.cache_admin import CacheService
+from app.services.cached_embeddings import CachedEmbeddings
 from app.services.calibration import CalibrationService
+from app.services.classify import ClassifyService
 from app.services.example_files import ExampleFiles
 from app.services.gallery import GalleryService
 from app.services.gallery_guard import GalleryGuard
@@ -35,6 +42,9 @@ from app.services.rebuild import RebuildOptions, RebuildService
 from app.services.retrieval import CbrOptions, RetrievalClassifier
 from app.services.search import SearchService
 from app.services.stats import StatsService
+from app.services.train import TrainService
+from app.services.zero_shot import ZeroShotClassifier
+from app.training.heads import TorchAttributeHeads
 
 
 def _loaded(store):
@@ -169,7 +179,45 @@ class Container(containers.DeclarativeContainer):
     stats_service = providers.Factory(
         StatsService, repository=repository, store=vector_store, embedder=embedder
     )
-    cache_service = providers.Factory(CacheService, cache=cache, model=embedding_model)
+    embedding_cache = providers.Singleton(
+        FileCache,
+        directory=providers.Callable(lambda s: s.index_dir / "embedding-cache", settings),
+        max_entries=settings.provided.embedding_cache_size,
+    )
+    cache_service = providers.Factory(
+        CacheService, cache=cache, model=embedding_model, disk=embedding_cache
+    )
+
+    # --- classification: zero-shot, trained heads, retrieval -------------------------------
+    labels = providers.Singleton(YamlLabelSource, settings.provided.labels_file)
+    attribute_heads = providers.Singleton(
+        TorchAttributeHeads, settings.provided.models_dir, write_bytes=atomic_write_bytes
+    )
+    zero_shot = providers.Singleton(
+        ZeroShotClassifier,
+        model=embedding_model,
+        cache=embedding_cache,
+        logit_scale=settings.provided.zero_shot_logit_scale,
+    )
+    attribute_classifier = providers.Factory(
+        AttributeClassifier,
+        labels=labels,
+        zero_shot=zero_shot,
+        heads=attribute_heads,
+        embedder=embedder,
+        thresholds=providers.Factory(
+            AnswerThresholds,
+            min_confidence=settings.provided.classify_min_confidence,
+            min_margin=settings.provided.classify_min_margin,
+        ),
+    )
+    train_service = providers.Factory(
+        TrainService,
+        embeddings=providers.Factory(CachedEmbeddings, embedder, embedding_cache, kind="image"),
+        heads=attribute_heads,
+        training_dir=settings.provided.training_dir,
+        progress=progress,
+    )
 
     retrieval_classifier = providers.Factory(
         RetrievalClassifier,
@@ -178,6 +226,12 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         guard=gallery_guard,
         options=providers.Singleton(_cbr_options, settings),
+    )
+    classify_service = providers.Factory(
+        ClassifyService,
+        embeddings=providers.Factory(CachedEmbeddings, embedder, cache),
+        attributes=attribute_classifier,
+        retrieval=retrieval_classifier,
     )
     gallery_service = providers.Factory(
         GalleryService,

@@ -11,11 +11,10 @@ from pathlib import Path
 
 from app.cli import gallery_commands as gallery
 from app.cli import render
+from app.cli.classify_commands import classify, classify_args, train, train_args
 from app.cli.context import CliContext
+from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
 from app.domain.errors import ImgRecogError
-
-EXIT_OK = 0
-EXIT_SKIPPED = 3  # finished, but some files were skipped
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,22 @@ COMMANDS: list[Command] = [
     Command("query", "find the catalogue images most like a photo or text", _query_args, _query),
     Command("stats", "what is in the catalogue and the index", _stats_args, _stats),
     Command(
-        "cache", "list or clear in-memory caches (query embeddings, model)", _cache_args, _cache
+        "classify",
+        "what is this photo: category, attributes and catalogue class, with confidences",
+        classify_args,
+        classify,
+    ),
+    Command(
+        "train",
+        "train attribute heads on TRAINING_DIR/<category>/<attribute>/<class>/ photos",
+        train_args,
+        train,
+    ),
+    Command(
+        "cache",
+        "list or clear caches (query embeddings, model; embeddings kept on disk)",
+        _cache_args,
+        _cache,
     ),
     Command(
         "class",

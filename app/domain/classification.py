@@ -28,14 +28,18 @@ class RetrievalPrediction:
 class AttributePrediction:
     """One answer about an image: its category, or one attribute (colour, gender, ...).
 
-    `source` says which method answered: "zero-shot" or "trained".
+    `source` says which method answered: "zero-shot", "trained", or "labels" (the labels file
+    defines a single category, so there is nothing to choose). `value` is None when the answer is
+    too unsure ("I don't know"); `reason` then says why, and `confidence` and `probabilities`
+    still show the best guess. `probabilities` maps every class to its probability, best first.
     """
 
     name: str
-    value: str
+    value: str | None
     confidence: float
     source: str
     probabilities: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.domain.errors import IndexNotReady, ModelMismatch, UnsupportedOperation
-from app.domain.models import ImageUpload, QueryResult, SearchHit, SkippedFile
+from app.domain.models import QueryResult, SearchHit, SkippedFile
 from app.interfaces.cache import Cache
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
+from app.services.cached_embeddings import CachedEmbeddings
 from app.services.pipeline import Embedder, Source, source_name
-from app.services.scanning import bytes_hash, content_hash, expand_sources, os_error_reason
+from app.services.scanning import expand_sources
 
 
 @dataclass
@@ -76,29 +77,7 @@ class SearchService:
         self, files: list[Source], skipped: list[SkippedFile]
     ) -> tuple[np.ndarray, list[Source]]:
         """Embeddings of the query images, from the cache where the same bytes were seen."""
-        found: dict[Source, np.ndarray] = {}
-        keys: dict[Source, str] = {}
-        for path in files:
-            try:
-                digest = (
-                    bytes_hash(path.data) if isinstance(path, ImageUpload) else content_hash(path)
-                )
-            except OSError as exc:
-                skipped.append(SkippedFile(str(path), os_error_reason(exc)))
-                continue
-            keys[path] = f"query:{self._embedder.stamp}:{digest}"
-            if (cached := self._cache.get(keys[path])) is not None:
-                found[path] = cached
-        missing = [p for p in keys if p not in found]
-        for batch in self._embedder.embed_files(missing, lambda p: p):
-            skipped.extend(batch.skipped)
-            for path, vector in zip(batch.items, batch.vectors, strict=True):
-                self._cache.put(keys[path], vector)
-                found[path] = vector
-        kept = [p for p in keys if p in found]
-        if not kept:
-            return np.empty((0, 0), dtype=np.float32), []
-        return np.stack([found[p] for p in kept]), kept
+        return CachedEmbeddings(self._embedder, self._cache).embed(files, skipped)
 
     def _to_hits(self, row: list[tuple[int, float]]) -> list[SearchHit]:
         records = self._repo.get_images(image_id for image_id, _ in row)
