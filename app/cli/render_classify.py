@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
-from app.domain.classification import AttributePrediction, ImageClassification
+from app.domain.classification import (
+    AttributePrediction,
+    ImageClassification,
+    classification_dict,
+)
 from app.domain.heads import TrainReport
 
 _UNSURE = "?"
@@ -14,36 +18,8 @@ def _top(prediction: AttributePrediction, k: int) -> dict[str, float]:
     return dict(list(prediction.probabilities.items())[:k])
 
 
-def prediction_json(prediction: AttributePrediction | None, k: int) -> dict | None:
-    if prediction is None:
-        return None
-    return {
-        "value": prediction.value,
-        "confidence": round(prediction.confidence, 6),
-        "source": prediction.source,
-        "unsure": prediction.value is None,
-        "reason": prediction.reason,
-        "top": _top(prediction, k),
-    }
-
-
 def classification_json(result: ImageClassification, k: int = 3) -> str:
-    retrieval = result.retrieval
-    data = {
-        "image": result.image,
-        "category": prediction_json(result.category, k),
-        "attributes": {a.name: prediction_json(a, k) for a in result.attributes},
-        "retrieval": None
-        if retrieval is None
-        else {
-            "class": retrieval.class_name,
-            "confidence": round(retrieval.confidence, 6),
-            "unclassifiable": retrieval.unclassifiable,
-            "reason": retrieval.reason,
-        },
-        "notes": result.notes,
-    }
-    return json.dumps(data, ensure_ascii=False)
+    return json.dumps(classification_dict(result, k), ensure_ascii=False)
 
 
 def _row(name: str, value: str | None, confidence: float, source: str, extra: str) -> tuple:

@@ -51,3 +51,43 @@ class ImageClassification:
     attributes: list[AttributePrediction] = field(default_factory=list)
     retrieval: RetrievalPrediction | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def _top(prediction: AttributePrediction, k: int) -> dict[str, float]:
+    return dict(list(prediction.probabilities.items())[:k])
+
+
+def prediction_dict(prediction: AttributePrediction | None, k: int) -> dict | None:
+    """One answer as JSON-ready data (`top`: its k most probable classes)."""
+    if prediction is None:
+        return None
+    return {
+        "value": prediction.value,
+        "confidence": round(prediction.confidence, 6),
+        "source": prediction.source,
+        "unsure": prediction.value is None,
+        "reason": prediction.reason,
+        "top": _top(prediction, k),
+    }
+
+
+def retrieval_dict(retrieval: RetrievalPrediction | None) -> dict | None:
+    if retrieval is None:
+        return None
+    return {
+        "class": retrieval.class_name,
+        "confidence": round(retrieval.confidence, 6),
+        "unclassifiable": retrieval.unclassifiable,
+        "reason": retrieval.reason,
+    }
+
+
+def classification_dict(result: ImageClassification, k: int = 3) -> dict:
+    """What `classify --json` prints and `POST /classify` returns for one image."""
+    return {
+        "image": result.image,
+        "category": prediction_dict(result.category, k),
+        "attributes": {a.name: prediction_dict(a, k) for a in result.attributes},
+        "retrieval": retrieval_dict(result.retrieval),
+        "notes": result.notes,
+    }

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -22,7 +21,8 @@ from app.domain.errors import IndexNotReady, ModelMismatch, UnsupportedOperation
 from app.domain.models import SkippedFile
 from app.services.attributes import AttributeClassifier
 from app.services.cached_embeddings import CachedEmbeddings
-from app.services.scanning import expand_paths
+from app.services.pipeline import Source, source_name
+from app.services.scanning import expand_sources
 
 
 class RetrievalPredictor(Protocol):
@@ -53,12 +53,16 @@ class ClassifyService:
         self._attributes = attributes
         self._retrieval = retrieval
 
-    def classify_images(self, paths: Sequence[Path], use_trained: bool = False) -> ClassifyOutcome:
-        """Classify each image (folders expand recursively); bad files land in `skipped`."""
+    def classify_images(
+        self, paths: Sequence[Source], use_trained: bool = False
+    ) -> ClassifyOutcome:
+        """Classify each image (files, folders recursively, uploads); bad ones land in
+        `skipped`."""
         outcome = ClassifyOutcome()
-        vectors, kept = self._embeddings.embed(expand_paths(paths), outcome.skipped)
+        vectors, kept = self._embeddings.embed(expand_sources(paths), outcome.skipped)
         if kept:
-            outcome.results = self.classify_vectors(vectors, [str(p) for p in kept], use_trained)
+            names = [source_name(p) for p in kept]
+            outcome.results = self.classify_vectors(vectors, names, use_trained)
         return outcome
 
     def classify_vectors(

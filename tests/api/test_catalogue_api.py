@@ -97,3 +97,19 @@ def test_docs_and_schema(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/predict", "/search", "/upload", "/rebuild", "/class/add/{name}", "/examples"):
         assert path in paths
+
+
+def test_classify_answers_like_the_cli(client):
+    _rebuild(client)
+    blue = ("b.jpg", jpeg((30, 50, 210), 7), "image/jpeg")
+    bad = ("bad.jpg", b"nope", "image/jpeg")
+    r = client.post("/classify", files=[("files", blue), ("files", bad)])
+    assert r.status_code == 200, r.text
+    body = r.json()
+    (result,) = body["results"]
+    assert result["image"] == "b.jpg" and result["retrieval"]["class"] == "blue-dress"
+    assert body["skipped"] == [
+        {"file": "bad.jpg", "reason": "not an image (unrecognised format)", "code": 415}
+    ]
+    r = client.post("/classify", files=[("files", bad)])
+    assert r.status_code == 415
