@@ -16,7 +16,7 @@ def get_container(request: Request) -> Container:
 
 
 def upload_limit(request: Request) -> int:
-    return request.app.state.settings.max_upload_bytes
+    return request.app.state.container.settings().max_upload_bytes
 
 
 def one_image(

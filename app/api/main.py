@@ -33,10 +33,11 @@ def create_app(container: Container | None = None, warm_up: bool = True) -> Fast
     metrics = ApiMetrics()
     container = container or build_container()
 
+    container.embedding_observer.override(providers.Object(metrics.embed_batch.observe))
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = container.settings()  # invalid settings fail here, at start-up
-        container.embedding_observer.override(providers.Object(metrics.embed_batch.observe))
+        container.settings()  # invalid settings fail here, at start-up
         if warm_up:
             threading.Thread(target=_warm_up, args=(container, metrics), daemon=True).start()
         yield

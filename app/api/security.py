@@ -13,7 +13,7 @@ _CHUNK = 1 << 16
 
 def require_api_key(request: Request, x_api_key: str | None = Header(default=None)) -> None:
     """401 unless the X-API-Key header matches API_KEY (no key configured: open)."""
-    expected = request.app.state.settings.api_key
+    expected = request.app.state.container.settings().api_key
     if not expected:
         return
     if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), expected.encode()):

@@ -40,6 +40,20 @@ _NAME_RULES = (
 )
 
 
+MAX_ID = 2**63 - 1
+
+
+def validate_example_ids(ids) -> list[int]:
+    """The distinct ids, in order, when every one is a positive 64-bit integer."""
+    wanted = list(dict.fromkeys(int(i) for i in ids))
+    if not wanted:
+        raise InvalidInput("no example ids given")
+    bad = [str(i) for i in wanted if not 1 <= i <= MAX_ID]
+    if bad:
+        raise InvalidInput(f"invalid example id {', '.join(bad[:10])}: ids are positive integers")
+    return wanted
+
+
 def _class_name_problem(name: str) -> str | None:
     return next((problem for broken, problem in _NAME_RULES if broken(name)), None)
 

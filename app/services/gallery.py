@@ -32,6 +32,7 @@ from app.domain.gallery import (
     GalleryChange,
     GalleryInfo,
     validate_class_name,
+    validate_example_ids,
 )
 from app.domain.models import CATALOGUE, EXAMPLE, ImageRecord, ImageUpload, SkippedFile
 from app.interfaces.repository import Repository
@@ -86,9 +87,7 @@ class GalleryService:
 
     def remove_examples(self, ids: Iterable[int]) -> list[ImageRecord]:
         """Remove examples by image id (catalogue photos stay out of later rebuilds)."""
-        wanted = list(dict.fromkeys(int(i) for i in ids))
-        if not wanted:
-            raise InvalidInput("no example ids given")
+        wanted = validate_example_ids(ids)
         with self._guard.writing():
             found = self._repo.get_images(wanted)
             missing = [str(i) for i in wanted if i not in found]

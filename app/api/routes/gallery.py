@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
+from pydantic import Field
 
 from app.api.deps import ContainerDep, ImageDep, ImagesDep
 from app.api.errors import image_status
 from app.api.security import require_api_key
 from app.domain.errors import ImageError
-from app.domain.gallery import GalleryChange, GalleryInfo
+from app.domain.gallery import MAX_ID, GalleryChange, GalleryInfo
 from app.domain.models import SkippedFile
 
 router = APIRouter(tags=["classification by retrieval"])
 ClassName = Annotated[str, Path(min_length=1, max_length=100)]
+ExampleId = Annotated[int, Field(ge=1, le=MAX_ID)]
 Aggregation = Annotated[str | None, Query(pattern="^(max|prototype|knn)$")]
 
 
@@ -82,7 +84,7 @@ def remove_class(name: ClassName, container: ContainerDep) -> dict[str, Any]:
 @router.delete("/examples", dependencies=[Depends(require_api_key)])
 def remove_examples(
     container: ContainerDep,
-    ids: Annotated[list[int], Body(description="example (image) ids", min_length=1)],
+    ids: Annotated[list[ExampleId], Body(description="example (image) ids", min_length=1)],
 ) -> dict[str, Any]:
     removed = container.gallery_service().remove_examples(ids)
     return {
