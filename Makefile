@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 DEMO_QUERY := data/demo-queries/coffee.jpg
 
-.PHONY: demo test lint bench bench-stores clean-index help
+.PHONY: demo test lint bench bench-cbr bench-stores clean-index help
 
 help:
 	@echo "make demo   - create .venv, install, index a demo catalogue, run a query"
 	@echo "make test   - create .venv with dev tools, run ruff, import-linter and pytest (+ PostgreSQL)"
 	@echo "make bench  - benchmark rebuild and query speed on ../shared/data/clothing-small"
 	@echo "make bench-stores - vector stores at 10k/100k synthetic vectors (see scripts/bench_stores.py)"
+	@echo "make bench-cbr - classification by retrieval: accuracy, calibrated precision/coverage"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,9 @@ bench: $(VENV)/.prod-installed
 
 bench-stores: $(VENV)/.prod-installed
 	$(PY) scripts/bench_stores.py --sizes 10000 100000
+
+bench-cbr: $(VENV)/.prod-installed
+	$(PY) scripts/bench_cbr.py
 
 clean-index:
 	rm -rf data/index data/app.db data/app.db-wal data/app.db-shm

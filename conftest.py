@@ -45,18 +45,39 @@ def catalogue(tmp_path: Path) -> Path:
     return root
 
 
+TEST_LABELS = """
+templates: ["a photo of a {}.", "a picture of a {}."]
+attribute_templates: ["a photo of a {} {category}."]
+attributes:
+  color: {classes: [red, green, blue]}
+categories:
+  shoe:
+    attributes:
+      color:
+      gender: {classes: {men: "men's", women: "women's"}}
+  hat: {attributes: [color]}
+  dress:
+"""
+
+
 @pytest.fixture
 def settings(tmp_path: Path, catalogue: Path):
     """Settings pointing every path into tmp_path (nothing touches the checkout)."""
     from app.config import load_settings
 
+    labels = tmp_path / "labels.yaml"
+    labels.write_text(TEST_LABELS)
     return load_settings(
         _env_file=None,
         products_dir=catalogue,
+        labels_file=labels,
+        models_dir=tmp_path / "models",
+        training_dir=tmp_path / "training",
         index_dir=tmp_path / "index",
         database_url=f"sqlite:///{tmp_path / 'app.db'}",
         history_file=tmp_path / "history",
         preprocessed_dir=tmp_path / "preprocessed",
+        examples_dir=tmp_path / "examples",
         embedding_model="efficientnet-lite0",
         decode_workers=2,
         batch_size=4,
@@ -99,6 +120,38 @@ def tiny_clip_dir(tmp_path_factory) -> Path:
     from tests.infrastructure.embedding.tiny_models import build_tiny_clip
 
     return build_tiny_clip(tmp_path_factory.mktemp("tiny-clip"))
+
+
+def write_training_set(
+    root: Path, category: str, attribute: str, colours: dict[str, tuple], per_class: int = 6
+) -> Path:
+    """root/<category>/<attribute>/<class>/<n>.jpg: coloured product photos per class."""
+    for c, (name, colour) in enumerate(colours.items()):
+        for i in range(per_class):
+            write_product_photo(
+                root / category / attribute / name / f"{i}.jpg", colour, 100 * c + i
+            )
+    return root
+
+
+@pytest.fixture
+def colour_model():
+    from tests.fakes import ColourWordsModel
+
+    return ColourWordsModel()
+
+
+@pytest.fixture
+def classify_container(settings, colour_model):
+    """The real container with a text-capable fake model whose zero-shot answers are predictable."""
+    from dependency_injector import providers
+
+    from app.container import build_container
+
+    c = build_container(settings)
+    c.embedding_model.override(providers.Object(colour_model))
+    yield c
+    c.unwire()
 
 
 def _in_ci() -> bool:

@@ -67,9 +67,28 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(89_478_485, ge=1)
     max_image_bytes: int = Field(50 * 1024 * 1024, ge=1)
 
+    examples_dir: Path = Path("./data/examples")
+    cbr_aggregation: Literal["max", "prototype", "knn"] = "max"
+    cbr_temperature: float = Field(0.05, gt=0.0, le=10.0)
+    cbr_knn_k: int = Field(20, ge=1, le=1000)
+    cbr_knn_weighting: Literal["similarity", "inverse_distance"] = "similarity"
+    cbr_min_similarity: float = Field(0.0, ge=-1.0, le=1.0)
+    cbr_min_margin: float = Field(0.0, ge=0.0, le=1.0)
+
     cache_size: int = Field(1024, ge=0)
+    embedding_cache_size: int = Field(100_000, ge=0)
+
+    labels_file: Path = Path("./data/labels.yaml")
+    training_dir: Path = Path("./data/training")
+    models_dir: Path = Path("./models")
+    zero_shot_logit_scale: float = Field(100.0, gt=0.0, le=1000.0)
+    classify_min_confidence: float = Field(0.3, ge=0.0, le=1.0)
+    classify_min_margin: float = Field(0.05, ge=0.0, le=1.0)
     decode_workers: int = Field(0, ge=0, le=64)
     history_file: Path = Path("./data/.repl_history")
+
+    api_key: str | None = None
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
 
     @field_validator("preprocess_bg_color")
     @classmethod

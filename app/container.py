@@ -8,31 +8,52 @@ Tests swap parts with `container.<provider>.override(...)`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from pathlib import Path
 
 from dependency_injector import containers, providers
 
-from app.config import Settings, get_settings, with_overrides
-from app.domain.errors import ConfigError, IndexNotReady, ModelMismatch
+from app.backends import (
+    faiss_directory,
+    faiss_options,
+    memory_directory,
+    migration_targets,
+    qdrant_options,
+)
+from app.config import Settings, get_settings
+from app.domain.decision import AnswerThresholds
+from app.domain.errors import IndexNotReady, ModelMismatch
+from app.domain.retrieval_scoring import ScoringParams, Thresholds
+from app.infrastructure.cache.file_cache import FileCache
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.embedding.resolver import create_embedding_model
 from app.infrastructure.embedding.runtime import resolve_device
+from app.infrastructure.files import atomic_write_bytes
+from app.infrastructure.labels.yaml_labels import YamlLabelSource
 from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
 from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
 from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
-from app.infrastructure.vector_store.faiss_store import FaissIndexOptions, FaissVectorStore
+from app.infrastructure.vector_store.faiss_store import FaissVectorStore
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
-from app.infrastructure.vector_store.qdrant_store import QdrantOptions, QdrantVectorStore
+from app.infrastructure.vector_store.qdrant_store import QdrantVectorStore
+from app.services.attributes import AttributeClassifier
 from app.services.cache_admin import CacheService
-from app.services.migrate import MigrateService, MigrationTarget, TargetOpener
+from app.services.cached_embeddings import CachedEmbeddings
+from app.services.calibration import CalibrationService
+from app.services.classify import ClassifyService
+from app.services.example_files import ExampleFiles
+from app.services.gallery import GalleryService
+from app.services.gallery_guard import GalleryGuard
+from app.services.migrate import MigrateService
 from app.services.pipeline import Embedder
 from app.services.progress import no_progress
 from app.services.rebuild import RebuildOptions, RebuildService
+from app.services.retrieval import CbrOptions, RetrievalClassifier
 from app.services.search import SearchService
 from app.services.stats import StatsService
+from app.services.train import TrainService
+from app.services.zero_shot import ZeroShotClassifier
+from app.training.heads import TorchAttributeHeads
 
 
 def _loaded(store):
@@ -65,84 +86,26 @@ def _preprocessor_key(s: Settings) -> str:
     return "rembg" if s.use_bg_removal else "passthrough"
 
 
+def _cbr_options(s: Settings) -> CbrOptions:
+    return CbrOptions(
+        scoring=ScoringParams(
+            aggregation=s.cbr_aggregation,
+            temperature=s.cbr_temperature,
+            knn_k=s.cbr_knn_k,
+            knn_weighting=s.cbr_knn_weighting,
+        ),
+        thresholds=Thresholds(s.cbr_min_similarity, s.cbr_min_margin),
+    )
+
+
 def _writer(s: Settings) -> PreprocessedWriter | None:
     return PreprocessedWriter(s.preprocessed_dir) if s.save_preprocessed else None
-
-
-def faiss_directory(s: Settings) -> Path:
-    """INDEX_DIR/faiss for the flat index (as before IVF/HNSW existed), faiss-ivf, faiss-hnsw."""
-    return s.index_dir / ("faiss" if s.faiss_index == "flat" else f"faiss-{s.faiss_index}")
-
-
-def memory_directory(s: Settings) -> Path:
-    return s.index_dir / "memory"
-
-
-def _faiss_options(s: Settings) -> FaissIndexOptions:
-    return FaissIndexOptions(
-        kind=s.faiss_index,
-        nlist=s.faiss_nlist,
-        nprobe=s.faiss_nprobe,
-        hnsw_m=s.hnsw_m,
-        ef_construction=s.hnsw_ef_construction,
-        ef_search=s.hnsw_ef_search,
-    )
-
-
-def qdrant_options(s: Settings) -> QdrantOptions:
-    """A server when QDRANT_URL is set, else the local mode in QDRANT_PATH (INDEX_DIR/qdrant)."""
-    return QdrantOptions(
-        url=s.qdrant_url,
-        api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
-        path=None if s.qdrant_url else (s.qdrant_path or s.index_dir / "qdrant"),
-        collection_prefix=s.qdrant_collection_prefix,
-        on_disk=s.qdrant_on_disk,
-        hnsw_m=s.hnsw_m,
-        ef_construction=s.hnsw_ef_construction,
-        ef_search=s.hnsw_ef_search,
-        timeout=s.qdrant_timeout,
-    )
-
-
-STORE_SETTINGS = ("vector_store", "faiss_index", "qdrant_url", "qdrant_path")
-
-
-def store_location(s: Settings) -> tuple[str, ...]:
-    """Where the configured vector store keeps its data (two stores must not share it)."""
-    if s.vector_store == "qdrant":
-        options = qdrant_options(s)
-        where = options.url or str(Path(str(options.path)).expanduser().resolve())
-        return ("qdrant", where, options.collection_prefix)
-    folder = faiss_directory(s) if s.vector_store == "faiss" else memory_directory(s)
-    return (s.vector_store, str(folder.expanduser().resolve()))
-
-
-def migration_targets(settings: Settings) -> TargetOpener:
-    """Opens the back ends that settings changes select, refusing the source's own storage."""
-
-    def open_target(changes: Mapping[str, str]) -> MigrationTarget:
-        target = with_overrides(settings, **changes)
-        moves_vectors = any(name in changes for name in STORE_SETTINGS)
-        moves_rows = "database_url" in changes
-        if moves_vectors and store_location(target) == store_location(settings):
-            raise ConfigError(
-                f"the target vector store is the configured one ({store_location(settings)[1]}): "
-                "name another store, FAISS index, Qdrant URL or path"
-            )
-        if moves_rows and target.database_url.strip() == settings.database_url.strip():
-            raise ConfigError("the target database is the configured DATABASE_URL")
-        other = build_container(target)
-        return MigrationTarget(
-            store=other.vector_store() if moves_vectors else None,
-            repository=other.repository() if moves_rows else None,
-        )
-
-    return open_target
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Singleton(get_settings)
     progress = providers.Object(no_progress)
+    embedding_observer = providers.Object(None)  # the API times embedding batches with it
 
     device = providers.Singleton(resolve_device, settings.provided.device)
     embedding_model = providers.Singleton(
@@ -174,7 +137,7 @@ class Container(containers.DeclarativeContainer):
                 FaissVectorStore,
                 directory=providers.Callable(faiss_directory, settings),
                 metric=settings.provided.metric,
-                options=providers.Callable(_faiss_options, settings),
+                options=providers.Callable(faiss_options, settings),
             ),
         ),
         memory=providers.Singleton(
@@ -209,15 +172,24 @@ class Container(containers.DeclarativeContainer):
         batch_size=settings.provided.batch_size,
         workers=settings.provided.decode_workers,
         on_prepared=providers.Callable(_writer, settings),
+        on_batch=embedding_observer,
     )
+
+    # one lock over the gallery: rebuild and the class commands change it, predictions read it
+    gallery_guard = providers.Singleton(GalleryGuard)
 
     rebuild_service = providers.Factory(
         RebuildService,
         repository=repository,
         store=vector_store,
         embedder=embedder,
-        options=providers.Factory(RebuildOptions, products_dir=settings.provided.products_dir),
+        options=providers.Factory(
+            RebuildOptions,
+            products_dir=settings.provided.products_dir,
+            examples_dir=settings.provided.examples_dir,
+        ),
         progress=progress,
+        guard=gallery_guard,
     )
     search_service = providers.Factory(
         SearchService,
@@ -230,12 +202,83 @@ class Container(containers.DeclarativeContainer):
     stats_service = providers.Factory(
         StatsService, repository=repository, store=vector_store, embedder=embedder
     )
-    cache_service = providers.Factory(CacheService, cache=cache, model=embedding_model)
+    embedding_cache = providers.Singleton(
+        FileCache,
+        directory=providers.Callable(lambda s: s.index_dir / "embedding-cache", settings),
+        max_entries=settings.provided.embedding_cache_size,
+    )
+    cache_service = providers.Factory(
+        CacheService, cache=cache, model=embedding_model, disk=embedding_cache
+    )
+
+    # --- classification: zero-shot, trained heads, retrieval -------------------------------
+    labels = providers.Singleton(YamlLabelSource, settings.provided.labels_file)
+    attribute_heads = providers.Singleton(
+        TorchAttributeHeads, settings.provided.models_dir, write_bytes=atomic_write_bytes
+    )
+    zero_shot = providers.Singleton(
+        ZeroShotClassifier,
+        model=embedding_model,
+        cache=embedding_cache,
+        logit_scale=settings.provided.zero_shot_logit_scale,
+    )
+    attribute_classifier = providers.Factory(
+        AttributeClassifier,
+        labels=labels,
+        zero_shot=zero_shot,
+        heads=attribute_heads,
+        embedder=embedder,
+        thresholds=providers.Factory(
+            AnswerThresholds,
+            min_confidence=settings.provided.classify_min_confidence,
+            min_margin=settings.provided.classify_min_margin,
+        ),
+    )
+    train_service = providers.Factory(
+        TrainService,
+        embeddings=providers.Factory(CachedEmbeddings, embedder, embedding_cache, kind="image"),
+        heads=attribute_heads,
+        training_dir=settings.provided.training_dir,
+        progress=progress,
+    )
+
+    retrieval_classifier = providers.Factory(
+        RetrievalClassifier,
+        repository=repository,
+        store=vector_store,
+        embedder=embedder,
+        guard=gallery_guard,
+        options=providers.Singleton(_cbr_options, settings),
+    )
+    classify_service = providers.Factory(
+        ClassifyService,
+        embeddings=providers.Factory(CachedEmbeddings, embedder, cache),
+        attributes=attribute_classifier,
+        retrieval=retrieval_classifier,
+    )
+    gallery_service = providers.Factory(
+        GalleryService,
+        repository=repository,
+        store=vector_store,
+        embedder=embedder,
+        guard=gallery_guard,
+        files=providers.Factory(
+            ExampleFiles,
+            root=settings.provided.examples_dir,
+            max_bytes=settings.provided.max_image_bytes,
+        ),
+    )
+    calibration_service = providers.Factory(
+        CalibrationService,
+        classifier=retrieval_classifier,
+        repository=repository,
+        guard=gallery_guard,
+    )
     migrate_service = providers.Factory(
         MigrateService,
         repository=repository,
         store=vector_store,
-        open_target=providers.Callable(migration_targets, settings),
+        open_target=providers.Callable(lambda s: migration_targets(s, build_container), settings),
         progress=progress,
     )
 

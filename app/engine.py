@@ -4,6 +4,7 @@ from app.engine import ImageSearchEngine
 engine = ImageSearchEngine()
 engine.build_index()
 engine.search("photo.jpg", top_k=5)   # [{"product_id": ..., "path": ..., "similarity": ...}]
+engine.classify("photo.jpg")           # {"category": {...}, "attributes": [...], "retrieval": ...}
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ class ImageSearchEngine:
     def search_text(self, text: str, top_k: int = 5) -> list[dict[str, Any]]:
         result = self.container.search_service().search_text(text, top_k)
         return _hit_dicts(result)
+
+    def classify(self, image_path: str | Path, use_trained: bool = False) -> dict[str, Any]:
+        """Category, attributes and catalogue class of one photo, as a plain dict."""
+        service = self.container.classify_service()
+        outcome = service.classify_images([Path(image_path)], use_trained)
+        if outcome.skipped:
+            raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
+        return asdict(outcome.results[0])
 
     def get_statistics(self) -> dict[str, Any]:
         stats = self.container.stats_service().get()

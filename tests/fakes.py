@@ -52,3 +52,47 @@ class ThumbnailModel:
 
     def unload(self) -> None:
         self._loaded = False
+
+
+COLOUR_WORDS = {
+    "red": (200, 30, 30),
+    "green": (30, 180, 40),
+    "blue": (30, 50, 210),
+    "shoe": (200, 30, 30),
+    "hat": (30, 180, 40),
+    "dress": (30, 50, 210),
+}
+
+
+class ColourWordsModel(ThumbnailModel):
+    """A text-image stand-in: a text's embedding is the thumbnail of a photo in the colour its
+    first colour word names (colours before objects: "a blue shoe" is blue; "a shoe" is red).
+
+    So zero-shot over the coloured test photos gives meaningful, predictable answers. It records
+    every list of texts it embeds.
+    """
+
+    supports_text = True
+
+    def __init__(self, model_id: str = "colour-words") -> None:
+        super().__init__(model_id)
+        self.text_calls: list[list[str]] = []
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        self.text_calls.append(list(texts))
+        return np.stack([self._text_vector(text) for text in texts])
+
+    @property
+    def texts_embedded(self) -> list[str]:
+        return [text for call in self.text_calls for text in call]
+
+    def _text_vector(self, text: str) -> np.ndarray:
+        words = text.lower().replace(".", " ").replace(",", " ").split()
+        colours = [w for w in words if w in COLOUR_WORDS]
+        colours.sort(key=lambda w: w not in {"red", "green", "blue"})
+        canvas = np.full((64, 64, 3), 255, dtype=np.uint8)  # like a padded test photo
+        canvas[8:56] = 235
+        if colours:
+            canvas[16:48, 12:52] = COLOUR_WORDS[colours[0]]
+        pixels = self.to_pixels(Image.fromarray(canvas))
+        return l2_normalize(pixels[None])[0]

@@ -35,7 +35,7 @@ def test_index_settings_select_faiss_kinds_and_qdrant(settings):
 def test_qdrant_server_settings(settings):
     from pydantic import SecretStr
 
-    from app.container import qdrant_options
+    from app.backends import qdrant_options
 
     options = qdrant_options(
         settings.model_copy(

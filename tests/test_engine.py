@@ -45,3 +45,13 @@ def test_search_with_a_bad_file_raises_image_error(engine, tmp_path):
     bad.write_bytes(b"junk")
     with pytest.raises(ImageError, match=r"bad\.jpg"):
         engine.search(bad)
+
+
+def test_classify(classify_container, tmp_path):
+    engine = ImageSearchEngine(container=classify_container)
+    query = write_product_photo(tmp_path / "q.jpg", (200, 30, 30), seed=8)
+    result = engine.classify(query)
+    assert result["image"] == str(query) and result["category"]["value"] == "shoe"
+    assert [a["name"] for a in result["attributes"]] == ["color", "gender"]
+    with pytest.raises(ImageError):
+        engine.classify(tmp_path / "missing.jpg")

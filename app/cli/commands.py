@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.cli import gallery_commands as gallery
 from app.cli import render
+from app.cli.classify_commands import classify, classify_args, train, train_args
 from app.cli.context import CliContext
+from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
 from app.domain.errors import ConfigError, ImgRecogError
-
-EXIT_OK = 0
-EXIT_SKIPPED = 3  # finished, but some files were skipped
 
 
 @dataclass(frozen=True)
@@ -131,16 +131,61 @@ def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
     return run_repl(ctx) if sys.stdin.isatty() else run_script(ctx, sys.stdin)
 
 
+def _api_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+
+
+def _api(args: argparse.Namespace, ctx: CliContext) -> int:
+    import uvicorn
+
+    from app.api.main import create_app
+
+    uvicorn.run(create_app(ctx.container), host=args.host, port=args.port)
+    return EXIT_OK
+
+
 def _no_args(p: argparse.ArgumentParser) -> None:
     return None
 
 
 COMMANDS: list[Command] = [
+    Command("api", "serve the HTTP API (docs at /docs)", _api_args, _api, in_repl=False),
     Command("rebuild", "scan the products folder and update the index", _rebuild_args, _rebuild),
     Command("query", "find the catalogue images most like a photo or text", _query_args, _query),
     Command("stats", "what is in the catalogue and the index", _stats_args, _stats),
     Command(
-        "cache", "list or clear in-memory caches (query embeddings, model)", _cache_args, _cache
+        "classify",
+        "what is this photo: category, attributes and catalogue class, with confidences",
+        classify_args,
+        classify,
+    ),
+    Command(
+        "train",
+        "train attribute heads on TRAINING_DIR/<category>/<attribute>/<class>/ photos",
+        train_args,
+        train,
+    ),
+    Command(
+        "cache",
+        "list or clear caches (query embeddings, model; embeddings kept on disk)",
+        _cache_args,
+        _cache,
+    ),
+    Command(
+        "class",
+        "classes of the gallery: add, update, remove, list",
+        gallery.class_args,
+        gallery.class_command,
+    ),
+    Command(
+        "examples", "remove gallery examples by id", gallery.examples_args, gallery.examples_command
+    ),
+    Command(
+        "calibrate",
+        "pick the unclassifiable thresholds from labelled photos",
+        gallery.calibrate_args,
+        gallery.calibrate_command,
     ),
     Command(
         "migrate",

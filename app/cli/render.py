@@ -48,6 +48,8 @@ def rebuild_summary(report: RebuildReport) -> str:
         f"{report.embedded} embedded{rate}, {report.unchanged} unchanged, "
         f"{report.removed} removed, {len(report.skipped)} skipped"
     )
+    if report.excluded:
+        text += f", {report.excluded} left out (removed by `class remove` / `examples remove`)"
     return f"{text}\nmodel: {report.model_stamp}"
 
 

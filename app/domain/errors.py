@@ -48,3 +48,13 @@ class BackendUnavailable(ImgRecogError):
 
 class UnsupportedOperation(ImgRecogError):
     """The configured model cannot do what was asked (e.g. text queries on an image-only model)."""
+
+
+class InvalidInput(ImgRecogError):
+    """A value given by the user is not acceptable (a class name, an id, a threshold)."""
+
+    exit_code = 2
+
+
+class Conflict(ImgRecogError):
+    """The request does not fit the current state (e.g. adding a class that already exists)."""

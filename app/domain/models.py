@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+CATALOGUE = "catalogue"  # a row managed by `rebuild` (a photo under the products folder)
+EXAMPLE = (
+    "example"  # a row added at run time (`class add` / `class update`), never touched by rebuild
+)
+SOURCES = (CATALOGUE, EXAMPLE)
+
 
 @dataclass(frozen=True)
 class ImageRecord:
-    """One catalogue image as the repository stores it.
+    """One gallery image as the repository stores it.
 
-    `product_id` is the name of the folder that directly holds the file. `embedding_model` is the
-    stamp (model id + preprocessing) of the embedding stored for it, or None when not embedded yet.
+    `product_id` is the name of the folder that directly holds the file (the class name in
+    classification by retrieval). `embedding_model` is the stamp (model id + preprocessing) of the
+    embedding stored for it, or None when not embedded yet. `source` says who manages the row:
+    `rebuild` ("catalogue") or the class commands ("example").
     """
 
     path: str
@@ -20,6 +28,16 @@ class ImageRecord:
     size_bytes: int
     embedding_model: str | None = None
     id: int | None = None
+    source: str = CATALOGUE
+
+
+@dataclass(frozen=True)
+class ImageUpload:
+    """An image given as bytes (e.g. an HTTP upload) rather than a file; `name` names it in
+    messages and gives its file extension."""
+
+    name: str
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,7 @@ class RebuildReport:
     embedded: int = 0
     unchanged: int = 0
     removed: int = 0
+    excluded: int = 0  # files left out because `class remove` / `examples remove` removed them
     skipped: list[SkippedFile] = field(default_factory=list)
     seconds: float = 0.0
     model_stamp: str = ""

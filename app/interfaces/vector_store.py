@@ -22,8 +22,9 @@ class VectorStore(Protocol):
     - `search(queries, k)` returns, per query row, up to k `(id, score)` pairs, best first. Scores
       are cosine similarity (higher is better) for metric "cosine" and squared L2 distance
       (lower is better) for metric "l2". Approximate indexes (IVF, HNSW) may miss true neighbours.
-    - `vectors(ids)` returns the stored rows (float32, unit length for "cosine") in the order of
-      `ids`; an id that is not stored raises UnknownIds (a NotFound and a KeyError).
+    - `vectors(ids)` returns the stored rows of `ids`, in that order, as a (len(ids), dim) float32
+      array (unit length for "cosine"); an id that is not stored raises UnknownIds, a KeyError
+      (and a NotFound) naming it.
     - `model_stamp` records which model made the vectors; `reset(stamp)` empties the store for a
       new one.
     - File stores keep changes in memory until `save()`, which persists atomically: a crash never

@@ -2,8 +2,9 @@
 
 Copies the vectors of the configured store (with their model stamp, and product payloads from the
 repository) into another store, and/or the image rows and facts of the configured database into
-another one, keeping the image ids that the vectors are keyed by. Counts and a sample of vectors
-are verified after the target is reloaded. Nothing is ever written to the source.
+another one, keeping the image ids that the vectors are keyed by (with the gallery removals).
+Counts and a sample of vectors are verified after the target is reloaded. Nothing is ever written
+to the source.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import TypeVar
 
 import numpy as np
 
 from app.domain.errors import ConfigError, ImgRecogError, IndexNotReady
-from app.domain.models import MigrationReport, VectorPayload
+from app.domain.gallery import Removals
+from app.domain.models import ImageRecord, MigrationReport, VectorPayload
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.progress import ProgressFactory, no_progress
@@ -37,6 +40,15 @@ class MigrationTarget:
 
 # settings to change (e.g. {"vector_store": "qdrant"}) -> the back ends they select
 TargetOpener = Callable[[Mapping[str, str]], MigrationTarget]
+
+
+def _folder_class(path: str) -> str:
+    """The class of a removed catalogue file: the folder that holds it (as when scanned)."""
+    return PurePath(path).parent.name
+
+
+def _removal_classes(removals: Removals) -> set[str]:
+    return set(removals.classes) | {_folder_class(p) for p in removals.paths}
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -84,6 +96,9 @@ class MigrateService:
             )
         if held:
             target.delete_images([r.id for r in target.list_images() if r.id is not None])
+        if overwrite:
+            for name in _removal_classes(target.removals()):
+                target.clear_removals(name)
         records = self._repo.list_images()
         bar = self._progress(total=len(records), desc="copying rows")
         try:
@@ -95,15 +110,29 @@ class MigrateService:
         facts = self._repo.all_meta()
         for key, value in facts.items():
             target.set_meta(key, value)
+        self._copy_removals(target)
         self._verify_rows(target, len(records))
         return len(records), len(facts)
 
+    def _copy_removals(self, target: Repository) -> None:
+        """What the class commands took out of the gallery stays out on the target."""
+        removals = self._repo.removals()
+        for name in sorted(removals.classes):
+            target.mark_class_removed(name)
+        target.mark_images_removed(
+            [ImageRecord(path, _folder_class(path), "", 0) for path in sorted(removals.paths)]
+        )
+
     def _verify_rows(self, target: Repository, expected: int) -> None:
         copied = target.count_images()
-        if copied != expected or target.product_counts() != self._repo.product_counts():
+        same = (
+            target.source_counts() == self._repo.source_counts()
+            and target.removals() == self._repo.removals()
+        )
+        if copied != expected or not same:
             raise ImgRecogError(
                 f"verification failed: the source has {expected} images, the target {copied} "
-                "(or other products); the source is unchanged"
+                "(or other products, sources or removals); the source is unchanged"
             )
 
     # ---- vectors -----------------------------------------------------------------------------

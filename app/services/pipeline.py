@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,11 +15,17 @@ import numpy as np
 from PIL import Image
 
 from app.domain.errors import ImageError
-from app.domain.models import SkippedFile
+from app.domain.models import ImageUpload, SkippedFile
 from app.interfaces.embedding import EmbeddingModel
 from app.interfaces.preprocessing import ImagePreprocessor
 
 T = TypeVar("T")
+Source = Path | ImageUpload
+
+
+def source_name(source: Source) -> str:
+    """How an image is named in messages: its path, or the upload's name."""
+    return source.name if isinstance(source, ImageUpload) else str(source)
 
 
 @dataclass(frozen=True)
@@ -39,22 +46,28 @@ class Embedder:
     batch_size: int = 32
     workers: int = 0
     on_prepared: Callable[[Path, Image.Image], None] | None = None
+    on_batch: Callable[[float], None] | None = None  # seconds one model batch took
 
     @property
     def stamp(self) -> str:
         """What produced an embedding: the model and the preprocessing before it."""
         return f"{self.model.stamp}|{self.preprocessor.stamp}"
 
-    def _prepare(self, path: Path) -> np.ndarray:
-        image = self.preprocessor.prepare(path)
+    def _prepare(self, source: Source) -> np.ndarray:
+        if isinstance(source, ImageUpload):
+            image = self.preprocessor.prepare(source.data, name=source.name)
+        else:
+            image = self.preprocessor.prepare(source)
         if self.on_prepared is not None:
-            self.on_prepared(path, image)
+            self.on_prepared(Path(source_name(source)), image)
         return self.model.to_pixels(image)
 
     def embed_files(
-        self, items: Sequence[T], path_of: Callable[[T], Path]
+        self, items: Sequence[T], path_of: Callable[[T], Source]
     ) -> Iterator[EmbeddedBatch[T]]:
-        """Yield batches in input order. Bad files are reported in `skipped`, never raised."""
+        """Yield batches in input order. Bad files are reported in `skipped`, never raised.
+
+        `path_of` gives each item's image: a file path, or an ImageUpload (bytes + name)."""
         workers = self.workers or min(4, (os.cpu_count() or 1) + 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
             pending: deque[tuple[T, Future[np.ndarray]]] = deque()
@@ -75,15 +88,31 @@ class Embedder:
             if ready or skipped:
                 yield self._embed(ready, skipped)
 
+    def embed_all(self, paths: Sequence[Source]) -> EmbeddedBatch[Source]:
+        """Every file's embedding in one batch (input order); bad files in `skipped`."""
+        items: list[Path] = []
+        vectors: list[np.ndarray] = []
+        skipped: list[SkippedFile] = []
+        for batch in self.embed_files(paths, lambda p: p):
+            items += batch.items
+            skipped += batch.skipped
+            if batch.items:
+                vectors.append(batch.vectors)
+        stacked = np.concatenate(vectors) if vectors else np.empty((0, 0), dtype=np.float32)
+        return EmbeddedBatch(items, stacked, skipped)
+
     @staticmethod
     def _collect(item, future, path_of, ready, skipped) -> None:
         try:
             ready.append((item, future.result()))
         except ImageError as exc:
-            skipped.append(SkippedFile(str(path_of(item)), exc.reason))
+            skipped.append(SkippedFile(source_name(path_of(item)), exc.reason))
 
     def _embed(self, ready: list, skipped: list[SkippedFile]) -> EmbeddedBatch:
         if not ready:
             return EmbeddedBatch([], np.empty((0, 0), dtype=np.float32), skipped)
+        started = time.perf_counter()
         vectors = self.model.embed_pixels(np.stack([pixels for _, pixels in ready]))
+        if self.on_batch is not None:
+            self.on_batch(time.perf_counter() - started)
         return EmbeddedBatch([item for item, _ in ready], vectors, skipped)

@@ -4,21 +4,26 @@ Incremental: unchanged files (same content hash, same embedding stamp, vector pr
 re-embedded; deleted files leave the index; changed files are re-embedded. Crash-safe: a row is
 stamped with the model only after its vector has been saved, so an interrupted rebuild leaves a
 consistent, loadable index and the next run finishes the job.
+
+Rebuild manages the "catalogue" rows only. Examples added at run time ("example" rows) are never
+deleted; they are re-embedded when their vector is missing or stale (e.g. after a model change).
+Classes and files removed by the class commands stay out (see `Repository.removals`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from app.domain.errors import NotFound
-from app.domain.models import ImageRecord, RebuildReport, ScannedFile, VectorPayload
+from app.domain.models import CATALOGUE, ImageRecord, RebuildReport, ScannedFile, VectorPayload
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
+from app.services.gallery_guard import GalleryGuard
 from app.services.pipeline import Embedder
 from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import scan_catalogue
@@ -30,6 +35,7 @@ LAST_REBUILD_KEY = "last_rebuild"
 class RebuildOptions:
     products_dir: Path
     checkpoint_seconds: float = 60.0
+    examples_dir: Path | None = None  # never scanned as catalogue, even inside products_dir
 
 
 class RebuildService:
@@ -39,29 +45,40 @@ class RebuildService:
         store: VectorStore,
         embedder: Embedder,
         options: RebuildOptions,
+        *,
         progress: ProgressFactory = no_progress,
+        guard: GalleryGuard | None = None,
     ) -> None:
         self._repo = repository
         self._store = store
         self._embedder = embedder
         self._options = options
         self._progress = progress
+        self._guard = guard or GalleryGuard()
 
     def run(self, products_dir: Path | None = None, full: bool = False) -> RebuildReport:
         root = Path(products_dir or self._options.products_dir)
         if not root.is_dir():
             raise NotFound(f"products folder not found: {root}")
+        with self._guard.writing():
+            return self._run(root, full)
+
+    def _run(self, root: Path, full: bool) -> RebuildReport:
         started = time.perf_counter()
         stamp = self._embedder.stamp
         unsaved = full or self._store.model_stamp != stamp
         if unsaved:
             self._store.reset(stamp)
-        scanned, skipped = scan_catalogue(root)
-        existing = {r.path: r for r in self._repo.list_images()}
-        unsaved |= self._drop_dangling_vectors(existing)
+        found, skipped = scan_catalogue(root)
+        scanned = self._wanted(found, root)
+        rows = self._repo.list_images()
+        unsaved |= self._drop_dangling_vectors(rows)
+        existing = {r.path: r for r in rows if r.source == CATALOGUE}
         todo = self._needing_embedding(scanned, existing, stamp)
-        report = RebuildReport(scanned=len(scanned) + len(skipped), skipped=skipped)
+        report = RebuildReport(scanned=len(found) + len(skipped), skipped=skipped)
+        report.excluded = len(found) - len(scanned)
         report.unchanged = len(scanned) - len(todo)
+        todo += self._stale_examples(rows, stamp)
         report.embedded = self._embed(todo, report)
         seen = {f.path for f in scanned}
         failed = {s.path for s in report.skipped}
@@ -74,9 +91,19 @@ class RebuildService:
         report.model_stamp = stamp
         return report
 
-    def _drop_dangling_vectors(self, existing: dict[str, ImageRecord]) -> bool:
+    def _wanted(self, found: list[ScannedFile], root: Path) -> list[ScannedFile]:
+        """Scanned files minus what the class commands removed and the examples folder."""
+        removals = self._repo.removals()
+        wanted = [f for f in found if not removals.excludes(f.path, f.product_id)]
+        examples = self._options.examples_dir
+        if examples is not None and examples.resolve().is_relative_to(root.resolve()):
+            inside = examples.resolve()
+            wanted = [f for f in wanted if not Path(f.path).resolve().is_relative_to(inside)]
+        return wanted
+
+    def _drop_dangling_vectors(self, rows: list[ImageRecord]) -> bool:
         """Vectors whose row is gone (a crash between index save and row delete) are dropped."""
-        known = np.array([r.id for r in existing.values()], dtype=np.int64)
+        known = np.array([r.id for r in rows], dtype=np.int64)
         dangling = np.setdiff1d(self._store.ids(), known)
         if dangling.size:
             self._store.remove(dangling)
@@ -84,7 +111,8 @@ class RebuildService:
 
     def _needing_embedding(
         self, scanned: list[ScannedFile], existing: dict[str, ImageRecord], stamp: str
-    ) -> list[ScannedFile]:
+    ) -> list[ImageRecord]:
+        """Rows (unstamped) for the scanned files that are new, changed or without a vector."""
         indexed = set(self._store.ids().tolist())
         todo = []
         for f in scanned:
@@ -95,10 +123,19 @@ class RebuildService:
                 or old.embedding_model != stamp
                 or old.id not in indexed
             ):
-                todo.append(f)
+                todo.append(ImageRecord(f.path, f.product_id, f.content_hash, f.size_bytes))
         return todo
 
-    def _embed(self, todo: list[ScannedFile], report: RebuildReport) -> int:
+    def _stale_examples(self, rows: list[ImageRecord], stamp: str) -> list[ImageRecord]:
+        """Example rows without a current vector: re-embedded from their stored copy."""
+        indexed = set(self._store.ids().tolist())
+        return [
+            replace(r, embedding_model=None)
+            for r in rows
+            if r.source != CATALOGUE and (r.embedding_model != stamp or r.id not in indexed)
+        ]
+
+    def _embed(self, todo: list[ImageRecord], report: RebuildReport) -> int:
         bar = self._progress(total=len(todo), desc="embedding")
         pending: list[ImageRecord] = []
         last_checkpoint = time.monotonic()
@@ -118,11 +155,9 @@ class RebuildService:
             bar.close()
         return embedded
 
-    def _stage(self, files: list[ScannedFile], vectors: np.ndarray) -> list[ImageRecord]:
+    def _stage(self, records: list[ImageRecord], vectors: np.ndarray) -> list[ImageRecord]:
         """Write rows unstamped (so a crash re-embeds them) and put their vectors in the store."""
-        rows = self._repo.upsert_images(
-            [ImageRecord(f.path, f.product_id, f.content_hash, f.size_bytes) for f in files]
-        )
+        rows = self._repo.upsert_images(records)
         ids = np.array([r.id for r in rows], dtype=np.int64)
         self._store.add(ids, vectors, [VectorPayload(product_id=r.product_id) for r in rows])
         return rows
@@ -133,12 +168,7 @@ class RebuildService:
             return
         self._store.save()
         stamp = self._store.model_stamp
-        self._repo.upsert_images(
-            [
-                ImageRecord(r.path, r.product_id, r.content_hash, r.size_bytes, stamp, r.id)
-                for r in rows
-            ]
-        )
+        self._repo.upsert_images([replace(r, embedding_model=stamp) for r in rows])
 
     def _remove(self, records: list[ImageRecord]) -> None:
         """Deleted files, and files that no longer decode, leave the index, then the repository."""

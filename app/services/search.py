@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -12,8 +11,9 @@ from app.domain.models import QueryResult, SearchHit, SkippedFile
 from app.interfaces.cache import Cache
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
-from app.services.pipeline import Embedder
-from app.services.scanning import content_hash, expand_paths, os_error_reason
+from app.services.cached_embeddings import CachedEmbeddings
+from app.services.pipeline import Embedder, Source, source_name
+from app.services.scanning import expand_sources
 
 
 @dataclass
@@ -37,16 +37,17 @@ class SearchService:
         self._cache = cache
         self.default_k = default_k
 
-    def search_images(self, paths: list[Path], k: int | None = None) -> SearchOutcome:
-        """Search with each image (folders expand recursively). Bad files land in `skipped`."""
+    def search_images(self, paths: list[Source], k: int | None = None) -> SearchOutcome:
+        """Search with each image: files, folders (recursively) or uploads. Bad ones land in
+        `skipped`."""
         self._check_index()
-        files = expand_paths(paths)
+        files = expand_sources(paths)
         outcome = SearchOutcome()
         vectors, kept = self._query_vectors(files, outcome.skipped)
         if kept:
             hits = self._store.search(vectors, k or self.default_k)
             outcome.results = [
-                QueryResult(str(path), self._to_hits(row))
+                QueryResult(source_name(path), self._to_hits(row))
                 for path, row in zip(kept, hits, strict=True)
             ]
         return outcome
@@ -73,29 +74,10 @@ class SearchService:
             )
 
     def _query_vectors(
-        self, files: list[Path], skipped: list[SkippedFile]
-    ) -> tuple[np.ndarray, list[Path]]:
-        """Embeddings of the query files, from the cache where the same bytes were seen."""
-        found: dict[Path, np.ndarray] = {}
-        keys: dict[Path, str] = {}
-        for path in files:
-            try:
-                keys[path] = f"query:{self._embedder.stamp}:{content_hash(path)}"
-            except OSError as exc:
-                skipped.append(SkippedFile(str(path), os_error_reason(exc)))
-                continue
-            if (cached := self._cache.get(keys[path])) is not None:
-                found[path] = cached
-        missing = [p for p in keys if p not in found]
-        for batch in self._embedder.embed_files(missing, lambda p: p):
-            skipped.extend(batch.skipped)
-            for path, vector in zip(batch.items, batch.vectors, strict=True):
-                self._cache.put(keys[path], vector)
-                found[path] = vector
-        kept = [p for p in keys if p in found]
-        if not kept:
-            return np.empty((0, 0), dtype=np.float32), []
-        return np.stack([found[p] for p in kept]), kept
+        self, files: list[Source], skipped: list[SkippedFile]
+    ) -> tuple[np.ndarray, list[Source]]:
+        """Embeddings of the query images, from the cache where the same bytes were seen."""
+        return CachedEmbeddings(self._embedder, self._cache).embed(files, skipped)
 
     def _to_hits(self, row: list[tuple[int, float]]) -> list[SearchHit]:
         records = self._repo.get_images(image_id for image_id, _ in row)

@@ -112,7 +112,7 @@ def test_help_is_instant_and_lists_commands():
         cwd=Path(__file__).resolve().parents[2],
         check=True,
     )
-    for name in ("rebuild", "query", "serve", "stats", "cache"):
+    for name in ("rebuild", "query", "serve", "stats", "cache", "class", "examples", "calibrate"):
         assert name in ran.stdout
     heavy = {"torch", "faiss", "transformers", "rembg", "sqlalchemy"}
     imported = {line.split("|")[-1].strip().split(".")[0] for line in ran.stderr.splitlines()}

@@ -125,12 +125,15 @@ def test_bad_requests_are_usage_errors(container):
 def test_sqlite_to_another_database_keeps_ids(built, settings, fake_model, query, tmp_path):
     before = answers(built, query)
     rows = built.repository().list_images()
+    built.repository().mark_class_removed("purple-scarf")
+    built.repository().mark_images_removed([rows[0]])
     target_url = f"sqlite:///{tmp_path / 'moved.db'}"
     code, out, err = cli(built, "migrate", "--database-url", target_url)
     assert code == 0, err
     assert "copied 9 images and 1 facts" in out and f"  DATABASE_URL={target_url}" in out
     moved = container_for(settings, fake_model, database_url=target_url)
     assert moved.repository().list_images() == rows
+    assert moved.repository().removals() == built.repository().removals()
     assert moved.repository().get_meta("last_rebuild") == built.repository().get_meta(
         "last_rebuild"
     )

@@ -179,3 +179,44 @@ def test_switching_metric_needs_and_gets_a_rebuild(settings, caplog):
     assert len(l2.vector_store()) == 0 and "metric 'cosine'" in caplog.text
     assert l2.rebuild_service().run().embedded == 9
     assert l2.vector_store().info().metric == "l2"
+
+
+def _add_example(container, tmp_path, name="yellow"):
+    photo = write_product_photo(tmp_path / "new" / "y.jpg", (230, 210, 20), seed=8)
+    return container.gallery_service().add_class(name, [photo]).added[0]
+
+
+def test_rebuild_keeps_examples_added_at_run_time(container, catalogue, tmp_path):
+    container.rebuild_service().run()
+    example = _add_example(container, tmp_path)
+    shutil.rmtree(catalogue / "red-shoe")
+    report = container.rebuild_service().run(full=True)
+    assert report.removed == 3 and report.embedded == 7  # 6 catalogue photos + the example
+    rows = {r.id: r for r in container.repository().list_images()}
+    assert rows[example.id].source == "example"
+    assert example.id in set(container.vector_store().ids().tolist())
+    _consistent(container)
+
+
+def test_new_model_reembeds_examples_too(container, tmp_path):
+    container.rebuild_service().run()
+    example = _add_example(container, tmp_path)
+    other = ThumbnailModel("thumbnail-other")
+    container.embedding_model.override(providers.Object(other))
+    container.embedder.reset()
+    report = container.rebuild_service().run()
+    assert report.embedded == 10 and other.embedded == 10
+    row = container.repository().get_images([example.id])[example.id]
+    assert row.embedding_model == container.embedder().stamp
+    _consistent(container)
+
+
+def test_examples_folder_inside_the_products_folder_is_not_catalogue(settings, catalogue, tmp_path):
+    inside = settings.model_copy(update={"examples_dir": catalogue / "_examples"})
+    container = build_container(inside)
+    container.embedding_model.override(providers.Object(ThumbnailModel()))
+    container.rebuild_service().run()
+    _add_example(container, tmp_path, name="red-shoe-2")
+    report = container.rebuild_service().run()
+    assert (report.excluded, report.embedded, report.removed) == (1, 0, 0)
+    assert container.repository().source_counts()["red-shoe-2"] == {"example": 1}

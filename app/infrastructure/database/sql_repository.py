@@ -19,6 +19,7 @@ from sqlalchemy import (
     Engine,
     bindparam,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -31,12 +32,13 @@ from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, Ope
 from sqlalchemy.pool import StaticPool
 
 from app.domain.errors import BackendUnavailable, ConfigError
+from app.domain.gallery import Removals
 from app.domain.models import ImageRecord
-from app.infrastructure.database.tables import images, meta
+from app.infrastructure.database.tables import images, meta, removed_classes, removed_images
 
 IN_CHUNK = 500  # at most this many values in one IN (...) list
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-_FIELDS = ("product_id", "content_hash", "size_bytes", "embedding_model")
+_FIELDS = ("product_id", "content_hash", "size_bytes", "embedding_model", "source")
 T = TypeVar("T")
 
 
@@ -92,6 +94,7 @@ def _record(row: Any) -> ImageRecord:
         size_bytes=int(row.size_bytes),
         embedding_model=row.embedding_model,
         id=int(row.id),
+        source=row.source,
     )
 
 
@@ -114,10 +117,12 @@ class SqlRepository:
         """Release pooled connections (the object must not be used afterwards)."""
         self._engine.dispose()
 
-    def list_images(self) -> list[ImageRecord]:
+    def list_images(self, product_id: str | None = None) -> list[ImageRecord]:
+        query = select(images).order_by(images.c.id)
+        if product_id is not None:
+            query = query.where(images.c.product_id == product_id)
         with self._begin() as conn:
-            rows = conn.execute(select(images).order_by(images.c.id))
-            return [_record(row) for row in rows]
+            return [_record(row) for row in conn.execute(query)]
 
     def get_images(self, ids: Iterable[int]) -> dict[int, ImageRecord]:
         wanted = sorted({int(i) for i in ids})
@@ -195,6 +200,47 @@ class SqlRepository:
         )
         with self._begin() as conn:
             return {row.product_id: int(row.n) for row in conn.execute(query)}
+
+    def source_counts(self) -> dict[str, dict[str, int]]:
+        """Images per product id and source, ordered by product id."""
+        query = (
+            select(images.c.product_id, images.c.source, func.count().label("n"))
+            .group_by(images.c.product_id, images.c.source)
+            .order_by(images.c.product_id, images.c.source)
+        )
+        counts: dict[str, dict[str, int]] = {}
+        with self._begin() as conn:
+            for row in conn.execute(query):
+                counts.setdefault(row.product_id, {})[row.source] = int(row.n)
+        return counts
+
+    def mark_class_removed(self, class_name: str) -> None:
+        with self._begin() as conn:
+            conn.execute(delete(removed_classes).where(removed_classes.c.class_name == class_name))
+            conn.execute(
+                removed_classes.insert().values(class_name=class_name, removed_at=datetime.now(UTC))
+            )
+
+    def mark_images_removed(self, records: list[ImageRecord]) -> None:
+        latest = {r.path: r.product_id for r in records}
+        now = datetime.now(UTC)
+        with self._begin() as conn:
+            for chunk in chunked(list(latest)):
+                conn.execute(delete(removed_images).where(removed_images.c.path.in_(chunk)))
+            if latest:
+                rows = [{"path": p, "class_name": c, "removed_at": now} for p, c in latest.items()]
+                conn.execute(removed_images.insert(), rows)
+
+    def clear_removals(self, class_name: str) -> None:
+        with self._begin() as conn:
+            conn.execute(delete(removed_classes).where(removed_classes.c.class_name == class_name))
+            conn.execute(delete(removed_images).where(removed_images.c.class_name == class_name))
+
+    def removals(self) -> Removals:
+        with self._begin() as conn:
+            classes = conn.execute(select(removed_classes.c.class_name)).scalars()
+            paths = conn.execute(select(removed_images.c.path)).scalars()
+            return Removals(frozenset(classes), frozenset(paths))
 
     def set_meta(self, key: str, value: str) -> None:
         with self._begin() as conn:

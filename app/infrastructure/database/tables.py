@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
 
+from app.domain.models import CATALOGUE
+
 metadata = MetaData()
 
 # BIGINT on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY" aliases the rowid
@@ -21,6 +23,26 @@ images = Table(
     Column("embedding_model", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # "catalogue" (managed by rebuild) or "example" (added by the class commands); added to
+    # databases made before it by migration 0002
+    Column("source", String(16), nullable=False, server_default=CATALOGUE),
+)
+
+# What the class commands removed from the gallery, so that `rebuild` does not bring it back:
+# whole classes (catalogue folders) and single catalogue files.
+removed_classes = Table(
+    "removed_classes",
+    metadata,
+    Column("class_name", Text, primary_key=True),
+    Column("removed_at", DateTime(timezone=True), nullable=False),
+)
+
+removed_images = Table(
+    "removed_images",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("class_name", Text, nullable=False, index=True),
+    Column("removed_at", DateTime(timezone=True), nullable=False),
 )
 
 meta = Table(

@@ -110,3 +110,31 @@ def test_migrations_create_the_tables_in_the_search_path_schema(postgres_url):
             inspect(conn).get_table_names(schema=current)
         )
     engine.dispose()
+
+
+def test_first_release_database_gains_the_gallery_schema(database_url):
+    """Tables as the first release made them (revision 0001), without alembic_version."""
+    from alembic import command
+
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        command.upgrade(schema.alembic_config(conn), "0001")
+        conn.execute(text("DROP TABLE alembic_version"))
+        conn.execute(
+            text(
+                "INSERT INTO images (path, product_id, content_hash, size_bytes, created_at, "
+                "updated_at) VALUES ('a.jpg', 'p', 'h', 1, :now, :now)"
+            ),
+            {"now": now},
+        )
+    engine.dispose()
+    repo = SqlRepository(database_url)
+    try:
+        (row,) = repo.list_images()
+        assert row.source == "catalogue"
+        repo.mark_class_removed("hat")
+    finally:
+        repo.close()
+    assert revision(database_url) == schema.head_revision()
+    assert schema_drift(database_url) == []

@@ -7,12 +7,14 @@ scripts/pg_test_server.sh); each test gets a fresh schema.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import BackendUnavailable, ConfigError
+from app.domain.gallery import Removals
 from app.domain.models import ImageRecord
 from app.infrastructure.database.sql_repository import SqlRepository
 
@@ -225,3 +227,77 @@ def test_bad_urls_are_clear_errors():
         SqlRepository("not a url")
     with pytest.raises(BackendUnavailable, match="no driver"):
         SqlRepository("mysql+nosuchdriver://u@h/db")
+
+
+def test_source_round_trips_and_defaults_to_catalogue(repo):
+    saved = repo.upsert_images([rec("a.jpg"), replace(rec("e.jpg"), source="example")])
+    stored = repo.get_images(r.id for r in saved)
+    assert [stored[r.id].source for r in saved] == ["catalogue", "example"]
+    (moved,) = repo.upsert_images([replace(saved[0], source="example")])
+    assert repo.get_images([moved.id])[moved.id].source == "example"
+
+
+def test_list_images_of_one_product(repo):
+    repo.upsert_images([rec("1", "shoe"), rec("2", "bag"), rec("3", "shoe")])
+    assert [r.path for r in repo.list_images("shoe")] == ["1", "3"]
+    assert repo.list_images("nothing") == []
+
+
+def test_source_counts(repo):
+    assert repo.source_counts() == {}
+    example = replace(rec("x", "shoe"), source="example")
+    repo.upsert_images([rec("1", "shoe"), rec("2", "bag"), rec("3", "shoe"), example])
+    assert repo.source_counts() == {"bag": {"catalogue": 1}, "shoe": {"catalogue": 2, "example": 1}}
+
+
+def test_removals_are_remembered_and_cleared_per_class(repo_factory):
+    repo = repo_factory()
+    assert repo.removals() == Removals()
+    repo.mark_class_removed("hat")
+    repo.mark_class_removed("hat")  # idempotent
+    repo.mark_images_removed([rec("s/1.jpg", "shoe"), rec("b/2.jpg", "bag")])
+    repo.mark_images_removed([rec("s/1.jpg", "shoe")])
+    again = repo_factory()  # persisted
+    assert again.removals() == Removals(frozenset({"hat"}), frozenset({"s/1.jpg", "b/2.jpg"}))
+    assert again.removals().excludes("any.jpg", "hat") and again.removals().excludes("s/1.jpg", "x")
+    again.clear_removals("shoe")
+    again.clear_removals("hat")
+    assert again.removals() == Removals(frozenset(), frozenset({"b/2.jpg"}))
+
+
+def test_database_from_the_first_release_is_upgraded_in_place(tmp_path):
+    """An app.db made before the `source` column keeps its rows, which become catalogue rows."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(FIRST_RELEASE_IMAGES))
+        conn.execute(
+            text(
+                "INSERT INTO images (path, product_id, content_hash, size_bytes, embedding_model,"
+                " created_at, updated_at) VALUES ('a.jpg', 'p', 'h', 1, 'm', '2026-01-01',"
+                " '2026-01-01')"
+            )
+        )
+    engine.dispose()
+    repo = SqlRepository(url)
+    (row,) = repo.list_images()
+    assert (row.path, row.source, row.embedding_model) == ("a.jpg", "catalogue", "m")
+    repo.upsert_images([replace(rec("e.jpg"), source="example")])
+    repo.close()
+    again = SqlRepository(url)  # nothing left to upgrade
+    assert again.source_counts() == {"p": {"catalogue": 1}, "p1": {"example": 1}}
+    again.close()
+
+
+FIRST_RELEASE_IMAGES = """
+CREATE TABLE images (
+    id INTEGER NOT NULL PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    product_id TEXT NOT NULL,
+    content_hash VARCHAR(128) NOT NULL,
+    size_bytes BIGINT NOT NULL,
+    embedding_model TEXT,
+    created_at DATETIME NOT NULL,
+    updated_at DATETIME NOT NULL
+)
+"""

@@ -411,3 +411,39 @@ def test_negative_ids_are_refused(store):
     with pytest.raises(ValueError, match=">= 0"):
         store.add(np.array([-1]), vectors(1))
     assert len(store) == 0
+
+
+def test_vectors_returns_stored_rows_in_the_order_asked(store, metric):
+    data = vectors(6, seed=11) * (1.0 if metric == "cosine" else 3.0)
+    ids = np.array([40, 10, 30, 20, 60, 50], dtype=np.int64)
+    store.add(ids, data)
+    got = store.vectors(np.array([20, 40, 50]))
+    assert got.dtype == np.float32 and got.shape == (3, DIM)
+    want = data[[3, 0, 5]]
+    if metric == "cosine":  # cosine stores keep unit rows
+        want = want / np.linalg.norm(want, axis=1, keepdims=True)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    got[:] = 0  # a copy: the store is unchanged
+    assert np.abs(store.vectors(np.array([20]))).sum() > 0
+    assert store.vectors(np.array([], dtype=np.int64)).shape == (0, DIM)
+
+
+def test_vectors_after_replace_remove_and_reload(make_store):
+    s = make_store()
+    s.reset(STAMP)
+    data = vectors(5, seed=12)
+    s.add(np.arange(5), data)
+    s.add(np.array([1]), data[4:5])
+    s.remove(np.array([3]))
+    s.save()
+    fresh = make_store()
+    fresh.load()
+    np.testing.assert_allclose(fresh.vectors(np.array([1, 4, 0])), data[[4, 4, 0]], atol=1e-6)
+    with pytest.raises(KeyError, match="3"):
+        fresh.vectors(np.array([0, 3]))
+
+
+def test_vectors_of_unknown_ids_in_an_empty_store(store):
+    with pytest.raises(KeyError):
+        store.vectors(np.array([1]))
+    assert store.vectors(np.array([], dtype=np.int64)).shape[0] == 0

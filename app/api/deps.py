@@ -1,0 +1,38 @@
+"""Request-scoped access to the container, settings and uploads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, File, Request, UploadFile
+
+from app.api.security import read_upload, read_uploads
+from app.container import Container
+from app.domain.models import ImageUpload
+
+
+def get_container(request: Request) -> Container:
+    return request.app.state.container
+
+
+def upload_limit(request: Request) -> int:
+    return request.app.state.container.settings().max_upload_bytes
+
+
+def one_image(
+    file: Annotated[UploadFile, File(description="an image file")],
+    limit: Annotated[int, Depends(upload_limit)],
+) -> ImageUpload:
+    return read_upload(file, limit)
+
+
+def many_images(
+    files: Annotated[list[UploadFile], File(description="one or more image files")],
+    limit: Annotated[int, Depends(upload_limit)],
+) -> list[ImageUpload]:
+    return read_uploads(files, limit)
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+ImageDep = Annotated[ImageUpload, Depends(one_image)]
+ImagesDep = Annotated[list[ImageUpload], Depends(many_images)]

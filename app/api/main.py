@@ -1,0 +1,68 @@
+"""The HTTP API: a third front door over the same container and services as the CLI and REPL.
+
+    uvicorn app.api.main:app            or            python -m app.cli.main api --port 8000
+
+Interactive docs at /docs, the schema at /openapi.json. Endpoints are plain `def` functions, so
+FastAPI runs model inference in its thread pool and never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from dependency_injector import providers
+from fastapi import FastAPI
+from PIL import Image
+
+from app import __version__
+from app.api.errors import install_error_handlers
+from app.api.jobs import JobRegistry
+from app.api.metrics import ApiMetrics, MetricsMiddleware
+from app.api.routes import catalogue, classify, gallery, system
+from app.container import Container, build_container
+
+logger = logging.getLogger("app.api")
+
+
+def create_app(container: Container | None = None, warm_up: bool = True) -> FastAPI:
+    """The FastAPI app over `container` (default: settings from .env and the environment)."""
+    metrics = ApiMetrics()
+    container = container or build_container()
+
+    container.embedding_observer.override(providers.Object(metrics.embed_batch.observe))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        container.settings()  # invalid settings fail here, at start-up
+        if warm_up:
+            threading.Thread(target=_warm_up, args=(container, metrics), daemon=True).start()
+        yield
+
+    app = FastAPI(title="img-recog", version=__version__, lifespan=lifespan)
+    app.state.container = container
+    app.state.metrics = metrics
+    app.state.jobs = JobRegistry()
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    install_error_handlers(app)
+    for router in (system.router, catalogue.router, gallery.router, classify.router):
+        app.include_router(router)
+    return app
+
+
+def _warm_up(container: Container, metrics: ApiMetrics) -> None:
+    """Load the model in the background and record how long it took."""
+    start = time.perf_counter()
+    try:
+        embedder = container.embedder()
+        embedder.model.embed_images([Image.new("RGB", (64, 64), "white")])
+    except Exception as exc:  # the API still serves; the first request reports the problem
+        logger.warning("model warm-up failed: %s", exc)
+        return
+    metrics.model_load.set(time.perf_counter() - start)
+
+
+app = create_app()

@@ -1,0 +1,90 @@
+"""The catalogue over HTTP: upload, search (image or text), background rebuild and its job."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
+
+from app.api.deps import ContainerDep, ImageDep, upload_limit
+from app.api.security import read_upload, require_api_key
+from app.domain.errors import Conflict, ImageError
+from app.domain.models import QueryResult
+
+router = APIRouter(tags=["catalogue"])
+ProductId = Annotated[str, Form(min_length=1, max_length=100)]
+
+
+def result_body(result: QueryResult) -> dict[str, Any]:
+    return {
+        "query": result.query,
+        "hits": [
+            {
+                "rank": h.rank,
+                "score": h.score,
+                "image_id": h.image_id,
+                "product_id": h.product_id,
+                "path": h.path,
+            }
+            for h in result.hits
+        ],
+    }
+
+
+@router.post("/upload", dependencies=[Depends(require_api_key)], status_code=201)
+def upload(image: ImageDep, container: ContainerDep, product_id: ProductId = "uploads"):
+    """Store the image as an example of `product_id` (embedded and indexed); returns its id."""
+    gallery = container.gallery_service()
+    try:
+        change = gallery.add_class(product_id, [image])
+    except Conflict:
+        change = gallery.update_class(product_id, [image])
+    if change.skipped:
+        raise ImageError(change.skipped[0].path, change.skipped[0].reason)
+    added = change.added[0]
+    return {"status": "success", "id": added.id, "product_id": product_id, "path": added.path}
+
+
+@router.post("/search")
+def search(
+    request: Request,
+    container: ContainerDep,
+    file: Annotated[UploadFile | None, File(description="query image")] = None,
+    text: Annotated[str | None, Form(max_length=1000)] = None,
+    k: Annotated[int | None, Form(ge=1, le=1000)] = None,
+) -> dict[str, Any]:
+    """Top-K catalogue images like the uploaded image, or like the text (CLIP/SigLIP models)."""
+    if (file is None) == (text is None):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "send either a file or a text")
+    service = container.search_service()
+    if text is not None:
+        return result_body(service.search_text(text, k))
+    outcome = service.search_images([read_upload(file, upload_limit(request))], k)
+    if outcome.skipped:
+        raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
+    return result_body(outcome.results[0])
+
+
+@router.post("/rebuild", dependencies=[Depends(require_api_key)], status_code=202)
+def rebuild(request: Request, container: ContainerDep, full: bool = False) -> dict[str, Any]:
+    """Start a rebuild in the background; follow it at GET /jobs/{id}."""
+
+    def work(progress) -> dict[str, Any]:
+        service = container.rebuild_service(progress=progress)
+        report = service.run(full=full)
+        return {
+            "scanned": report.scanned,
+            "embedded": report.embedded,
+            "unchanged": report.unchanged,
+            "removed": report.removed,
+            "skipped": [{"file": s.path, "reason": s.reason} for s in report.skipped],
+            "seconds": round(report.seconds, 3),
+        }
+
+    job = request.app.state.jobs.start("rebuild", work)
+    return {"status": "accepted", "job_id": job.id, "url": f"/jobs/{job.id}"}
+
+
+@router.get("/jobs/{job_id}")
+def job_status(request: Request, job_id: str) -> dict[str, Any]:
+    return request.app.state.jobs.get(job_id).as_dict()

@@ -1,0 +1,53 @@
+"""API key on mutating endpoints (when API_KEY is set) and safe reading of uploads."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Header, HTTPException, Request, UploadFile, status
+
+from app.domain.models import ImageUpload
+
+_CHUNK = 1 << 16
+
+
+def require_api_key(request: Request, x_api_key: str | None = Header(default=None)) -> None:
+    """401 unless the X-API-Key header matches API_KEY (no key configured: open)."""
+    expected = request.app.state.container.settings().api_key
+    if not expected:
+        return
+    if x_api_key is None or not hmac.compare_digest(x_api_key.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-API-Key")
+
+
+def read_upload(upload: UploadFile, limit: int) -> ImageUpload:
+    """The upload's bytes, refusing more than `limit` bytes without reading them all.
+
+    The declared content type is not trusted: the preprocessor decodes the bytes later and
+    rejects what is not an image (415), too large in pixels (413) or corrupt (400).
+    """
+    name = safe_name(upload.filename)
+    chunks, size = [], 0
+    while chunk := upload.file.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE, f"{name}: too large: over {limit} bytes"
+            )
+        chunks.append(chunk)
+    if size == 0:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name}: empty file")
+    return ImageUpload(name=name, data=b"".join(chunks))
+
+
+def read_uploads(uploads: list[UploadFile], limit: int) -> list[ImageUpload]:
+    if not uploads:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "no file uploaded")
+    return [read_upload(u, limit) for u in uploads]
+
+
+def safe_name(filename: str | None) -> str:
+    """A display name for messages: the last path part, printable characters, bounded."""
+    base = (filename or "upload").replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable())[:100]
+    return cleaned or "upload"

@@ -1,0 +1,88 @@
+"""Settings -> the options and locations of the storage back ends (vector stores, database).
+
+Part of the composition root: only app/container.py uses it. Adapters never read settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings, with_overrides
+from app.domain.errors import ConfigError
+from app.infrastructure.vector_store.faiss_store import FaissIndexOptions
+from app.infrastructure.vector_store.qdrant_store import QdrantOptions
+from app.services.migrate import MigrationTarget, TargetOpener
+
+# settings that choose where vectors live (a migration target names at least one)
+STORE_SETTINGS = ("vector_store", "faiss_index", "qdrant_url", "qdrant_path")
+
+
+def faiss_directory(s: Settings) -> Path:
+    """INDEX_DIR/faiss for the flat index (as before IVF/HNSW existed), faiss-ivf, faiss-hnsw."""
+    return s.index_dir / ("faiss" if s.faiss_index == "flat" else f"faiss-{s.faiss_index}")
+
+
+def memory_directory(s: Settings) -> Path:
+    return s.index_dir / "memory"
+
+
+def faiss_options(s: Settings) -> FaissIndexOptions:
+    return FaissIndexOptions(
+        kind=s.faiss_index,
+        nlist=s.faiss_nlist,
+        nprobe=s.faiss_nprobe,
+        hnsw_m=s.hnsw_m,
+        ef_construction=s.hnsw_ef_construction,
+        ef_search=s.hnsw_ef_search,
+    )
+
+
+def qdrant_options(s: Settings) -> QdrantOptions:
+    """A server when QDRANT_URL is set, else the local mode in QDRANT_PATH (INDEX_DIR/qdrant)."""
+    return QdrantOptions(
+        url=s.qdrant_url,
+        api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
+        path=None if s.qdrant_url else (s.qdrant_path or s.index_dir / "qdrant"),
+        collection_prefix=s.qdrant_collection_prefix,
+        on_disk=s.qdrant_on_disk,
+        hnsw_m=s.hnsw_m,
+        ef_construction=s.hnsw_ef_construction,
+        ef_search=s.hnsw_ef_search,
+        timeout=s.qdrant_timeout,
+    )
+
+
+def store_location(s: Settings) -> tuple[str, ...]:
+    """Where the configured vector store keeps its data (two stores must not share it)."""
+    if s.vector_store == "qdrant":
+        options = qdrant_options(s)
+        where = options.url or str(Path(str(options.path)).expanduser().resolve())
+        return ("qdrant", where, options.collection_prefix)
+    folder = faiss_directory(s) if s.vector_store == "faiss" else memory_directory(s)
+    return (s.vector_store, str(folder.expanduser().resolve()))
+
+
+def migration_targets(settings: Settings, build: Callable[[Settings], Any]) -> TargetOpener:
+    """Opens the back ends that settings changes select (through `build`, the container
+    factory), refusing the source's own storage."""
+
+    def open_target(changes: Mapping[str, str]) -> MigrationTarget:
+        target = with_overrides(settings, **changes)
+        moves_vectors = any(name in changes for name in STORE_SETTINGS)
+        moves_rows = "database_url" in changes
+        if moves_vectors and store_location(target) == store_location(settings):
+            raise ConfigError(
+                f"the target vector store is the configured one ({store_location(settings)[1]}): "
+                "name another store, FAISS index, Qdrant URL or path"
+            )
+        if moves_rows and target.database_url.strip() == settings.database_url.strip():
+            raise ConfigError("the target database is the configured DATABASE_URL")
+        other = build(target)
+        return MigrationTarget(
+            store=other.vector_store() if moves_vectors else None,
+            repository=other.repository() if moves_rows else None,
+        )
+
+    return open_target

@@ -1,0 +1,89 @@
+"""`classify` and `train`: arguments and thin handlers (listed in the command table)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from app.cli import render, render_classify
+from app.cli.context import CliContext
+from app.cli.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SKIPPED
+from app.cli.parsing import UsageError
+from app.domain.heads import TrainOptions
+
+_DEFAULTS = TrainOptions()
+
+
+def classify_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--image", nargs="+", type=Path, metavar="P", required=True, help="image files or folders"
+    )
+    p.add_argument(
+        "--use-trained",
+        "--use_trained",
+        dest="use_trained",
+        action="store_true",
+        help="use trained attribute heads where present (zero-shot for the others)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per line per image")
+    p.add_argument(
+        "--k", type=int, default=3, help="most likely classes listed per answer (default 3)"
+    )
+
+
+def classify(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.k < 1:
+        raise UsageError("--k must be at least 1")
+    service = ctx.container.classify_service()
+    outcome = service.classify_images(args.image, use_trained=args.use_trained)
+    for line in render.skipped_lines(outcome.skipped):
+        ctx.warn(line)
+    if args.json:
+        for result in outcome.results:
+            ctx.say(render_classify.classification_json(result, args.k))
+    elif outcome.results:
+        ctx.say(render_classify.classification_tables(outcome.results, args.k))
+    if not outcome.results and outcome.skipped:
+        return EXIT_ERROR
+    return EXIT_SKIPPED if outcome.skipped else EXIT_OK
+
+
+def train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--category", help="category folder under TRAINING_DIR")
+    p.add_argument("--attribute", help="attribute folder under TRAINING_DIR/<category>")
+    p.add_argument("--all", action="store_true", help="train every attribute found")
+    p.add_argument("--epochs", type=int, default=_DEFAULTS.epochs)
+    p.add_argument(
+        "--batch-size", "--batch_size", dest="batch_size", type=int, default=_DEFAULTS.batch_size
+    )
+    p.add_argument("--lr", type=float, default=_DEFAULTS.lr, help="Adam learning rate")
+    p.add_argument(
+        "--val-fraction",
+        "--val_fraction",
+        dest="val_fraction",
+        type=float,
+        default=_DEFAULTS.val_fraction,
+        help="part of each class held out to measure accuracy",
+    )
+    p.add_argument("--seed", type=int, default=_DEFAULTS.seed)
+
+
+def train(args: argparse.Namespace, ctx: CliContext) -> int:
+    named = args.category is not None or args.attribute is not None
+    if args.all == named or (named and not (args.category and args.attribute)):
+        raise UsageError("train: give --category C --attribute A, or --all")
+    try:
+        options = TrainOptions(args.epochs, args.batch_size, args.lr, args.val_fraction, args.seed)
+    except ValueError as exc:
+        raise UsageError(f"train: {exc}") from None
+    service = ctx.container.train_service()
+    if args.all:
+        reports = service.train_all(options)
+    else:
+        reports = [service.train(args.category, args.attribute, options)]
+    skipped = [s for report in reports for s in report.skipped]
+    for line in render.skipped_lines(skipped):
+        ctx.warn(line)
+    for report in reports:
+        ctx.say(render_classify.train_summary(report))
+    return EXIT_SKIPPED if skipped else EXIT_OK

@@ -1,0 +1,51 @@
+"""Gallery: images.source ("catalogue" / "example"), removed_classes and removed_images.
+
+Databases made before migrations by a version that already had some of this (create_all plus the
+former in-place upgrade) are stamped 0001 first, so each step checks what is there.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-24
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    inspector = sa.inspect(op.get_bind())
+    if "source" not in {c["name"] for c in inspector.get_columns("images")}:
+        with op.batch_alter_table("images") as batch:
+            batch.add_column(
+                sa.Column("source", sa.String(16), nullable=False, server_default="catalogue")
+            )
+    tables = set(inspector.get_table_names())
+    if "removed_classes" not in tables:
+        op.create_table(
+            "removed_classes",
+            sa.Column("class_name", sa.Text(), primary_key=True),
+            sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
+        )
+    if "removed_images" not in tables:
+        op.create_table(
+            "removed_images",
+            sa.Column("path", sa.Text(), primary_key=True),
+            sa.Column("class_name", sa.Text(), nullable=False),
+            sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
+        )
+        op.create_index("ix_removed_images_class_name", "removed_images", ["class_name"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_removed_images_class_name", table_name="removed_images")
+    op.drop_table("removed_images")
+    op.drop_table("removed_classes")
+    with op.batch_alter_table("images") as batch:
+        batch.drop_column("source")

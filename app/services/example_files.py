@@ -1,0 +1,93 @@
+"""Copies of the example images added at run time: EXAMPLES_DIR/<class_name>/<content hash><ext>.
+
+Examples are copied (not referenced) so that they survive the user deleting the originals and so
+that uploads (bytes) are stored the same way. Names are content-addressed: the same image added
+twice to a class is one file (and one gallery row).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.domain.errors import ImageError
+from app.domain.models import ImageUpload, SkippedFile
+from app.services.scanning import IMAGE_EXTENSIONS, os_error_reason
+
+DEFAULT_SUFFIX = ".img"
+
+
+@dataclass(frozen=True)
+class StoredExample:
+    path: Path
+    content_hash: str
+    size_bytes: int
+    created: bool  # False when the same bytes were already stored for this class
+    origin: str  # the file or upload name it was copied from
+
+
+class ExampleFiles:
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+
+    def store_all(
+        self, class_name: str, sources: list[Path | ImageUpload]
+    ) -> tuple[list[StoredExample], list[SkippedFile]]:
+        """Copy each source into the class folder; unreadable ones are skipped with the reason."""
+        stored, skipped = [], []
+        for source in sources:
+            try:
+                stored.append(self.store(class_name, source))
+            except ImageError as exc:
+                skipped.append(SkippedFile(exc.path, exc.reason))
+        return stored, skipped
+
+    def store(self, class_name: str, source: Path | ImageUpload) -> StoredExample:
+        data, name = self._read(source)
+        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        suffix = Path(name).suffix.lower()
+        suffix = suffix if suffix in IMAGE_EXTENSIONS else DEFAULT_SUFFIX
+        target = self.root / class_name / f"{digest}{suffix}"
+        origin = str(source) if isinstance(source, Path) else name
+        if target.is_file():
+            return StoredExample(target, digest, len(data), created=False, origin=origin)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, data)
+        return StoredExample(target, digest, len(data), created=True, origin=origin)
+
+    def delete(self, paths: list[str]) -> None:
+        """Remove example files (only ever inside the examples folder); gone ones are fine."""
+        root = self.root.resolve()
+        for path in map(Path, paths):
+            if path.resolve().is_relative_to(root):
+                path.unlink(missing_ok=True)
+
+    def _read(self, source: Path | ImageUpload) -> tuple[bytes, str]:
+        if isinstance(source, ImageUpload):
+            if len(source.data) > self.max_bytes:
+                raise ImageError(source.name, f"too large: {len(source.data)} bytes")
+            return source.data, source.name
+        try:
+            size = source.stat().st_size
+            if size > self.max_bytes:
+                raise ImageError(source, f"too large: {size} bytes > limit {self.max_bytes}")
+            return source.read_bytes(), source.name
+        except OSError as exc:
+            raise ImageError(source, os_error_reason(exc)) from exc
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,234 @@
+"""Use case: manage the gallery's classes live, with no retraining and no restart.
+
+Add a class from images, append to or replace the examples of a class, remove a class, remove
+examples by id, list what is there. Example images are copied into the examples folder; rows
+("example" source) and vectors persist and survive a restart.
+
+Writes are ordered for crash safety, like `rebuild`: new rows are written unstamped, the vector
+store is saved atomically (additions and removals in one save), then new rows are stamped and
+removed rows deleted. Removal marks are written first, so a crash can never let `rebuild` bring
+back what was removed. All of it happens inside the gallery guard, so predictions running at the
+same time see the gallery before or after the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from app.domain.errors import (
+    Conflict,
+    ImageError,
+    ImgRecogError,
+    InvalidInput,
+    ModelMismatch,
+    NotFound,
+)
+from app.domain.gallery import (
+    ClassInfo,
+    GalleryChange,
+    GalleryInfo,
+    validate_class_name,
+    validate_example_ids,
+)
+from app.domain.models import (
+    CATALOGUE,
+    EXAMPLE,
+    ImageRecord,
+    ImageUpload,
+    SkippedFile,
+    VectorPayload,
+)
+from app.interfaces.repository import Repository
+from app.interfaces.vector_store import VectorStore
+from app.services.calibration_store import read_calibrations
+from app.services.example_files import ExampleFiles, StoredExample
+from app.services.gallery_guard import GalleryGuard
+from app.services.pipeline import Embedder
+from app.services.scanning import expand_sources
+
+Source = Path | ImageUpload
+LISTED_IN_ERRORS = 10
+
+
+class GalleryService:
+    def __init__(
+        self,
+        repository: Repository,
+        store: VectorStore,
+        embedder: Embedder,
+        guard: GalleryGuard,
+        files: ExampleFiles,
+    ) -> None:
+        self._repo = repository
+        self._store = store
+        self._embedder = embedder
+        self._guard = guard
+        self._files = files
+
+    # ---- commands ----------------------------------------------------------------------------
+
+    def add_class(self, class_name: str, sources: Iterable[Source]) -> GalleryChange:
+        """A new class from images (files, folders or uploads). Clears an earlier removal."""
+        return self._put(class_name, list(sources), mode="add")
+
+    def update_class(
+        self, class_name: str, sources: Iterable[Source], replace_all: bool = False
+    ) -> GalleryChange:
+        """Append examples to a class, or with `replace_all` make them its only examples (its
+        catalogue photos are then left out of later rebuilds too)."""
+        return self._put(class_name, list(sources), mode="replace" if replace_all else "append")
+
+    def remove_class(self, class_name: str) -> GalleryChange:
+        """Remove every example of a class; `rebuild` will not bring its photos back."""
+        with self._guard.writing():
+            rows = self._repo.list_images(class_name)
+            if not rows:
+                raise self._unknown_class(class_name)
+            self._repo.mark_class_removed(class_name)
+            self._remove_rows(rows)
+        return GalleryChange(class_name, removed=rows)
+
+    def remove_examples(self, ids: Iterable[int]) -> list[ImageRecord]:
+        """Remove examples by image id (catalogue photos stay out of later rebuilds)."""
+        wanted = validate_example_ids(ids)
+        with self._guard.writing():
+            found = self._repo.get_images(wanted)
+            missing = [str(i) for i in wanted if i not in found]
+            if missing:
+                raise NotFound(f"no example with id {', '.join(missing)}")
+            rows = [found[i] for i in wanted]
+            self._repo.mark_images_removed([r for r in rows if r.source == CATALOGUE])
+            self._remove_rows(rows)
+        return rows
+
+    # ---- queries -----------------------------------------------------------------------------
+
+    def info(self) -> GalleryInfo:
+        counts = self._repo.source_counts()
+        stamp = self._store.model_stamp
+        return GalleryInfo(
+            classes=[
+                ClassInfo(name, by.get(CATALOGUE, 0), by.get(EXAMPLE, 0))
+                for name, by in counts.items()
+            ],
+            size=len(self._store),
+            model_stamp=stamp,
+            current_model=self._embedder.stamp,
+            calibration=list(read_calibrations(self._repo, stamp).values()),
+        )
+
+    def examples(self, class_name: str) -> list[ImageRecord]:
+        rows = self._repo.list_images(class_name)
+        if not rows:
+            raise self._unknown_class(class_name)
+        return rows
+
+    # ---- steps -------------------------------------------------------------------------------
+
+    def _put(self, class_name: str, sources: list[Source], mode: str) -> GalleryChange:
+        validate_class_name(class_name)
+        self._check_model()
+        if mode == "add" and self._repo.list_images(class_name):
+            raise self._existing_class(class_name)
+        stored, vectors, skipped = self._embed(class_name, sources)
+        with self._guard.writing():
+            existing = self._repo.list_images(class_name)
+            if mode == "add" and existing:
+                raise self._existing_class(class_name)
+            if mode != "add" and not existing:
+                raise self._unknown_class(class_name)
+            self._check_model(adopt=True)
+            if mode == "add":
+                self._repo.clear_removals(class_name)
+            added = self._stage(class_name, stored, vectors)
+            kept = {r.id for r in added}
+            doomed = [r for r in existing if r.id not in kept] if mode == "replace" else []
+            self._repo.mark_images_removed([r for r in doomed if r.source == CATALOGUE])
+            self._commit(added, doomed)
+        return GalleryChange(class_name, added=added, removed=doomed, skipped=skipped)
+
+    def _check_model(self, adopt: bool = False) -> None:
+        """A gallery of another model's vectors cannot take this model's; an empty one can
+        (with `adopt`, it is reset for the current model)."""
+        stamp = self._embedder.stamp
+        if self._store.model_stamp == stamp:
+            return
+        if len(self._store):
+            raise ModelMismatch(
+                f"index built with {self._store.model_stamp}, current model is {stamp}: "
+                "run `rebuild`"
+            )
+        if adopt:
+            self._store.reset(stamp)
+
+    def _embed(
+        self, class_name: str, sources: list[Source]
+    ) -> tuple[list[StoredExample], np.ndarray, list[SkippedFile]]:
+        """Copy the images into the examples folder and embed the copies."""
+        files = expand_sources(sources)
+        stored, skipped = self._files.store_all(class_name, files)
+        by_path = {s.path: s for s in stored}
+        batch = self._embedder.embed_all(list(by_path))
+        good = set(batch.items)
+        self._files.delete([str(s.path) for s in stored if s.created and s.path not in good])
+        skipped += [SkippedFile(by_path[Path(f.path)].origin, f.reason) for f in batch.skipped]
+        if not batch.items:
+            raise _no_usable_image(class_name, skipped)
+        return [by_path[p] for p in batch.items], batch.vectors, skipped
+
+    def _stage(
+        self, class_name: str, stored: list[StoredExample], vectors: np.ndarray
+    ) -> list[ImageRecord]:
+        """Rows written unstamped (a crash leaves them for `rebuild` to embed), vectors added."""
+        rows = self._repo.upsert_images(
+            [
+                ImageRecord(str(s.path), class_name, s.content_hash, s.size_bytes, source=EXAMPLE)
+                for s in stored
+            ]
+        )
+        ids = np.array([r.id for r in rows], dtype=np.int64)
+        self._store.add(ids, vectors, [VectorPayload(product_id=class_name)] * len(rows))
+        return list({r.id: r for r in rows}.values())
+
+    def _commit(self, added: list[ImageRecord], doomed: list[ImageRecord]) -> None:
+        """Save the vectors (additions and removals at once), then stamp and delete rows."""
+        self._store.remove(np.array([r.id for r in doomed], dtype=np.int64))
+        self._store.save()
+        stamp = self._store.model_stamp
+        self._repo.upsert_images([replace(r, embedding_model=stamp) for r in added])
+        self._delete_rows(doomed, keep_files={r.path for r in added})
+
+    def _remove_rows(self, rows: list[ImageRecord]) -> None:
+        self._store.remove(np.array([r.id for r in rows], dtype=np.int64))
+        self._store.save()
+        self._delete_rows(rows, keep_files=set())
+
+    def _delete_rows(self, rows: list[ImageRecord], keep_files: set[str]) -> None:
+        self._repo.delete_images([r.id for r in rows])
+        self._files.delete(
+            [r.path for r in rows if r.source == EXAMPLE and r.path not in keep_files]
+        )
+
+    def _unknown_class(self, class_name: str) -> NotFound:
+        names = sorted(self._repo.product_counts())
+        shown = ", ".join(names[:LISTED_IN_ERRORS]) + (", ..." if len(names) > 10 else "")
+        hint = f" (classes: {shown})" if names else " (the gallery is empty)"
+        return NotFound(f"class {class_name!r} not found{hint}")
+
+    @staticmethod
+    def _existing_class(class_name: str) -> Conflict:
+        return Conflict(
+            f"class {class_name!r} already exists: use `class update {class_name} FILES...` "
+            "(add --replace to replace its examples)"
+        )
+
+
+def _no_usable_image(class_name: str, skipped: list[SkippedFile]) -> ImgRecogError:
+    if not skipped:
+        return InvalidInput(f"no images given for class {class_name!r}")
+    more = f" (and {len(skipped) - 1} more files)" if len(skipped) > 1 else ""
+    return ImageError(skipped[0].path, f"{skipped[0].reason}{more}; class {class_name!r} unchanged")

@@ -1,0 +1,89 @@
+"""Use case: train attribute heads on photos sorted into
+`<training dir>/<category>/<attribute>/<class>/*.jpg`, on the frozen embedding model.
+
+Photo embeddings are cached by content (on disk in the app), so training again, with other
+options or after adding a few photos, embeds only what is new.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from app.domain.errors import ImgRecogError, NotFound
+from app.domain.heads import LabelledVectors, TrainOptions, TrainReport
+from app.domain.models import SkippedFile
+from app.interfaces.heads import AttributeHeads
+from app.services.cached_embeddings import CachedEmbeddings
+from app.services.progress import ProgressFactory, no_progress
+from app.services.scanning import iter_image_files
+
+
+class TrainService:
+    def __init__(
+        self,
+        embeddings: CachedEmbeddings,
+        heads: AttributeHeads,
+        training_dir: Path,
+        progress: ProgressFactory = no_progress,
+    ) -> None:
+        self._embeddings = embeddings
+        self._heads = heads
+        self._root = Path(training_dir)
+        self._progress = progress
+
+    def datasets(self) -> list[tuple[str, str]]:
+        """Every (category, attribute) with class folders under the training folder."""
+        if not self._root.is_dir():
+            return []
+        return [
+            (category.name, attribute.name)
+            for category in _subfolders(self._root)
+            for attribute in _subfolders(category)
+            if _subfolders(attribute)
+        ]
+
+    def train(self, category: str, attribute: str, options: TrainOptions) -> TrainReport:
+        started = time.perf_counter()
+        folder = self._root / _safe(category) / _safe(attribute)
+        files = self._labelled_files(folder)
+        skipped: list[SkippedFile] = []
+        vectors, kept = self._embeddings.embed([path for path, _ in files], skipped, self._progress)
+        label_of = dict(files)
+        data = LabelledVectors(vectors, [label_of[path] for path in kept])
+        if len(data.classes) < 2:
+            raise ImgRecogError(f"{folder}: needs photos of at least two classes to train")
+        head = self._heads.train(
+            category, attribute, data, options, self._embeddings.embedder.stamp
+        )
+        return TrainReport(head, skipped, time.perf_counter() - started)
+
+    def train_all(self, options: TrainOptions) -> list[TrainReport]:
+        found = self.datasets()
+        if not found:
+            raise NotFound(
+                f"no training data under {self._root} "
+                "(expected <category>/<attribute>/<class>/ folders of photos)"
+            )
+        return [self.train(category, attribute, options) for category, attribute in found]
+
+    def _labelled_files(self, folder: Path) -> list[tuple[Path, str]]:
+        if not folder.is_dir():
+            raise NotFound(
+                f"no training data at {folder} (expected <class>/ folders of photos in it)"
+            )
+        files = [(path, cls.name) for cls in _subfolders(folder) for path in iter_image_files(cls)]
+        if not files:
+            raise NotFound(f"no photos under {folder}/<class>/")
+        return files
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _safe(name: str) -> str:
+    """A category or attribute name is one folder name, never a path."""
+    if not name or Path(name).name != name or name in {".", ".."}:
+        raise ImgRecogError(f"bad name {name!r}: use a plain folder name")
+    return name
