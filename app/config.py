@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     decode_workers: int = Field(0, ge=0, le=64)
     history_file: Path = Path("./data/.repl_history")
 
+    splits_dir: Path = Path("./data/splits")
+    models_dir: Path = Path("./models")
+
     @field_validator("preprocess_bg_color")
     @classmethod
     def _colour(cls, value: str) -> str:

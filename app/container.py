@@ -8,6 +8,7 @@ Tests swap parts with `container.<provider>.override(...)`.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from dependency_injector import containers, providers
 
@@ -15,7 +16,9 @@ from app.config import Settings, get_settings
 from app.domain.errors import IndexNotReady, ModelMismatch
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
-from app.infrastructure.embedding.resolver import create_embedding_model
+from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
+from app.infrastructure.embedding.finetuned import build_embedding_net, is_checkpoint_name
+from app.infrastructure.embedding.resolver import AUTO, create_embedding_model
 from app.infrastructure.embedding.runtime import resolve_device
 from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
@@ -24,11 +27,15 @@ from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocesso
 from app.infrastructure.vector_store.faiss_store import FaissVectorStore
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.services.cache_admin import CacheService
+from app.services.evaluation import EvaluationService
+from app.services.finetune import FinetuneService
 from app.services.pipeline import Embedder
 from app.services.progress import no_progress
 from app.services.rebuild import RebuildOptions, RebuildService
 from app.services.search import SearchService
+from app.services.splitting import SplitService
 from app.services.stats import StatsService
+from app.training import arcface_trainer
 
 
 def _loaded(store):
@@ -63,6 +70,15 @@ def _preprocessor_key(s: Settings) -> str:
 
 def _writer(s: Settings) -> PreprocessedWriter | None:
     return PreprocessedWriter(s.preprocessed_dir) if s.save_preprocessed else None
+
+
+def _default_backbone(s: Settings) -> str:
+    """What `finetune` starts from: EMBEDDING_MODEL when it names a plain model, else the
+    packaged EfficientNet-Lite0 (for `auto`, and for an already fine-tuned model)."""
+    name = s.embedding_model
+    if name.lower() == AUTO or is_checkpoint_name(name):
+        return EFFICIENTNET_ID
+    return name
 
 
 class Container(containers.DeclarativeContainer):
@@ -142,6 +158,40 @@ class Container(containers.DeclarativeContainer):
         StatsService, repository=repository, store=vector_store, embedder=embedder
     )
     cache_service = providers.Factory(CacheService, cache=cache, model=embedding_model)
+
+    split_service = providers.Factory(
+        SplitService, splits_dir=settings.provided.splits_dir, progress=progress
+    )
+    # TODO(lead): wire classification by retrieval once services/retrieval.py is merged, e.g.
+    # providers.Object(lambda store, repo: RetrievalClassifier(store=store, repository=repo, ...));
+    # with None, `evaluate` reports retrieval metrics and the top-1 neighbour's class only.
+    retrieval_classifier_factory = providers.Object(None)
+    evaluation_service = providers.Factory(
+        EvaluationService,
+        embedder=embedder,
+        splits=split_service,
+        # a throw-away gallery: in memory only, never the catalogue index
+        store_factory=providers.Callable(
+            partial, MemoryVectorStore, None, settings.provided.metric
+        ),
+        repository_factory=providers.Object(partial(SqlRepository, "sqlite://")),
+        classifier_factory=retrieval_classifier_factory,
+        progress=progress,
+    )
+    metric_learner = providers.Factory(
+        arcface_trainer,
+        network_factory=providers.Object(build_embedding_net),
+        decode=preprocessor.provided.prepare,
+        progress=progress,
+        num_threads=settings.provided.num_threads,
+    )
+    finetune_service = providers.Factory(
+        FinetuneService,
+        learner=metric_learner,
+        splits=split_service,
+        models_dir=settings.provided.models_dir,
+        default_backbone=providers.Callable(_default_backbone, settings),
+    )
 
 
 def build_container(settings: Settings | None = None) -> Container:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.cli import render
+from app.cli import learning, render
 from app.cli.context import CliContext
 from app.domain.errors import ImgRecogError
 
@@ -117,6 +117,24 @@ COMMANDS: list[Command] = [
     Command("stats", "what is in the catalogue and the index", _stats_args, _stats),
     Command(
         "cache", "list or clear in-memory caches (query embeddings, model)", _cache_args, _cache
+    ),
+    Command(
+        "split",
+        "split DATA_DIR/<class>/<ID>_<n>.jpg into train/val/test by ID (group)",
+        learning.split_args,
+        learning.split,
+    ),
+    Command(
+        "evaluate",
+        "Recall@K, Precision@K, mAP, per-class accuracy, confusion matrix",
+        learning.evaluate_args,
+        learning.evaluate,
+    ),
+    Command(
+        "finetune",
+        "fine-tune the embedding (ArcFace) on the train split, select on val",
+        learning.finetune_args,
+        learning.finetune,
     ),
     Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
 ]
