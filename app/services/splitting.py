@@ -77,6 +77,11 @@ class SplitService:
         if not images:
             raise NotFound(f"no images in class folders under {data_dir} (DATA_DIR/<class>/*.jpg)")
         kept, excluded = _exclude_small_groups(images, options)
+        if not kept:
+            raise NotFound(
+                f"all {len(excluded)} groups have an image below "
+                f"{options.min_width}x{options.min_height}: lower --min-size"
+            )
         assigned = _assign(kept, options)
         _write(
             out, data_dir, assigned=assigned, options=options, excluded=excluded, skipped=skipped

@@ -8,6 +8,7 @@ the epoch, the best val Recall@1 and the history. Written to a temp file, then r
 from __future__ import annotations
 
 import os
+import pickle  # only for its error type: checkpoints load with weights_only=True
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def save(path: Path, payload: dict[str, Any]) -> Path:
 def load(path: Path) -> dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError) as error:
+    except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as error:
         raise BackendUnavailable(
             f"cannot read checkpoint {path} ({error}); use --fresh to start over"
         ) from error

@@ -10,6 +10,7 @@ The stamp includes a hash of the file, so embeddings of two fine-tunes never mix
 from __future__ import annotations
 
 import hashlib
+import pickle  # only for its error type: checkpoints load with weights_only=True
 import threading
 from pathlib import Path
 from typing import Any
@@ -153,7 +154,7 @@ class FineTunedEmbedding:
 
         try:
             data = torch.load(self.path, map_location="cpu", weights_only=True)
-        except (OSError, RuntimeError, ValueError) as error:
+        except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as error:
             raise BackendUnavailable(
                 f"cannot read fine-tuned model {self.path}: {one_line(error)}"
             ) from error
