@@ -10,7 +10,7 @@ from app.cli import render_learning as render
 from app.cli.context import CliContext
 from app.cli.parsing import UsageError
 from app.domain.splits import SplitFractions
-from app.domain.training import SCHEDULERS, FinetuneConfig
+from app.domain.training import SCHEDULERS, SELECT_METRICS, FinetuneConfig
 
 EXIT_OK = 0
 EXIT_SKIPPED = 3
@@ -29,8 +29,9 @@ def split_args(p: argparse.ArgumentParser) -> None:
         metavar="WxH",
         help="a group with any smaller image is left out (default 224x224)",
     )
-    p.add_argument("--force", action="store_true", help="split again, replacing a saved split")
-    p.add_argument("--out", type=Path, default=None, help="where to write (default: SPLITS_DIR)")
+    p.add_argument(
+        "--force", action="store_true", help="split again, replacing the split in SPLITS_DIR"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object")
 
 
@@ -43,7 +44,7 @@ def split(args: argparse.Namespace, ctx: CliContext) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     options = SplitOptions(args.seed, fractions, width, height, args.force)
-    report = ctx.container.split_service().run(args.data_dir, options, args.out)
+    report = ctx.container.split_service().run(args.data_dir, options)
     for line in render.excluded_lines(report):
         ctx.warn(line)
     ctx.say(json.dumps(render.split_dict(report)) if args.json else render.split_text(report))
@@ -165,7 +166,14 @@ def finetune_args(p: argparse.ArgumentParser) -> None:
         "--patience",
         type=int,
         default=d.patience,
-        help=f"stop after this many epochs without a better val Recall@1 ({d.patience})",
+        help=f"stop after this many epochs without a better val score, see --select ({d.patience})",
+    )
+    p.add_argument(
+        "--select",
+        choices=SELECT_METRICS,
+        default=d.select_metric,
+        help="val score that picks best_model.pt and stops early (recall@1; map is steadier "
+        "when Recall@1 is near 1 or val is small)",
     )
     p.add_argument("--checkpoint-every", type=int, default=0, help="keep epoch_NNN.pt every N")
     p.add_argument("--fresh", action="store_true", help="ignore and replace saved checkpoints")
@@ -206,6 +214,7 @@ def finetune(args: argparse.Namespace, ctx: CliContext) -> int:
             scheduler=args.scheduler,
             restart_epochs=args.restart_epochs,
             patience=args.patience,
+            select_metric=args.select,
             checkpoint_every=args.checkpoint_every,
             fresh=args.fresh,
             amp=args.amp,

@@ -90,13 +90,29 @@ def finetune_text(outcome: TrainingOutcome) -> str:
             f"{', stopped early' if outcome.stopped_early else ''}"
         )
     lines += [
-        f"val Recall@1: before {outcome.baseline_recall_at_1:.3f}, "
-        f"best {outcome.best_recall_at_1:.3f} (epoch {outcome.best_epoch})",
+        _val_line(outcome),
         f"best model: {outcome.best_path}",
         f"use it: EMBEDDING_MODEL={outcome.best_path} then `rebuild`",
     ]
     lines += [f"{name}: {path}" for name, path in outcome.files.items()]
     return "\n".join(lines)
+
+
+def _val_line(outcome: TrainingOutcome) -> str:
+    if not outcome.history:
+        return "val: no epochs yet"
+    start = outcome.history[0]
+    best = next(r for r in outcome.history if r.epoch == outcome.best_epoch)
+    last = outcome.history[-1]
+
+    def scores(record) -> str:
+        mean_ap = "-" if record.val_map is None else f"{record.val_map:.3f}"
+        return f"R@1 {record.val_recall_at_1:.3f} / mAP {mean_ap}"
+
+    return (
+        f"val (R@1 / mAP): before {scores(start)}; best by {outcome.select_metric} "
+        f"{scores(best)} (epoch {best.epoch}); last {scores(last)} (epoch {last.epoch})"
+    )
 
 
 def finetune_dict(outcome: TrainingOutcome) -> dict[str, Any]:

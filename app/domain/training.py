@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 SCHEDULERS = ("cosine", "plateau")
+SELECT_METRICS = ("recall@1", "map")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class FinetuneConfig:
     accumulation: int = 1
     scheduler: str = "cosine"
     restart_epochs: int = 5  # cosine warm restarts: epochs per cycle
-    patience: int = 3  # early stopping: epochs without a better val Recall@1
+    patience: int = 3  # early stopping: epochs without a better val score
+    select_metric: str = "recall@1"  # what picks best_model.pt and stops early: or "map"
     checkpoint_every: int = 0  # also keep epoch_NNN.pt every N epochs (0 = never)
     fresh: bool = False
     amp: bool | None = None
@@ -44,6 +46,8 @@ class FinetuneConfig:
     def __post_init__(self) -> None:
         if self.scheduler not in SCHEDULERS:
             raise ValueError(f"scheduler must be one of {', '.join(SCHEDULERS)}")
+        if self.select_metric not in SELECT_METRICS:
+            raise ValueError(f"select_metric must be one of {', '.join(SELECT_METRICS)}")
         positive = ("embedding_dim", "classes_per_batch", "images_per_class", "accumulation")
         for name in positive:
             if getattr(self, name) < 1:
@@ -80,9 +84,15 @@ class EpochRecord:
     lr: float
     margin: float
     seconds: float
+    val_map: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
+
+    def score(self, metric: str) -> float:
+        """The val score that selects models: "recall@1" or "map"."""
+        value = self.val_recall_at_1 if metric == "recall@1" else self.val_map
+        return float(value) if value is not None else -1.0
 
 
 @dataclass
@@ -93,8 +103,7 @@ class TrainingOutcome:
     start_epoch: int  # first epoch run now (> 1 after a resume)
     last_epoch: int
     best_epoch: int
-    best_recall_at_1: float
-    baseline_recall_at_1: float
+    select_metric: str  # "recall@1" or "map", on val against the train gallery
     stopped_early: bool
     device: str
     precision: str

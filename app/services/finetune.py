@@ -73,6 +73,7 @@ def _record(out: Path, history: list[EpochRecord], title: str, unfrozen: float |
             charts.Series(
                 "val Recall@1", [record.val_recall_at_1 for record in history], (0.0, 1.0)
             ),
+            charts.Series("val mAP", [record.val_map for record in history], (0.0, 1.0)),
         ],
         f"{title}; dashed: backbone unfrozen" if unfrozen is not None else title,
         marker=unfrozen,

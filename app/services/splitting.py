@@ -112,7 +112,7 @@ class SplitService:
         if Path(split.data_dir) != data_dir:
             raise ConfigError(
                 f"{out} holds a split of {split.data_dir}, not {data_dir}: "
-                "use --force to replace it, or another --out"
+                "use --force to replace it, or set another SPLITS_DIR"
             )
         manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
         excluded = [ExcludedGroup(**e) for e in manifest.get("excluded", [])]

@@ -2,9 +2,10 @@
 
 Phase 1 trains the head (and the class centres) on a frozen backbone with margin 0; phase 2
 unfreezes the backbone (at a lower learning rate) with the full margin. Every epoch ends with val
-Recall@1 against the train gallery: the best network is kept as best_model.pt, the newest as
-latest_model.pt (a later run resumes from it), and training stops after `patience` epochs without
-progress. Epoch 0 is the untrained network, so best_model.pt is never worse than the start.
+Recall@1 and mAP against the train gallery: the best network by the selected one (Recall@1 unless
+told otherwise) is kept as best_model.pt, the newest as latest_model.pt (a later run resumes from
+it), and training stops after `patience` epochs without progress. Epoch 0 is the untrained
+network, so best_model.pt is never worse than the start.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from app.training.epochs import (
     backbone_features,
     head_embeddings,
     pk_batches,
-    recall_at_1,
     train_epoch,
+    val_scores,
 )
 from app.training.runtime import choose_precision, pick_device, seed_everything
 from app.training.state import (
@@ -81,7 +82,7 @@ class ArcFaceTrainer:
         scaler = torch.amp.GradScaler("cuda") if precision.grad_scaler else None
         parts = StepParts(net, loss, build_optimizer(net, loss, cfg), scaler, precision)
         saved = self._saved(job, net)
-        run = RunState() if saved is None else restore_run(saved)
+        run = RunState() if saved is None else restore_run(saved, cfg.select_metric)
         start_epoch = run.epoch + 1
         if start_epoch <= cfg.total_epochs and not run.stopped_early:
             self._train(job, parts, run, saved, on_epoch=on_epoch)
@@ -95,8 +96,7 @@ class ArcFaceTrainer:
             start_epoch=start_epoch,
             last_epoch=run.epoch,
             best_epoch=run.best_epoch,
-            best_recall_at_1=run.best,
-            baseline_recall_at_1=run.history[0].val_recall_at_1 if run.history else 0.0,
+            select_metric=cfg.select_metric,
             stopped_early=run.stopped_early,
             device=device,
             precision=precision.describe(),
@@ -158,10 +158,11 @@ class ArcFaceTrainer:
 
     def _baseline(self, job, parts, run, data, scheduler) -> None:
         started = time.perf_counter()
-        recall = self._val_recall(parts, data, frozen=True)
+        recall, mean_ap = self._val_scores(parts, data, frozen=True)
         lr = parts.optimizer.param_groups[0]["lr"]
-        run.history.append(EpochRecord(0, 1, None, recall, lr, 0.0, time.perf_counter() - started))
-        run.best, run.best_epoch = recall, 0
+        seconds = time.perf_counter() - started
+        run.history.append(EpochRecord(0, 1, None, recall, lr, 0.0, seconds, mean_ap))
+        run.best, run.best_epoch = run.history[0].score(job.config.select_metric), 0
         self._save(job, parts, run, scheduler, best=True)
 
     def _epoch(self, job, parts, run, data, *, scheduler, epoch: int) -> None:
@@ -180,33 +181,35 @@ class ArcFaceTrainer:
             )
         finally:
             bar.close()
-        recall = self._val_recall(parts, data, frozen=frozen)
-        if cfg.scheduler == "plateau":
-            scheduler.step(recall)
-        else:
-            scheduler.step()
+        recall, mean_ap = self._val_scores(parts, data, frozen=frozen)
         margin = float(parts.loss.margin)
+        seconds = time.perf_counter() - started
         run.history.append(
-            EpochRecord(
-                epoch, run.phase, mean_loss, recall, lr, margin, time.perf_counter() - started
-            )
+            EpochRecord(epoch, run.phase, mean_loss, recall, lr, margin, seconds, mean_ap)
         )
         run.epoch = epoch
-        improved = recall > run.best
+        score = run.history[-1].score(cfg.select_metric)
+        if cfg.scheduler == "plateau":
+            scheduler.step(score)
+        else:
+            scheduler.step()
+        improved = score > run.best
         if improved:
-            run.best, run.best_epoch, run.bad_epochs = recall, epoch, 0
+            run.best, run.best_epoch, run.bad_epochs = score, epoch, 0
         else:
             run.bad_epochs += 1
         run.stopped_early = cfg.patience > 0 and run.bad_epochs >= cfg.patience
         if run.stopped_early and epoch < cfg.total_epochs:
-            logger.warning("stopping early: no better val Recall@1 for %d epochs", cfg.patience)
+            logger.warning(
+                "stopping early: no better val %s for %d epochs", cfg.select_metric, cfg.patience
+            )
         self._save(job, parts, run, scheduler, best=improved)
         if cfg.checkpoint_every and epoch % cfg.checkpoint_every == 0:
             checkpoints.save(
                 job.out_dir / checkpoints.epoch_file(epoch), payload(job, parts, run, scheduler)
             )
 
-    def _val_recall(
+    def _val_scores(
         self, parts: StepParts, data: tuple[ImageSet, ImageSet, Normalise], frozen: bool
     ) -> float:
         """Val queries against the train gallery (centre crops). A frozen backbone's features
@@ -218,7 +221,7 @@ class ArcFaceTrainer:
             gallery = backbone_features(parts.net, train, norm, parts.precision)
             queries = backbone_features(parts.net, val, norm, parts.precision)
             self._frozen_cache = (gallery, queries) if frozen else None
-        return recall_at_1(
+        return val_scores(
             head_embeddings(parts.net, queries),
             val.labels,
             head_embeddings(parts.net, gallery),

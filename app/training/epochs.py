@@ -17,6 +17,7 @@ from app.training.data import ImageSet
 from app.training.runtime import Precision
 
 EVAL_BATCH = 64
+MAP_DEPTH = 1000
 
 
 @dataclass
@@ -120,12 +121,15 @@ def head_embeddings(net: Any, features: torch.Tensor) -> torch.Tensor:
     return F.normalize(net.head(features).float(), dim=1)
 
 
-def recall_at_1(
+def val_scores(
     queries: torch.Tensor, q_labels: torch.Tensor, gallery: torch.Tensor, g_labels: torch.Tensor
-) -> float:
-    """Share of queries whose most similar gallery embedding has the same class."""
+) -> tuple[float, float]:
+    """(Recall@1, mAP over the best MAP_DEPTH) of the queries against the gallery."""
     if queries.shape[0] == 0 or gallery.shape[0] == 0:
-        return 0.0
-    nearest = (queries @ gallery.T).argmax(dim=1).cpu()
-    ranked = g_labels[nearest].numpy()[:, None]
-    return metrics.recall_at_k(metrics.matches(ranked, q_labels.numpy()), 1)
+        return 0.0, 0.0
+    depth = min(MAP_DEPTH, gallery.shape[0])
+    order = (queries @ gallery.T).topk(depth, dim=1).indices.cpu()
+    hits = metrics.matches(g_labels[order].numpy(), q_labels.numpy())
+    n_classes = int(max(q_labels.max(), g_labels.max())) + 1
+    n_relevant = torch.bincount(g_labels, minlength=n_classes)[q_labels].numpy()
+    return metrics.recall_at_k(hits, 1), metrics.mean_average_precision(hits, n_relevant)

@@ -59,15 +59,18 @@ def restore_weights(parts: StepParts, saved: dict[str, Any]) -> None:
     parts.loss.load_state_dict(saved["loss"])
 
 
-def restore_run(saved: dict[str, Any]) -> RunState:
+def restore_run(saved: dict[str, Any], select_metric: str) -> RunState:
+    """The run as saved; the best epoch is re-read from the history for `select_metric`."""
+    history = [EpochRecord(**record) for record in saved.get("history", [])]
+    best = max(history, key=lambda r: r.score(select_metric), default=None)
     return RunState(
         epoch=int(saved["epoch"]),
         phase=int(saved["phase"]),
-        best=float(saved["best_recall_at_1"]),
-        best_epoch=int(saved["best_epoch"]),
+        best=best.score(select_metric) if best else -1.0,
+        best_epoch=best.epoch if best else 0,
         bad_epochs=int(saved["bad_epochs"]),
         stopped_early=bool(saved.get("stopped_early", False)),
-        history=[EpochRecord(**record) for record in saved.get("history", [])],
+        history=history,
     )
 
 
@@ -80,7 +83,7 @@ def payload(job: TrainingJob, parts: StepParts, run: RunState, scheduler: Any) -
         "scaler": parts.scaler.state_dict() if parts.scaler is not None else None,
         "phase": run.phase,
         "epoch": run.epoch,
-        "best_recall_at_1": run.best,
+        "best_score": run.best,
         "best_epoch": run.best_epoch,
         "bad_epochs": run.bad_epochs,
         "stopped_early": run.stopped_early,

@@ -77,9 +77,10 @@ def test_first_run_writes_checkpoints_history_and_curve(world):
 
 def test_val_recall_improves_or_holds(world):
     _, _, outcome = world
-    assert 0.0 < outcome.baseline_recall_at_1 <= outcome.best_recall_at_1
-    best = max(r.val_recall_at_1 for r in outcome.history)
-    assert outcome.best_recall_at_1 == best
+    assert outcome.select_metric == "recall@1"
+    recalls = {r.epoch: r.val_recall_at_1 for r in outcome.history}
+    assert 0.0 < recalls[0] <= recalls[outcome.best_epoch] == max(recalls.values())
+    assert all(r.val_map is not None and 0 < r.val_map <= 1 for r in outcome.history)
 
 
 def test_second_run_resumes_from_latest(world):
