@@ -81,8 +81,11 @@ def finetune_text(outcome: TrainingOutcome) -> str:
     if outcome.start_epoch > 1:
         lines.append(f"resumed from epoch {outcome.start_epoch - 1}")
     if outcome.start_epoch > outcome.last_epoch:
-        done = "it stopped early" if outcome.stopped_early else "all epochs are done"
-        lines.append(f"nothing to train: {done} (raise --epochs, or start over with --fresh)")
+        if outcome.stopped_early:
+            done = "it stopped early (raise --patience, 0 = never stop; or --fresh)"
+        else:
+            done = "all epochs are done (raise --epochs, or start over with --fresh)"
+        lines.append(f"nothing to train: {done}")
     else:
         lines.append(
             f"trained epochs {outcome.start_epoch}..{outcome.last_epoch} on {outcome.device} "

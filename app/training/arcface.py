@@ -83,6 +83,7 @@ class ArcFaceTrainer:
         parts = StepParts(net, loss, build_optimizer(net, loss, cfg), scaler, precision)
         saved = self._saved(job, net)
         run = RunState() if saved is None else restore_run(saved, cfg.select_metric)
+        run.stopped_early = cfg.patience > 0 and run.bad_epochs >= cfg.patience  # this patience
         start_epoch = run.epoch + 1
         if start_epoch <= cfg.total_epochs and not run.stopped_early:
             self._train(job, parts, run, saved, on_epoch=on_epoch)
@@ -211,7 +212,7 @@ class ArcFaceTrainer:
 
     def _val_scores(
         self, parts: StepParts, data: tuple[ImageSet, ImageSet, Normalise], frozen: bool
-    ) -> float:
+    ) -> tuple[float, float]:
         """Val queries against the train gallery (centre crops). A frozen backbone's features
         do not change, so they are computed once."""
         train, val, norm = data
