@@ -8,6 +8,7 @@ Tests swap parts with `container.<provider>.override(...)`.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from dependency_injector import containers, providers
 
@@ -18,7 +19,9 @@ from app.domain.retrieval_scoring import ScoringParams, Thresholds
 from app.infrastructure.cache.file_cache import FileCache
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
-from app.infrastructure.embedding.resolver import create_embedding_model
+from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
+from app.infrastructure.embedding.finetuned import build_embedding_net, is_checkpoint_name
+from app.infrastructure.embedding.resolver import AUTO, create_embedding_model
 from app.infrastructure.embedding.runtime import resolve_device
 from app.infrastructure.files import atomic_write_bytes
 from app.infrastructure.labels.yaml_labels import YamlLabelSource
@@ -33,7 +36,9 @@ from app.services.cache_admin import CacheService
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.calibration import CalibrationService
 from app.services.classify import ClassifyService
+from app.services.evaluation import EvaluationService
 from app.services.example_files import ExampleFiles
+from app.services.finetune import FinetuneService
 from app.services.gallery import GalleryService
 from app.services.gallery_guard import GalleryGuard
 from app.services.pipeline import Embedder
@@ -41,9 +46,11 @@ from app.services.progress import no_progress
 from app.services.rebuild import RebuildOptions, RebuildService
 from app.services.retrieval import CbrOptions, RetrievalClassifier
 from app.services.search import SearchService
+from app.services.splitting import SplitService
 from app.services.stats import StatsService
 from app.services.train import TrainService
 from app.services.zero_shot import ZeroShotClassifier
+from app.training import arcface_trainer
 from app.training.heads import TorchAttributeHeads
 
 
@@ -89,8 +96,26 @@ def _cbr_options(s: Settings) -> CbrOptions:
     )
 
 
+def _gallery_classifier_factory(embedder: Embedder, options: CbrOptions):
+    """Makes a RetrievalClassifier over any (store, repository) pair, e.g. an evaluation's."""
+
+    def make(store, repository) -> RetrievalClassifier:
+        return RetrievalClassifier(repository, store, embedder, GalleryGuard(), options)
+
+    return make
+
+
 def _writer(s: Settings) -> PreprocessedWriter | None:
     return PreprocessedWriter(s.preprocessed_dir) if s.save_preprocessed else None
+
+
+def _default_backbone(s: Settings) -> str:
+    """What `finetune` starts from: EMBEDDING_MODEL when it names a plain model, else the
+    packaged EfficientNet-Lite0 (for `auto`, and for an already fine-tuned model)."""
+    name = s.embedding_model
+    if name.lower() == AUTO or is_checkpoint_name(name):
+        return EFFICIENTNET_ID
+    return name
 
 
 class Container(containers.DeclarativeContainer):
@@ -250,6 +275,40 @@ class Container(containers.DeclarativeContainer):
         classifier=retrieval_classifier,
         repository=repository,
         guard=gallery_guard,
+    )
+
+    split_service = providers.Factory(
+        SplitService, splits_dir=settings.provided.splits_dir, progress=progress
+    )
+    # `evaluate` compares the classification rules on a throw-away gallery of its own
+    retrieval_classifier_factory = providers.Callable(
+        _gallery_classifier_factory, embedder, providers.Singleton(_cbr_options, settings)
+    )
+    evaluation_service = providers.Factory(
+        EvaluationService,
+        embedder=embedder,
+        splits=split_service,
+        # a throw-away gallery: in memory only, never the catalogue index
+        store_factory=providers.Callable(
+            partial, MemoryVectorStore, None, settings.provided.metric
+        ),
+        repository_factory=providers.Object(partial(SqlRepository, "sqlite://")),
+        classifier_factory=retrieval_classifier_factory,
+        progress=progress,
+    )
+    metric_learner = providers.Factory(
+        arcface_trainer,
+        network_factory=providers.Object(build_embedding_net),
+        decode=preprocessor.provided.prepare,
+        progress=progress,
+        num_threads=settings.provided.num_threads,
+    )
+    finetune_service = providers.Factory(
+        FinetuneService,
+        learner=metric_learner,
+        splits=split_service,
+        models_dir=settings.provided.models_dir,
+        default_backbone=providers.Callable(_default_backbone, settings),
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.cli import gallery_commands as gallery
-from app.cli import render
+from app.cli import learning, render
 from app.cli.classify_commands import classify, classify_args, train, train_args
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
@@ -162,6 +162,24 @@ COMMANDS: list[Command] = [
         "pick the unclassifiable thresholds from labelled photos",
         gallery.calibrate_args,
         gallery.calibrate_command,
+    ),
+    Command(
+        "split",
+        "split DATA_DIR/<class>/<ID>_<n>.jpg into train/val/test by ID (group)",
+        learning.split_args,
+        learning.split,
+    ),
+    Command(
+        "evaluate",
+        "Recall@K, Precision@K, mAP, per-class accuracy, confusion matrix",
+        learning.evaluate_args,
+        learning.evaluate,
+    ),
+    Command(
+        "finetune",
+        "fine-tune the embedding (ArcFace) on the train split, select on val",
+        learning.finetune_args,
+        learning.finetune,
     ),
     Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
 ]
