@@ -15,6 +15,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 SHARED_DATA = Path(__file__).resolve().parent.parent / "shared" / "data"
 CLOTHING = SHARED_DATA / "clothing-small"
+ETH80 = SHARED_DATA / "eth80-groups"
 
 COLOURS = {
     "red-shoe": (200, 30, 30),
@@ -78,6 +79,7 @@ def settings(tmp_path: Path, catalogue: Path):
         history_file=tmp_path / "history",
         preprocessed_dir=tmp_path / "preprocessed",
         examples_dir=tmp_path / "examples",
+        splits_dir=tmp_path / "splits",
         embedding_model="efficientnet-lite0",
         decode_workers=2,
         batch_size=4,
@@ -92,6 +94,27 @@ def clothing_subset(per_class: int, split: str, offset: int = 0) -> list[Path]:
     for folder in sorted((CLOTHING / split).iterdir()):
         files += sorted(folder.glob("*.jpg"))[offset : offset + per_class]
     return files
+
+
+def eth80_or_skip() -> Path:
+    if not ETH80.is_dir():
+        pytest.skip(f"real photos not found at {ETH80} (see ../shared/data/README.md)")
+    return ETH80
+
+
+def eth80_subset(root: Path, classes: int, groups: int, views: int) -> Path:
+    """A class-folder tree of symlinks to the first `groups` objects x `views` views of the first
+    `classes` ETH-80 classes (sorted names), under `root`."""
+    source = eth80_or_skip()
+    for folder in sorted(p for p in source.iterdir() if p.is_dir())[:classes]:
+        objects = sorted({p.stem.rsplit("_", 1)[0] for p in folder.glob("*.jpg")})[:groups]
+        for name in objects:
+            photos = sorted(folder.glob(f"{name}_*.jpg"), key=lambda p: int(p.stem.rsplit("_")[1]))
+            for photo in photos[:views]:
+                target = root / folder.name / photo.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(photo)
+    return root
 
 
 @pytest.fixture

@@ -1,19 +1,27 @@
-"""Settings -> the options and locations of the storage back ends (vector stores, database).
+"""The storage back ends of the composition root: settings -> vector store and repository
+providers, their options and locations, and the targets of `migrate`.
 
 Part of the composition root: only app/container.py uses it. Adapters never read settings.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dependency_injector import providers
+
 from app.config import Settings, with_overrides
-from app.domain.errors import ConfigError
-from app.infrastructure.vector_store.faiss_store import FaissIndexOptions
-from app.infrastructure.vector_store.qdrant_store import QdrantOptions
+from app.domain.errors import ConfigError, IndexNotReady, ModelMismatch
+from app.infrastructure.database.sql_repository import SqlRepository
+from app.infrastructure.vector_store.faiss_store import FaissIndexOptions, FaissVectorStore
+from app.infrastructure.vector_store.memory_store import MemoryVectorStore
+from app.infrastructure.vector_store.qdrant_store import QdrantOptions, QdrantVectorStore
 from app.services.migrate import MigrationTarget, TargetOpener
+
+logger = logging.getLogger("app")
 
 # settings that choose where vectors live (a migration target names at least one)
 STORE_SETTINGS = ("vector_store", "faiss_index", "qdrant_url", "qdrant_path")
@@ -86,3 +94,58 @@ def migration_targets(settings: Settings, build: Callable[[Settings], Any]) -> T
         )
 
     return open_target
+
+
+def loaded(store):
+    """A vector store with its last saved state loaded (if any).
+
+    A damaged index, or one saved with another metric or store kind, is reported in one line and
+    left empty, so that `rebuild` can replace it (queries then say the index is empty).
+    """
+    try:
+        store.load()
+    except (IndexNotReady, ModelMismatch) as exc:
+        logger.warning("warning: %s", exc)
+    return store
+
+
+def vector_store_selector(settings: providers.Provider) -> providers.Selector:
+    """VECTOR_STORE -> one loaded store per process (faiss, memory or qdrant)."""
+    return providers.Selector(
+        settings.provided.vector_store,
+        faiss=providers.Singleton(
+            loaded,
+            providers.Factory(
+                FaissVectorStore,
+                directory=providers.Callable(faiss_directory, settings),
+                metric=settings.provided.metric,
+                options=providers.Callable(faiss_options, settings),
+            ),
+        ),
+        memory=providers.Singleton(
+            loaded,
+            providers.Factory(
+                MemoryVectorStore,
+                directory=providers.Callable(memory_directory, settings),
+                metric=settings.provided.metric,
+            ),
+        ),
+        qdrant=providers.Singleton(
+            loaded,
+            providers.Factory(
+                QdrantVectorStore,
+                options=providers.Callable(qdrant_options, settings),
+                metric=settings.provided.metric,
+            ),
+        ),
+    )
+
+
+def repository_provider(settings: providers.Provider) -> providers.Singleton:
+    """DATABASE_URL -> one repository per process (SQLite or a pooled PostgreSQL engine)."""
+    return providers.Singleton(
+        SqlRepository,
+        settings.provided.database_url,
+        pool_size=settings.provided.database_pool_size,
+        max_overflow=settings.provided.database_max_overflow,
+    )

@@ -7,25 +7,20 @@ Tests swap parts with `container.<provider>.override(...)`.
 
 from __future__ import annotations
 
-import logging
+from functools import partial
 
 from dependency_injector import containers, providers
 
-from app.backends import (
-    faiss_directory,
-    faiss_options,
-    memory_directory,
-    migration_targets,
-    qdrant_options,
-)
+from app.backends import migration_targets, repository_provider, vector_store_selector
 from app.config import Settings, get_settings
 from app.domain.decision import AnswerThresholds
-from app.domain.errors import IndexNotReady, ModelMismatch
 from app.domain.retrieval_scoring import ScoringParams, Thresholds
 from app.infrastructure.cache.file_cache import FileCache
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
-from app.infrastructure.embedding.resolver import create_embedding_model
+from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
+from app.infrastructure.embedding.finetuned import build_embedding_net, is_checkpoint_name
+from app.infrastructure.embedding.resolver import AUTO, create_embedding_model
 from app.infrastructure.embedding.runtime import resolve_device
 from app.infrastructure.files import atomic_write_bytes
 from app.infrastructure.labels.yaml_labels import YamlLabelSource
@@ -33,15 +28,15 @@ from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
 from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
 from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
-from app.infrastructure.vector_store.faiss_store import FaissVectorStore
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
-from app.infrastructure.vector_store.qdrant_store import QdrantVectorStore
 from app.services.attributes import AttributeClassifier
 from app.services.cache_admin import CacheService
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.calibration import CalibrationService
 from app.services.classify import ClassifyService
+from app.services.evaluation import EvaluationService
 from app.services.example_files import ExampleFiles
+from app.services.finetune import FinetuneService
 from app.services.gallery import GalleryService
 from app.services.gallery_guard import GalleryGuard
 from app.services.migrate import MigrateService
@@ -50,26 +45,12 @@ from app.services.progress import no_progress
 from app.services.rebuild import RebuildOptions, RebuildService
 from app.services.retrieval import CbrOptions, RetrievalClassifier
 from app.services.search import SearchService
+from app.services.splitting import SplitService
 from app.services.stats import StatsService
 from app.services.train import TrainService
 from app.services.zero_shot import ZeroShotClassifier
+from app.training import arcface_trainer
 from app.training.heads import TorchAttributeHeads
-
-
-def _loaded(store):
-    """A vector store with its last saved state loaded (if any).
-
-    A damaged index, or one saved with another metric or store kind, is reported in one line and
-    left empty, so that `rebuild` can replace it (queries then say the index is empty).
-    """
-    try:
-        store.load()
-    except (IndexNotReady, ModelMismatch) as exc:
-        logger.warning("warning: %s", exc)
-    return store
-
-
-logger = logging.getLogger("app")
 
 
 def _preprocess_options(s: Settings) -> PreprocessOptions:
@@ -98,8 +79,26 @@ def _cbr_options(s: Settings) -> CbrOptions:
     )
 
 
+def _gallery_classifier_factory(embedder: Embedder, options: CbrOptions):
+    """Makes a RetrievalClassifier over any (store, repository) pair, e.g. an evaluation's."""
+
+    def make(store, repository) -> RetrievalClassifier:
+        return RetrievalClassifier(repository, store, embedder, GalleryGuard(), options)
+
+    return make
+
+
 def _writer(s: Settings) -> PreprocessedWriter | None:
     return PreprocessedWriter(s.preprocessed_dir) if s.save_preprocessed else None
+
+
+def _default_backbone(s: Settings) -> str:
+    """What `finetune` starts from: EMBEDDING_MODEL when it names a plain model, else the
+    packaged EfficientNet-Lite0 (for `auto`, and for an already fine-tuned model)."""
+    name = s.embedding_model
+    if name.lower() == AUTO or is_checkpoint_name(name):
+        return EFFICIENTNET_ID
+    return name
 
 
 class Container(containers.DeclarativeContainer):
@@ -129,40 +128,8 @@ class Container(containers.DeclarativeContainer):
         ),
     )
 
-    vector_store = providers.Selector(
-        settings.provided.vector_store,
-        faiss=providers.Singleton(
-            _loaded,
-            providers.Factory(
-                FaissVectorStore,
-                directory=providers.Callable(faiss_directory, settings),
-                metric=settings.provided.metric,
-                options=providers.Callable(faiss_options, settings),
-            ),
-        ),
-        memory=providers.Singleton(
-            _loaded,
-            providers.Factory(
-                MemoryVectorStore,
-                directory=providers.Callable(memory_directory, settings),
-                metric=settings.provided.metric,
-            ),
-        ),
-        qdrant=providers.Singleton(
-            _loaded,
-            providers.Factory(
-                QdrantVectorStore,
-                options=providers.Callable(qdrant_options, settings),
-                metric=settings.provided.metric,
-            ),
-        ),
-    )
-    repository = providers.Singleton(
-        SqlRepository,
-        settings.provided.database_url,
-        pool_size=settings.provided.database_pool_size,
-        max_overflow=settings.provided.database_max_overflow,
-    )
+    vector_store = vector_store_selector(settings)
+    repository = repository_provider(settings)
     cache = providers.Singleton(MemoryCache, settings.provided.cache_size)
 
     embedder = providers.Singleton(
@@ -280,6 +247,40 @@ class Container(containers.DeclarativeContainer):
         store=vector_store,
         open_target=providers.Callable(lambda s: migration_targets(s, build_container), settings),
         progress=progress,
+    )
+
+    split_service = providers.Factory(
+        SplitService, splits_dir=settings.provided.splits_dir, progress=progress
+    )
+    # `evaluate` compares the classification rules on a throw-away gallery of its own
+    retrieval_classifier_factory = providers.Callable(
+        _gallery_classifier_factory, embedder, providers.Singleton(_cbr_options, settings)
+    )
+    evaluation_service = providers.Factory(
+        EvaluationService,
+        embedder=embedder,
+        splits=split_service,
+        # a throw-away gallery: in memory only, never the catalogue index
+        store_factory=providers.Callable(
+            partial, MemoryVectorStore, None, settings.provided.metric
+        ),
+        repository_factory=providers.Object(partial(SqlRepository, "sqlite://")),
+        classifier_factory=retrieval_classifier_factory,
+        progress=progress,
+    )
+    metric_learner = providers.Factory(
+        arcface_trainer,
+        network_factory=providers.Object(build_embedding_net),
+        decode=preprocessor.provided.prepare,
+        progress=progress,
+        num_threads=settings.provided.num_threads,
+    )
+    finetune_service = providers.Factory(
+        FinetuneService,
+        learner=metric_learner,
+        splits=split_service,
+        models_dir=settings.provided.models_dir,
+        default_backbone=providers.Callable(_default_backbone, settings),
     )
 
 

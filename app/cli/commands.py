@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.cli import gallery_commands as gallery
-from app.cli import render
+from app.cli import learning, render
 from app.cli.classify_commands import classify, classify_args, train, train_args
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
-from app.domain.errors import ConfigError, ImgRecogError
+from app.cli.migrate_commands import migrate, migrate_args
+from app.domain.errors import ImgRecogError
 
 
 @dataclass(frozen=True)
@@ -101,30 +102,6 @@ def _cache(args: argparse.Namespace, ctx: CliContext) -> int:
     return EXIT_OK
 
 
-def _migrate_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--to", choices=["faiss", "memory", "qdrant"], help="vector store to copy to")
-    p.add_argument("--faiss-index", choices=["flat", "ivf", "hnsw"], help="with --to faiss")
-    p.add_argument("--qdrant-url", metavar="URL", help="with --to qdrant: a server (QDRANT_URL)")
-    p.add_argument(
-        "--database-url", metavar="URL", help="database to copy rows to (postgresql+psycopg://...)"
-    )
-    p.add_argument("--overwrite", action="store_true", help="replace what the target holds")
-
-
-def _migrate(args: argparse.Namespace, ctx: CliContext) -> int:
-    changes = {"vector_store": args.to} if args.to else {}
-    for name in ("faiss_index", "qdrant_url", "database_url"):
-        if getattr(args, name):
-            changes[name] = getattr(args, name)
-    if not args.to and ({"faiss_index", "qdrant_url"} & set(changes)):
-        raise ConfigError("--faiss-index and --qdrant-url need --to")
-    if not changes:
-        raise ConfigError("say what to migrate to: --to faiss|memory|qdrant and/or --database-url")
-    report = ctx.container.migrate_service().run(changes, overwrite=args.overwrite)
-    ctx.say(render.migration_summary(report, changes))
-    return EXIT_OK
-
-
 def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
     from app.cli.repl import run_repl, run_script
 
@@ -188,10 +165,28 @@ COMMANDS: list[Command] = [
         gallery.calibrate_command,
     ),
     Command(
+        "split",
+        "split DATA_DIR/<class>/<ID>_<n>.jpg into train/val/test by ID (group)",
+        learning.split_args,
+        learning.split,
+    ),
+    Command(
+        "evaluate",
+        "Recall@K, Precision@K, mAP, per-class accuracy, confusion matrix",
+        learning.evaluate_args,
+        learning.evaluate,
+    ),
+    Command(
+        "finetune",
+        "fine-tune the embedding (ArcFace) on the train split, select on val",
+        learning.finetune_args,
+        learning.finetune,
+    ),
+    Command(
         "migrate",
         "copy vectors and/or rows to other back ends without re-embedding",
-        _migrate_args,
-        _migrate,
+        migrate_args,
+        migrate,
     ),
     Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
 ]

@@ -10,27 +10,14 @@ from PIL import Image
 
 from app.domain.errors import BackendUnavailable
 from app.domain.scoring import l2_normalize
+from app.infrastructure.embedding.pixels import PixelSpec, to_pixels
 from app.infrastructure.embedding.runtime import configure_cpu, resolve_device, text_unsupported
 
 MODEL_ID = "efficientnet-lite0"
 RESIZE_SHORT_SIDE = 256
 CROP_SIZE = 224
-PIXEL_MEAN = 127.0
-PIXEL_SCALE = 128.0
-
-
-def _resize_short_side(image: Image.Image, short_side: int) -> Image.Image:
-    width, height = image.size
-    scale = short_side / min(width, height)
-    size = (max(short_side, round(width * scale)), max(short_side, round(height * scale)))
-    return image.resize(size, Image.Resampling.BICUBIC)
-
-
-def _centre_crop(image: Image.Image, size: int) -> Image.Image:
-    width, height = image.size
-    left = (width - size) // 2
-    top = (height - size) // 2
-    return image.crop((left, top, left + size, top + size))
+# the TF-lite models' (pixel - 127) / 128, written as (pixel / 255 - mean) / std
+PIXEL_SPEC = PixelSpec(RESIZE_SHORT_SIDE, CROP_SIZE, (127 / 255,) * 3, (128 / 255,) * 3)
 
 
 class EfficientNetLiteEmbedding:
@@ -54,9 +41,17 @@ class EfficientNetLiteEmbedding:
 
     def to_pixels(self, image: Image.Image) -> np.ndarray:
         """PIL image -> (3, 224, 224) float32 array, ready for `embed_pixels`."""
-        image = _centre_crop(_resize_short_side(image.convert("RGB"), RESIZE_SHORT_SIDE), CROP_SIZE)
-        pixels = (np.asarray(image, dtype=np.float32) - PIXEL_MEAN) / PIXEL_SCALE
-        return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+        return to_pixels(image, PIXEL_SPEC)
+
+    def pixel_spec(self) -> PixelSpec:
+        return PIXEL_SPEC
+
+    def torch_module(self) -> Any:
+        """The loaded network as a torch module, (N, 3, H, W) pixels -> (N, 1280) features (not
+        normalised), for fine-tuning. It shares its weights with this adapter."""
+        from app.infrastructure.embedding.torch_modules import PooledFeatures
+
+        return PooledFeatures(self._ensure_loaded())
 
     def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
         """(N, 3, 224, 224) pixels -> (N, 1280) unit-length float32 rows."""

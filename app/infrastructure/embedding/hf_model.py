@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from app.domain.errors import BackendUnavailable
+from app.domain.errors import BackendUnavailable, UnsupportedOperation
 from app.domain.scoring import l2_normalize
 from app.infrastructure.embedding.hub import looks_like_local_path, one_line, probe_hub
+from app.infrastructure.embedding.pixels import PixelSpec, spec_from_processor
 from app.infrastructure.embedding.runtime import configure_cpu, resolve_device, text_unsupported
 
 TEXT_IMAGE_TYPES = frozenset({"clip", "siglip", "siglip2"})
@@ -101,16 +102,28 @@ class HFEmbeddingModel:
             return np.empty((0, self.dim), dtype=np.float32)
         with torch.inference_mode():
             if self._meta().model_type in NAFLEX_TYPES:
-                output = model.get_image_features(**_unpack_naflex(batch, self._device))
-            elif self.supports_text:
-                inputs = torch.from_numpy(batch).to(self._device)
-                output = model.get_image_features(pixel_values=inputs)
+                features = _pooled(model.get_image_features(**_unpack_naflex(batch, self._device)))
             else:
-                output = model(pixel_values=torch.from_numpy(batch).to(self._device))
-            features = _pooled(output)
+                inputs = torch.from_numpy(batch).to(self._device)
+                features = image_features(model, inputs, self.supports_text)
         vectors = l2_normalize(features.float().cpu().numpy())
         self._dim = vectors.shape[1]
         return vectors
+
+    def pixel_spec(self) -> PixelSpec:
+        """The processor's resize, crop and normalisation as plain numbers (for fine-tuning)."""
+        return spec_from_processor(self._meta().processor.to_dict())
+
+    def torch_module(self) -> Any:
+        """The loaded model as a torch module, (N, 3, H, W) pixels -> (N, D) image features (not
+        normalised), for fine-tuning. It shares its weights with this adapter."""
+        from app.infrastructure.embedding.torch_modules import HFImageFeatures
+
+        if self._meta().model_type in NAFLEX_TYPES:
+            raise UnsupportedOperation(
+                f"fine-tuning {self.model_id} (variable-resolution patches) is not supported"
+            )
+        return HFImageFeatures(self._ensure_loaded(), self.supports_text)
 
     def embed_images(self, images: list[Image.Image]) -> np.ndarray:
         if not images:
@@ -225,6 +238,13 @@ def _processor_hash(processor: Any) -> str:
     """Short hash of the image processor settings, so other preprocessing gives another stamp."""
     settings = json.dumps(processor.to_dict(), sort_keys=True, default=str)
     return hashlib.sha256(settings.encode()).hexdigest()[:10]
+
+
+def image_features(model: Any, pixel_values: Any, text_image: bool) -> Any:
+    """(N, D) image features of a loaded model: projected for CLIP / SigLIP, else pooled."""
+    if text_image:
+        return _pooled(model.get_image_features(pixel_values=pixel_values))
+    return _pooled(model(pixel_values=pixel_values))
 
 
 def _pooled(output: Any) -> Any:

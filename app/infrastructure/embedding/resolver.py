@@ -11,6 +11,7 @@ from pathlib import Path
 
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
 from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+from app.infrastructure.embedding.finetuned import FineTunedEmbedding, is_checkpoint_name
 from app.infrastructure.embedding.hf_model import HFEmbeddingModel, check_local_model_dir
 from app.infrastructure.embedding.hub import (
     cached_file,
@@ -41,9 +42,12 @@ def create_embedding_model(
     """The model for EMBEDDING_MODEL=`name`; construction is cheap (weights load on first use).
 
     An explicit name never falls back: a missing Hub model fails on first use with a clear message,
-    a missing local folder fails here. `cache_dir` overrides the Hugging Face cache (tests).
+    a missing local folder fails here. A `.pt` file, or a folder holding `best_model.pt`, is a
+    model made by `finetune`. `cache_dir` overrides the Hugging Face cache (tests).
     """
     name = name.strip()
+    if is_checkpoint_name(name):
+        return FineTunedEmbedding(name, device=device, num_threads=num_threads)
     if name.lower() == AUTO:
         model_id, local_only = resolve_auto(Path(state_dir), cache_dir)
         return _build(model_id, device, num_threads, local_only, cache_dir)

@@ -1,0 +1,181 @@
+"""A fine-tuned embedding model (backbone + linear head + L2 norm) from a `finetune` checkpoint.
+
+The checkpoint (`best_model.pt`) holds plain types and tensors only and loads with
+`torch.load(weights_only=True)`: `meta` names the backbone, the embedding size and the input
+processing; `model` holds the fp32 weights. The backbone is built through the ordinary adapters
+(packaged EfficientNet-Lite0, or a Hugging Face model from its cache), then overwritten.
+The stamp includes a hash of the file, so embeddings of two fine-tunes never mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle  # only for its error type: checkpoints load with weights_only=True
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from app.domain.errors import BackendUnavailable
+from app.domain.scoring import l2_normalize
+from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
+from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+from app.infrastructure.embedding.hf_model import HFEmbeddingModel
+from app.infrastructure.embedding.hub import one_line
+from app.infrastructure.embedding.pixels import PixelSpec, to_pixels
+from app.infrastructure.embedding.runtime import resolve_device, text_unsupported
+
+BEST_FILE = "best_model.pt"
+_CHUNK = 1 << 20
+
+
+def is_checkpoint_name(name: str) -> bool:
+    """True for EMBEDDING_MODEL values meaning a fine-tuned model: a .pt file, or a folder
+    holding best_model.pt."""
+    path = Path(name).expanduser()
+    return name.endswith(".pt") or (path / BEST_FILE).is_file()
+
+
+def checkpoint_path(name: str) -> Path:
+    """The checkpoint file for a .pt path or a folder holding best_model.pt."""
+    path = Path(name).expanduser()
+    if path.is_dir():
+        path = path / BEST_FILE
+    if not path.is_file():
+        raise BackendUnavailable(
+            f"fine-tuned model {name!r} not found: run `finetune`, or check EMBEDDING_MODEL"
+        )
+    return path
+
+
+def build_embedding_net(
+    backbone: str,
+    embedding_dim: int,
+    image_size: int | None = None,
+    device: str = "cpu",
+    num_threads: int = 0,
+) -> Any:
+    """A fresh EmbeddingNet on `device`: pretrained backbone, random head (for training)."""
+    from app.infrastructure.embedding.torch_modules import EmbeddingNet, feature_dim
+
+    module, spec = _load_backbone(backbone, device, num_threads)
+    spec = spec.with_crop(image_size)
+    meta = {"backbone": backbone, "embedding_dim": int(embedding_dim), "pixels": spec.as_dict()}
+    return EmbeddingNet(module, feature_dim(module, spec.crop, device), meta).to(device)
+
+
+def _load_backbone(name: str, device: str, num_threads: int) -> tuple[Any, PixelSpec]:
+    if name.lower() == EFFICIENTNET_ID:
+        adapter: Any = EfficientNetLiteEmbedding(device=device, num_threads=num_threads)
+    else:
+        adapter = HFEmbeddingModel(name, device=device, num_threads=num_threads)
+    return adapter.torch_module(), adapter.pixel_spec()
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class FineTunedEmbedding:
+    """EmbeddingModel over a `finetune` checkpoint (image-only, unit-length rows)."""
+
+    supports_text = False
+
+    def __init__(self, path: str | Path, device: str = "cpu", num_threads: int = 0) -> None:
+        self.path = checkpoint_path(str(path))
+        self.model_id = str(path)
+        self._device_setting = device
+        self._num_threads = num_threads
+        self._device = "cpu"
+        self._lock = threading.RLock()
+        self._stamp: str | None = None
+        self._meta: dict[str, Any] | None = None
+        self._spec: PixelSpec | None = None
+        self._net: Any = None
+
+    @property
+    def stamp(self) -> str:
+        if self._stamp is None:
+            self._stamp = f"finetuned:{self.path.name}:{file_digest(self.path)[:16]}"
+        return self._stamp
+
+    @property
+    def dim(self) -> int:
+        return int(self._read_meta()["embedding_dim"])
+
+    @property
+    def is_loaded(self) -> bool:
+        return self._net is not None
+
+    def to_pixels(self, image: Image.Image) -> np.ndarray:
+        if self._spec is None:
+            self._spec = PixelSpec.from_dict(self._read_meta()["pixels"])
+        return to_pixels(image, self._spec)
+
+    def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        import torch
+
+        batch = np.ascontiguousarray(pixels, dtype=np.float32)
+        if batch.shape[0] == 0:
+            return np.empty((0, self.dim), dtype=np.float32)
+        net = self._ensure_loaded()
+        with torch.inference_mode():
+            vectors = net(torch.from_numpy(batch).to(self._device))
+        return l2_normalize(vectors.float().cpu().numpy())
+
+    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+        if not images:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return self.embed_pixels(np.stack([self.to_pixels(image) for image in images]))
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        raise text_unsupported(self.model_id)
+
+    def unload(self) -> None:
+        with self._lock:
+            self._net = None
+
+    def _read_meta(self) -> dict[str, Any]:
+        with self._lock:
+            if self._meta is None:
+                self._meta = dict(self._load_checkpoint()["meta"])
+            return self._meta
+
+    def _load_checkpoint(self) -> dict[str, Any]:
+        import torch
+
+        from app.infrastructure.embedding.torch_modules import CHECKPOINT_FORMAT
+
+        try:
+            data = torch.load(self.path, map_location="cpu", weights_only=True)
+        except (OSError, RuntimeError, ValueError, EOFError, pickle.UnpicklingError) as error:
+            raise BackendUnavailable(
+                f"cannot read fine-tuned model {self.path}: {one_line(error)}"
+            ) from error
+        if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+            raise BackendUnavailable(f"{self.path} is not an img-recog fine-tuned model")
+        return data
+
+    def _ensure_loaded(self) -> Any:
+        net = self._net
+        if net is not None:
+            return net
+        with self._lock:
+            if self._net is None:
+                data = self._load_checkpoint()
+                meta = data["meta"]
+                self._meta = dict(meta)
+                self._device = resolve_device(self._device_setting)
+                crop = int(meta["pixels"]["crop"])
+                net = build_embedding_net(
+                    meta["backbone"], meta["embedding_dim"], crop, self._device, self._num_threads
+                )
+                net.load_state_dict(data["model"], strict=True)
+                self._net = net.eval()
+            return self._net

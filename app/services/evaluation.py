@@ -1,0 +1,287 @@
+"""Use case: measure retrieval honestly on labelled photos.
+
+Gallery and queries are embedded with the current model into a throw-away in-memory gallery (the
+catalogue index is never touched): the train split against the val or test split, or any two
+class-folder trees. Reports Recall@K, Precision@K, mAP, per-class accuracy and the confusion
+matrix of the top-1 neighbour, and, when a retrieval classifier is wired, the same per
+classification rule with its coverage. Writes report.json and confusion CSV + PNG files.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from app.domain import metrics
+from app.domain.classification import RetrievalPrediction
+from app.domain.errors import ConfigError, IndexNotReady, NotFound
+from app.domain.evaluation import UNCLASSIFIABLE, EvaluationReport, RuleScores
+from app.domain.models import ImageRecord, SkippedFile
+from app.interfaces.repository import Repository
+from app.interfaces.vector_store import VectorStore
+from app.services import charts
+from app.services.pipeline import Embedder
+from app.services.progress import ProgressFactory, no_progress
+from app.services.scanning import iter_image_files
+from app.services.splitting import SplitService
+
+Labelled = list[tuple[str, str]]  # (path, class name)
+
+
+class GalleryClassifier(Protocol):
+    """Classification by retrieval over one gallery (services.retrieval.RetrievalClassifier)."""
+
+    def predict_vectors(
+        self, vectors: np.ndarray, aggregation: str | None = None
+    ) -> list[RetrievalPrediction]: ...
+
+
+# Builds a classifier over a gallery (vector store + repository whose product_id is the class).
+ClassifierFactory = Callable[[VectorStore, Repository], GalleryClassifier]
+
+
+@dataclass(frozen=True)
+class EvaluationOptions:
+    ks: tuple[int, ...] = (1, 5)
+    rules: tuple[str, ...] = ("max", "prototype", "knn")
+    map_depth: int = 1000  # mAP over the best `map_depth` gallery images of each query
+
+
+@dataclass(frozen=True)
+class _Task:
+    gallery: Labelled
+    queries: Labelled
+    classes: list[str]
+    names: tuple[str, str]  # how to describe the gallery and the queries
+
+
+@dataclass(frozen=True)
+class _Embedded:
+    paths: list[str]
+    labels: np.ndarray  # class index per row
+    vectors: np.ndarray
+
+
+class EvaluationService:
+    def __init__(
+        self,
+        embedder: Embedder,
+        splits: SplitService,
+        *,
+        store_factory: Callable[[], VectorStore],
+        repository_factory: Callable[[], Repository],
+        classifier_factory: ClassifierFactory | None = None,
+        progress: ProgressFactory = no_progress,
+    ) -> None:
+        self._embedder = embedder
+        self._splits = splits
+        self._new_store = store_factory
+        self._new_repository = repository_factory
+        self._classifier_factory = classifier_factory
+        self._progress = progress
+
+    def evaluate_split(
+        self, split: str, out_dir: Path, options: EvaluationOptions | None = None
+    ) -> EvaluationReport:
+        """Gallery = the train split, queries = `split` ("val" for model selection, "test")."""
+        saved = self._splits.load()
+        if split not in ("val", "test"):
+            raise NotFound(f"unknown split {split!r}: choose val or test")
+        task = _Task(
+            saved.labelled("train"),
+            saved.labelled(split),
+            saved.classes,
+            (f"train split of {saved.data_dir}", f"{split} split of {saved.data_dir}"),
+        )
+        return self._evaluate(task, out_dir, options or EvaluationOptions())
+
+    def evaluate_folders(
+        self,
+        gallery_dir: Path,
+        queries_dir: Path,
+        out_dir: Path,
+        options: EvaluationOptions | None = None,
+    ) -> EvaluationReport:
+        """Two trees of class folders: the class of a photo is the folder that holds it."""
+        gallery, queries = _labelled_tree(gallery_dir), _labelled_tree(queries_dir)
+        classes = sorted({c for _, c in gallery} | {c for _, c in queries})
+        names = (str(gallery_dir), str(queries_dir))
+        task = _Task(gallery, queries, classes, names)
+        return self._evaluate(task, out_dir, options or EvaluationOptions())
+
+    def _evaluate(self, task: _Task, out_dir: Path, options: EvaluationOptions) -> EvaluationReport:
+        started = time.perf_counter()
+        _check_disjoint(task.gallery, task.queries)
+        classes, names = task.classes, task.names
+        skipped: list[SkippedFile] = []
+        index = {name: i for i, name in enumerate(classes)}
+        gallery = self._embed(task.gallery, index, "embedding gallery", skipped)
+        queries = self._embed(task.queries, index, "embedding queries", skipped)
+        if gallery.labels.size == 0:
+            raise IndexNotReady(f"the gallery is empty: no usable images in {names[0]}")
+        if queries.labels.size == 0:
+            raise NotFound(f"no usable query images in {names[1]}")
+        store, repository, label_of_id = self._gallery(gallery, classes)
+        depth = min(len(store), max(options.map_depth, *options.ks))
+        ranked = _ranked_labels(store.search(queries.vectors, depth), label_of_id, depth)
+        hits = metrics.matches(ranked, queries.labels)
+        n_relevant = np.bincount(gallery.labels, minlength=len(classes))[queries.labels]
+        report = EvaluationReport(
+            model_stamp=self._embedder.stamp,
+            gallery=names[0],
+            queries=names[1],
+            n_gallery=int(gallery.labels.size),
+            n_queries=int(queries.labels.size),
+            recall={k: metrics.recall_at_k(hits, k) for k in options.ks},
+            precision={k: metrics.precision_at_k(hits, k) for k in options.ks},
+            mean_average_precision=metrics.mean_average_precision(hits, n_relevant),
+            map_depth=depth,
+            top1=_scores("top1", queries.labels, ranked[:, 0], classes, refuses=False),
+            skipped=skipped,
+        )
+        if self._classifier_factory is not None:
+            classifier = self._classifier_factory(store, repository)
+            report.rules = [
+                _rule_scores(rule, classifier, queries, classes) for rule in options.rules
+            ]
+        report.seconds = time.perf_counter() - started
+        report.files = _write_outputs(report, Path(out_dir))
+        return report
+
+    def _embed(
+        self, items: Labelled, index: dict[str, int], desc: str, skipped: list[SkippedFile]
+    ) -> _Embedded:
+        paths: list[str] = []
+        labels: list[int] = []
+        blocks: list[np.ndarray] = []
+        bar = self._progress(total=len(items), desc=desc)
+        try:
+            for batch in self._embedder.embed_files(items, lambda item: Path(item[0])):
+                skipped.extend(batch.skipped)
+                paths += [path for path, _ in batch.items]
+                labels += [index[name] for _, name in batch.items]
+                if batch.items:
+                    blocks.append(batch.vectors)
+                bar.update(len(batch.items) + len(batch.skipped))
+        finally:
+            bar.close()
+        vectors = np.concatenate(blocks) if blocks else np.empty((0, 0), dtype=np.float32)
+        return _Embedded(paths, np.asarray(labels, dtype=np.int64), vectors)
+
+    def _gallery(
+        self, gallery: _Embedded, classes: list[str]
+    ) -> tuple[VectorStore, Repository, dict[int, int]]:
+        """A throw-away store + repository holding the gallery (product id = class name)."""
+        stamp = self._embedder.stamp
+        repository = self._new_repository()
+        records = repository.upsert_images(
+            [
+                ImageRecord(path, classes[label], "", 0, stamp)
+                for path, label in zip(gallery.paths, gallery.labels.tolist(), strict=True)
+            ]
+        )
+        ids = np.array([r.id for r in records], dtype=np.int64)
+        store = self._new_store()
+        store.reset(stamp)
+        store.add(ids, gallery.vectors)
+        return store, repository, dict(zip(ids.tolist(), gallery.labels.tolist(), strict=True))
+
+
+def _check_disjoint(gallery: Labelled, queries: Labelled) -> None:
+    """A query that is also a gallery image would find itself: refuse rather than flatter."""
+    shared = {str(Path(p).resolve()) for p, _ in gallery} & {
+        str(Path(p).resolve()) for p, _ in queries
+    }
+    if shared:
+        raise ConfigError(
+            f"{len(shared)} query images are also gallery images (e.g. {min(shared)}): "
+            "use two disjoint folders, or `split` and `evaluate --split`"
+        )
+
+
+def _labelled_tree(root: Path) -> Labelled:
+    root = Path(root)
+    if not root.is_dir():
+        raise NotFound(f"folder not found: {root}")
+    items = [(str(path), path.parent.name) for path in iter_image_files(root)]
+    if not items:
+        raise NotFound(f"no images under {root}")
+    return items
+
+
+def _ranked_labels(
+    rows: list[list[tuple[int, float]]], label_of_id: dict[int, int], depth: int
+) -> np.ndarray:
+    ranked = np.full((len(rows), depth), -1, dtype=np.int64)
+    for i, row in enumerate(rows):
+        ranked[i, : len(row)] = [label_of_id[image_id] for image_id, _ in row]
+    return ranked
+
+
+def _scores(
+    name: str, true: np.ndarray, predicted: np.ndarray, classes: list[str], refuses: bool
+) -> RuleScores:
+    """`predicted` holds class indices; with `refuses`, len(classes) means unclassifiable."""
+    columns = [*classes, UNCLASSIFIABLE] if refuses else list(classes)
+    matrix = metrics.confusion_matrix(true, predicted, len(classes), len(columns))
+    per_class = metrics.per_class_accuracy(matrix)
+    answered = predicted < len(classes)
+    return RuleScores(
+        name=name,
+        accuracy=metrics.accuracy(true, predicted),
+        coverage=float(answered.mean()) if answered.size else 0.0,
+        classes=list(classes),
+        columns=columns,
+        per_class_accuracy={
+            c: (None if np.isnan(v) else float(v)) for c, v in zip(classes, per_class, strict=True)
+        },
+        confusion=matrix.tolist(),
+    )
+
+
+def _rule_scores(
+    rule: str, classifier: GalleryClassifier, queries: _Embedded, classes: Sequence[str]
+) -> RuleScores:
+    index = {name: i for i, name in enumerate(classes)}
+    predictions = classifier.predict_vectors(queries.vectors, aggregation=rule)
+    refused = len(classes)
+    predicted = np.array(
+        [
+            refused
+            if p.unclassifiable or p.class_name is None
+            else index.get(p.class_name, refused)
+            for p in predictions
+        ],
+        dtype=np.int64,
+    )
+    return _scores(rule, queries.labels, predicted, list(classes), refuses=True)
+
+
+def _write_outputs(report: EvaluationReport, out_dir: Path) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for scores in [report.top1, *report.rules]:
+        stem = f"confusion_{scores.name}"
+        title = f"{scores.name}: accuracy {scores.accuracy:.3f}, coverage {scores.coverage:.3f}"
+        csv_path = charts.write_confusion_csv(
+            out_dir / f"{stem}.csv", scores.classes, scores.columns, scores.confusion
+        )
+        png_path = charts.write_confusion_png(
+            out_dir / f"{stem}.png", scores.classes, scores.columns, scores.confusion, title
+        )
+        files[f"{stem}.csv"], files[f"{stem}.png"] = str(csv_path), str(png_path)
+    files["report.json"] = str(out_dir / "report.json")
+    data = report.as_dict() | {"files": files}
+    confusions = {
+        s.name: {"columns": s.columns, "rows": s.classes, "counts": s.confusion}
+        for s in [report.top1, *report.rules]
+    }
+    (out_dir / "report.json").write_text(
+        json.dumps(data | {"confusion": confusions}, indent=1), encoding="utf-8"
+    )
+    return files

@@ -1,0 +1,80 @@
+"""Use case: fine-tune the embedding on the saved split (train; model selection on val).
+
+Checkpoints land in MODELS_DIR/embedder (or --out); a later run resumes from latest_model.pt.
+After every epoch, history.json and training_curve.png (loss and val Recall@1) are rewritten.
+The result is used with EMBEDDING_MODEL=<out>/best_model.pt (then `rebuild`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from app.domain.training import EpochRecord, FinetuneConfig, TrainingJob, TrainingOutcome
+from app.interfaces.training import MetricLearner
+from app.services import charts
+from app.services.splitting import SplitService
+
+EMBEDDER_DIR = "embedder"
+HISTORY_FILE = "history.json"
+CURVE_FILE = "training_curve.png"
+
+
+class FinetuneService:
+    def __init__(
+        self,
+        learner: MetricLearner,
+        splits: SplitService,
+        models_dir: Path,
+        default_backbone: str = "efficientnet-lite0",
+    ) -> None:
+        self._learner = learner
+        self._splits = splits
+        self._models_dir = Path(models_dir)
+        self._default_backbone = default_backbone
+
+    def run(self, config: FinetuneConfig, out_dir: Path | None = None) -> TrainingOutcome:
+        split = self._splits.load()
+        config = replace(config, backbone=config.backbone or self._default_backbone)
+        out = Path(out_dir or self._models_dir / EMBEDDER_DIR)
+        index = split.class_to_idx
+        job = TrainingJob(
+            classes=list(split.classes),
+            train=[(path, index[name]) for path, name in split.labelled("train")],
+            val=[(path, index[name]) for path, name in split.labelled("val")],
+            out_dir=out,
+            config=config,
+        )
+        title = f"{config.backbone} -> {config.embedding_dim}-d, ArcFace s={config.scale:g}"
+        unfrozen = config.frozen_epochs + 0.5 if config.unfrozen_epochs else None
+
+        def record(history: list[EpochRecord]) -> None:
+            _record(out, history, title, unfrozen)
+
+        outcome = self._learner.fit(job, on_epoch=record)
+        outcome.files = {
+            "history": str(out / HISTORY_FILE),
+            "training curve": str(out / CURVE_FILE),
+        }
+        return outcome
+
+
+def _record(out: Path, history: list[EpochRecord], title: str, unfrozen: float | None) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / HISTORY_FILE).write_text(
+        json.dumps([record.as_dict() for record in history], indent=1), encoding="utf-8"
+    )
+    charts.write_curves_png(
+        out / CURVE_FILE,
+        [record.epoch for record in history],
+        [
+            charts.Series("train loss (ArcFace)", [record.loss for record in history]),
+            charts.Series(
+                "val Recall@1", [record.val_recall_at_1 for record in history], (0.0, 1.0)
+            ),
+            charts.Series("val mAP", [record.val_map for record in history], (0.0, 1.0)),
+        ],
+        f"{title}; dashed: backbone unfrozen" if unfrozen is not None else title,
+        marker=unfrozen,
+    )

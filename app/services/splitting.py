@@ -1,0 +1,256 @@
+"""Use case: split a class-folder tree into train/val/test by group, and read a saved split.
+
+`DATA_DIR/<class>/<ID>_<sequence>.jpg`: all photos of one ID (one object) go to one split. Groups
+with any image below the minimum size are left out whole. The split is written once to
+SPLITS_DIR as `{train,val,test}_ids.json` (paths relative to DATA_DIR), `class_to_idx.json` and
+`manifest.json`, and reused by later runs until `force`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePath
+from typing import Any
+
+from PIL import Image
+
+from app.domain.errors import ConfigError, NotFound
+from app.domain.models import SkippedFile
+from app.domain.splits import (
+    SPLIT_NAMES,
+    DatasetSplit,
+    ExcludedGroup,
+    SplitFractions,
+    SplitReport,
+    assign_groups,
+    group_of,
+)
+from app.services.progress import ProgressFactory, no_progress
+from app.services.scanning import iter_image_files, os_error_reason
+
+MANIFEST_FILE = "manifest.json"
+CLASS_FILE = "class_to_idx.json"
+
+
+def split_file(name: str) -> str:
+    return f"{name}_ids.json"
+
+
+@dataclass(frozen=True)
+class SplitOptions:
+    seed: int = 0
+    fractions: SplitFractions = field(default_factory=SplitFractions)
+    min_width: int = 224
+    min_height: int = 224
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class _Image:
+    rel: str
+    class_name: str
+    group: str
+    size: tuple[int, int]
+
+
+class SplitService:
+    def __init__(self, splits_dir: Path, progress: ProgressFactory = no_progress) -> None:
+        self._splits_dir = Path(splits_dir)
+        self._progress = progress
+
+    def run(
+        self, data_dir: Path, options: SplitOptions, splits_dir: Path | None = None
+    ) -> SplitReport:
+        data_dir = Path(data_dir).expanduser().resolve()
+        out = Path(splits_dir or self._splits_dir)
+        if not data_dir.is_dir():
+            raise NotFound(f"data folder not found: {data_dir}")
+        if (out / MANIFEST_FILE).is_file() and not options.force:
+            return self._reuse(out, data_dir)
+        images, skipped = self._scan(data_dir)
+        if not images:
+            raise NotFound(f"no images in class folders under {data_dir} (DATA_DIR/<class>/*.jpg)")
+        kept, excluded = _exclude_small_groups(images, options)
+        if not kept:
+            raise NotFound(
+                f"all {len(excluded)} groups have an image below "
+                f"{options.min_width}x{options.min_height}: lower --min-size"
+            )
+        assigned = _assign(kept, options)
+        _write(
+            out, data_dir, assigned=assigned, options=options, excluded=excluded, skipped=skipped
+        )
+        return _report(self.load(out), out, reused=False, excluded=excluded, skipped=skipped)
+
+    def load(self, splits_dir: Path | None = None) -> DatasetSplit:
+        """The split saved in `splits_dir` (default SPLITS_DIR)."""
+        out = Path(splits_dir or self._splits_dir)
+        try:
+            manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+            classes = json.loads((out / CLASS_FILE).read_text(encoding="utf-8"))
+            files = {
+                name: json.loads((out / split_file(name)).read_text(encoding="utf-8"))
+                for name in SPLIT_NAMES
+            }
+        except FileNotFoundError:
+            raise NotFound(f"no split in {out}: run `split DATA_DIR` first") from None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"the split in {out} is damaged ({exc}): run `split --force`"
+            ) from None
+        ordered = sorted(classes, key=classes.__getitem__)
+        return DatasetSplit(manifest["data_dir"], ordered, files, int(manifest.get("seed", 0)))
+
+    def _reuse(self, out: Path, data_dir: Path) -> SplitReport:
+        split = self.load(out)
+        if Path(split.data_dir) != data_dir:
+            raise ConfigError(
+                f"{out} holds a split of {split.data_dir}, not {data_dir}: "
+                "use --force to replace it, or set another SPLITS_DIR"
+            )
+        manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+        excluded = [ExcludedGroup(**e) for e in manifest.get("excluded", [])]
+        skipped = [SkippedFile(**s) for s in manifest.get("skipped", [])]
+        return _report(split, out, reused=True, excluded=excluded, skipped=skipped)
+
+    def _scan(self, data_dir: Path) -> tuple[list[_Image], list[SkippedFile]]:
+        paths = [
+            path
+            for folder in sorted(p for p in data_dir.iterdir() if p.is_dir())
+            for path in iter_image_files(folder)
+        ]
+        bar = self._progress(total=len(paths), desc="reading image sizes")
+        try:
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                results = []
+                for result in pool.map(_image_size, paths):
+                    results.append(result)
+                    bar.update(1)
+        finally:
+            bar.close()
+        images, skipped = [], []
+        for path, result in zip(paths, results, strict=True):
+            if isinstance(result, SkippedFile):
+                skipped.append(result)
+                continue
+            rel = path.relative_to(data_dir).as_posix()
+            images.append(_Image(rel, PurePath(rel).parts[0], group_of(rel), result))
+        return images, skipped
+
+
+def _image_size(path: Path) -> tuple[int, int] | SkippedFile:
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except Image.DecompressionBombError:
+        return SkippedFile(str(path), "too many pixels")
+    except OSError as exc:
+        if isinstance(exc, Image.UnidentifiedImageError):
+            return SkippedFile(str(path), "not an image")
+        return SkippedFile(str(path), os_error_reason(exc))
+
+
+def _exclude_small_groups(
+    images: list[_Image], options: SplitOptions
+) -> tuple[list[_Image], list[ExcludedGroup]]:
+    """Drop every group holding an image narrower or lower than the minimum."""
+    small: dict[str, _Image] = {}
+    for image in images:
+        width, height = image.size
+        if (width < options.min_width or height < options.min_height) and image.group not in small:
+            small[image.group] = image
+    sizes = Counter(image.group for image in images)
+    excluded = [
+        ExcludedGroup(
+            group,
+            image.class_name,
+            sizes[group],
+            f"{image.rel} is {image.size[0]}x{image.size[1]}, "
+            f"below {options.min_width}x{options.min_height}",
+        )
+        for group, image in sorted(small.items())
+    ]
+    return [image for image in images if image.group not in small], excluded
+
+
+def _assign(images: list[_Image], options: SplitOptions) -> dict[str, list[_Image]]:
+    """Images per split; each group's class is its majority class."""
+    by_group: dict[str, list[_Image]] = defaultdict(list)
+    for image in images:
+        by_group[image.group].append(image)
+    groups = sorted(by_group)
+    classes = sorted({image.class_name for image in images})
+    index = {name: i for i, name in enumerate(classes)}
+    majority = [
+        index[Counter(i.class_name for i in by_group[g]).most_common(1)[0][0]] for g in groups
+    ]
+    chosen = assign_groups(
+        majority, [len(by_group[g]) for g in groups], options.fractions, options.seed
+    )
+    out: dict[str, list[_Image]] = {name: [] for name in SPLIT_NAMES}
+    for group, split in zip(groups, chosen.tolist(), strict=True):
+        out[SPLIT_NAMES[split]] += by_group[group]
+    return out
+
+
+def _write(
+    out: Path,
+    data_dir: Path,
+    *,
+    assigned: dict[str, list[_Image]],
+    options: SplitOptions,
+    excluded: list[ExcludedGroup],
+    skipped: list[SkippedFile],
+) -> None:
+    classes = sorted({i.class_name for images in assigned.values() for i in images})
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST_FILE).unlink(missing_ok=True)  # a half-written split is never reused
+    for name, images in assigned.items():
+        _write_json(out / split_file(name), sorted(i.rel for i in images))
+    _write_json(out / CLASS_FILE, {name: i for i, name in enumerate(classes)})
+    f = options.fractions
+    _write_json(
+        out / MANIFEST_FILE,
+        {
+            "data_dir": str(data_dir),
+            "seed": options.seed,
+            "fractions": {"train": f.train, "val": f.val, "test": f.test},
+            "min_size": [options.min_width, options.min_height],
+            "groups": {n: len({i.group for i in images}) for n, images in assigned.items()},
+            "excluded": [vars(e) for e in excluded],
+            "skipped": [vars(s) for s in skipped],
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+    )
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Temp file + os.replace, so a reader never sees half a file."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(data, stream, indent=1, ensure_ascii=False)
+    os.chmod(temp, 0o644)  # mkstemp makes it private
+    os.replace(temp, path)
+
+
+def _report(
+    split: DatasetSplit,
+    out: Path,
+    reused: bool,
+    excluded: list[ExcludedGroup],
+    skipped: list[SkippedFile],
+) -> SplitReport:
+    counts = {
+        name: dict(sorted(Counter(PurePath(rel).parts[0] for rel in rels).items()))
+        for name, rels in split.files.items()
+    }
+    groups = {name: len({group_of(rel) for rel in rels}) for name, rels in split.files.items()}
+    return SplitReport(
+        split.data_dir, str(out), split.seed, reused, counts, groups, excluded, skipped
+    )

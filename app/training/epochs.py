@@ -1,0 +1,135 @@
+"""One training epoch over P x K batches, and val Recall@1 against the train gallery."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from pytorch_metric_learning.samplers import MPerClassSampler
+
+from app.domain import metrics
+from app.training.augment import Normalise, augment, centre_crop
+from app.training.data import ImageSet
+from app.training.runtime import Precision
+
+EVAL_BATCH = 64
+MAP_DEPTH = 1000
+
+
+@dataclass
+class StepParts:
+    """What an epoch updates: the network, the loss (with its class centres), the optimiser."""
+
+    net: Any
+    loss: Any
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler | None
+    precision: Precision
+
+
+def pk_batches(labels: torch.Tensor, p: int, k: int, seed: int) -> list[torch.Tensor]:
+    """One epoch of index batches with P classes x K images each (about one pass of the set)."""
+    n_classes = int(torch.unique(labels).numel())
+    p = max(1, min(p, n_classes))
+    size = p * k
+    np.random.seed(seed % (2**32))  # the sampler draws from numpy's global state
+    sampler = MPerClassSampler(
+        labels.numpy(), m=k, batch_size=size, length_before_new_iter=max(len(labels), size)
+    )
+    order = torch.tensor(list(iter(sampler)), dtype=torch.int64)
+    return list(order.split(size))
+
+
+def train_epoch(
+    parts: StepParts,
+    data: ImageSet,
+    batches: list[torch.Tensor],
+    norm: Normalise,
+    options: tuple[bool, int, int],
+    *,
+    on_batch: Callable[[int], None],
+) -> float:
+    """Mean loss of one pass. `options`: (backbone frozen, accumulation steps, seed)."""
+    frozen, accumulation, seed = options
+    generator = torch.Generator().manual_seed(seed)
+    device = parts.precision.device
+    parts.net.train()
+    if frozen:
+        parts.net.backbone.eval()  # frozen: batch-norm statistics stay as pretrained
+    parts.optimizer.zero_grad(set_to_none=True)
+    total, count = 0.0, 0
+    for step, index in enumerate(batches, start=1):
+        pixels = augment(data.images[index].to(device), norm, generator)
+        labels = data.labels[index].to(device)
+        with parts.precision.autocast():
+            embeddings = _embed(parts.net, pixels, frozen)
+        loss = parts.loss(embeddings.float(), labels)
+        _backward(parts, loss / accumulation)
+        if step % accumulation == 0 or step == len(batches):
+            _step(parts)
+        total += float(loss.detach()) * len(index)
+        count += len(index)
+        on_batch(len(index))
+    return total / max(1, count)
+
+
+def _embed(net: Any, pixels: torch.Tensor, frozen: bool) -> torch.Tensor:
+    if not frozen:
+        return net(pixels)
+    with torch.no_grad():
+        features = net.backbone(pixels)
+    return F.normalize(net.head(features).float(), dim=1)
+
+
+def _backward(parts: StepParts, loss: torch.Tensor) -> None:
+    if parts.scaler is not None:
+        parts.scaler.scale(loss).backward()
+    else:
+        loss.backward()
+
+
+def _step(parts: StepParts) -> None:
+    if parts.scaler is not None:
+        parts.scaler.step(parts.optimizer)
+        parts.scaler.update()
+    else:
+        parts.optimizer.step()
+    parts.optimizer.zero_grad(set_to_none=True)
+
+
+@torch.inference_mode()
+def backbone_features(
+    net: Any, data: ImageSet, norm: Normalise, precision: Precision
+) -> torch.Tensor:
+    """Backbone features of the centre crops (eval mode), on the training device."""
+    net.eval()
+    blocks = []
+    for start in range(0, len(data), EVAL_BATCH):
+        pixels = centre_crop(data.images[start : start + EVAL_BATCH].to(precision.device), norm)
+        with precision.autocast():
+            blocks.append(net.backbone(pixels).float())
+    return torch.cat(blocks) if blocks else torch.zeros(0, 1, device=precision.device)
+
+
+@torch.inference_mode()
+def head_embeddings(net: Any, features: torch.Tensor) -> torch.Tensor:
+    net.eval()
+    return F.normalize(net.head(features).float(), dim=1)
+
+
+def val_scores(
+    queries: torch.Tensor, q_labels: torch.Tensor, gallery: torch.Tensor, g_labels: torch.Tensor
+) -> tuple[float, float]:
+    """(Recall@1, mAP over the best MAP_DEPTH) of the queries against the gallery."""
+    if queries.shape[0] == 0 or gallery.shape[0] == 0:
+        return 0.0, 0.0
+    depth = min(MAP_DEPTH, gallery.shape[0])
+    order = (queries @ gallery.T).topk(depth, dim=1).indices.cpu()
+    hits = metrics.matches(g_labels[order].numpy(), q_labels.numpy())
+    n_classes = int(max(q_labels.max(), g_labels.max())) + 1
+    n_relevant = torch.bincount(g_labels, minlength=n_classes)[q_labels].numpy()
+    return metrics.recall_at_k(hits, 1), metrics.mean_average_precision(hits, n_relevant)

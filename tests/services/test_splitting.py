@@ -1,0 +1,132 @@
+"""`split` on the real ETH-80 objects: groups never straddle splits, classes stay balanced,
+same seed same split, small images exclude their whole group, saved splits are reused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path, PurePath
+
+import pytest
+from PIL import Image
+
+from app.domain.errors import ConfigError, NotFound
+from app.domain.splits import SPLIT_NAMES, SplitFractions, group_of
+from app.services.splitting import SplitOptions, SplitService
+from conftest import eth80_or_skip, eth80_subset
+
+
+def _split(tmp_path: Path, data: Path, name: str = "splits", **options):
+    service = SplitService(tmp_path / name)
+    return service, service.run(data, SplitOptions(**options))
+
+
+def _groups(files: list[str]) -> set[str]:
+    return {group_of(rel) for rel in files}
+
+
+@pytest.fixture(scope="module")
+def eth80_split(tmp_path_factory):
+    root = tmp_path_factory.mktemp("split")
+    service = SplitService(root / "splits")
+    report = service.run(eth80_or_skip(), SplitOptions(seed=0))
+    return service.load(), report
+
+
+def test_no_object_in_two_splits(eth80_split):
+    split, _ = eth80_split
+    groups = [_groups(split.files[name]) for name in SPLIT_NAMES]
+    assert not groups[0] & groups[1] and not groups[0] & groups[2] and not groups[1] & groups[2]
+    assert sum(len(g) for g in groups) == 80  # every object placed once
+
+
+def test_every_image_is_placed_once_with_its_class(eth80_split):
+    split, report = eth80_split
+    everything = [rel for name in SPLIT_NAMES for rel in split.files[name]]
+    assert len(everything) == len(set(everything)) == 1120
+    assert split.classes == sorted(split.classes) and len(split.classes) == 8
+    assert split.class_to_idx["apple"] == 0
+    path, name = split.labelled("test")[0]
+    assert Path(path).is_file() and Path(path).parent.name == name
+    assert report.excluded == [] and report.skipped == []
+
+
+def test_class_ratios_within_tolerance(eth80_split):
+    split, _ = eth80_split
+    for name, share in zip(SPLIT_NAMES, (0.70, 0.15, 0.15), strict=True):
+        per_class = Counter(PurePath(rel).parts[0] for rel in split.files[name])
+        total = len(split.files[name]) / 1120
+        assert total == pytest.approx(share, abs=0.02)
+        for count in per_class.values():
+            # 10 objects of 14 views per class: at most one object away from the target
+            assert abs(count - share * 140) <= 14
+
+
+def test_same_seed_same_split_other_seed_other_split(tmp_path):
+    data = eth80_or_skip()
+    _, first = _split(tmp_path, data, "a", seed=7)
+    _, again = _split(tmp_path, data, "b", seed=7)
+    _split(tmp_path, data, "c", seed=8)
+    read = [json.loads((tmp_path / d / "test_ids.json").read_text()) for d in "abc"]
+    assert read[0] == read[1]
+    assert read[0] != read[2]
+    assert first.counts == again.counts
+
+
+def test_group_with_one_small_image_is_excluded_and_reported(tmp_path):
+    data = eth80_subset(tmp_path / "data", classes=2, groups=4, views=3)
+    small = data / "apple" / "apple1_999.jpg"  # one more view of apple1, too small
+    Image.new("RGB", (100, 120), (200, 30, 30)).save(small)
+    _, report = _split(tmp_path, data)
+    assert [(e.group, e.class_name, e.images) for e in report.excluded] == [("apple1", "apple", 4)]
+    assert "apple/apple1_999.jpg is 100x120, below 224x224" in report.excluded[0].reason
+    placed = [rel for counts in report.counts.values() for rel in counts]
+    assert placed  # the other groups are split
+    split = SplitService(tmp_path / "splits").load()
+    assert not any(group_of(rel) == "apple1" for name in SPLIT_NAMES for rel in split.files[name])
+    assert sum(len(split.files[n]) for n in SPLIT_NAMES) == 2 * 4 * 3 - 3
+
+
+def test_min_size_is_configurable(tmp_path):
+    data = eth80_subset(tmp_path / "data", classes=1, groups=3, views=2)
+    _, report = _split(tmp_path, data, min_width=256, min_height=256)
+    assert report.excluded == []  # the photos are 256x256
+    with pytest.raises(NotFound, match="all 3 groups have an image below 257x10"):
+        _split(tmp_path, data, "other", min_width=257, min_height=10)
+
+
+def test_saved_split_is_reused_unless_forced(tmp_path):
+    data = eth80_subset(tmp_path / "data", classes=2, groups=4, views=2)
+    service, first = _split(tmp_path, data, seed=1)
+    assert not first.reused
+    extra = data / "apple" / "zzz_1.jpg"
+    shutil.copy(data / "apple" / "apple1_1.jpg", extra)
+    again = service.run(data, SplitOptions(seed=2))
+    assert again.reused and again.seed == 1 and again.counts == first.counts
+    forced = service.run(data, SplitOptions(seed=2, force=True))
+    assert not forced.reused and forced.seed == 2
+    assert sum(sum(c.values()) for c in forced.counts.values()) == 2 * 4 * 2 + 1
+
+
+def test_split_of_another_folder_is_not_reused_silently(tmp_path):
+    one = eth80_subset(tmp_path / "one", classes=1, groups=2, views=1)
+    two = eth80_subset(tmp_path / "two", classes=1, groups=2, views=1)
+    service, _ = _split(tmp_path, one)
+    with pytest.raises(ConfigError, match="--force"):
+        service.run(two, SplitOptions())
+
+
+def test_unreadable_files_are_skipped_and_reported(tmp_path):
+    data = eth80_subset(tmp_path / "data", classes=2, groups=2, views=2)
+    (data / "apple" / "broken_1.jpg").write_text("not an image")
+    _, report = _split(tmp_path, data, fractions=SplitFractions(0.5, 0.25, 0.25))
+    assert [Path(s.path).name for s in report.skipped] == ["broken_1.jpg"]
+    assert report.skipped[0].reason == "not an image"
+
+
+def test_missing_split_and_folder_are_clear_errors(tmp_path):
+    with pytest.raises(NotFound, match="run `split DATA_DIR` first"):
+        SplitService(tmp_path / "none").load()
+    with pytest.raises(NotFound, match="data folder not found"):
+        SplitService(tmp_path / "s").run(tmp_path / "missing", SplitOptions())
