@@ -69,14 +69,26 @@ def _latency(container, tests: list[Path], use_trained: bool) -> list[float]:
     return latencies
 
 
-def classification_by_retrieval(container, tests: list[Path]) -> None:
-    """PLACEHOLDER for the lead, after merging part 3 (classification by retrieval).
-
-    To add: `rebuild` over the train split as the gallery (product id = class name), then the
-    accuracy of `classify`'s retrieval answer on the test split per aggregation, the share of
-    unclassifiable answers, and the latency with retrieval included.
-    """
-    print("classification by retrieval: (figures added after merging part 3)")
+def classification_by_retrieval(container, tests: list[Path], gallery: Path) -> None:
+    """The train split as the gallery (product id = class name): retrieval accuracy of the test
+    photos per aggregation, their unclassifiable share, and `classify` latency with retrieval."""
+    report = container.rebuild_service().run(gallery)
+    print(f"gallery (rebuild):       {report.embedded} photos in {report.seconds:.1f} s")
+    classifier = container.retrieval_classifier()
+    batch = classifier.embed_images(tests)
+    truth = [Path(p).parent.name for p in batch.items]
+    for aggregation in ("max", "prototype", "knn"):
+        predictions = classifier.predict_vectors(batch.vectors, aggregation)
+        top = [next(iter(p.class_probabilities)) for p in predictions]
+        accuracy = sum(t == c for t, c in zip(truth, top, strict=True)) / len(truth)
+        refused = sum(p.unclassifiable for p in predictions) / len(predictions)
+        print(
+            f"retrieval {aggregation:<9}      top-1 accuracy {accuracy:.3f}, "
+            f"unclassifiable {refused:.1%}"
+        )
+    latencies = _latency(container, tests[:100], use_trained=True)
+    q = statistics.quantiles(latencies, n=100)
+    print(f"classify with retrieval: p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms per image")
 
 
 def main() -> int:
@@ -97,7 +109,7 @@ def main() -> int:
     settings = load_settings(
         _env_file=None, index_dir=work / "index", database_url=f"sqlite:///{work / 'app.db'}",
         embedding_model=args.model, labels_file=work / "labels.yaml", models_dir=work / "models",
-        training_dir=work / "training", cache_size=0,
+        training_dir=work / "training", cache_size=0, examples_dir=work / "examples",
     )  # fmt: skip
     container = build_container(settings)
     tests = sorted(args.data.glob("test/*/*.jpg"))
@@ -133,7 +145,7 @@ def main() -> int:
         f"classify latency:        p50 {q[49]:.1f} ms, p99 {q[98]:.1f} ms per image "
         f"({len(latencies)} images, one per call: decode + embed + heads)"
     )
-    classification_by_retrieval(container, tests)
+    classification_by_retrieval(container, tests, args.data / "train")
     return 0
 
 
