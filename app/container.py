@@ -18,6 +18,7 @@ from app.domain.retrieval_scoring import ScoringParams, Thresholds
 from app.infrastructure.cache.file_cache import FileCache
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
+from app.infrastructure.detection.foreground import ForegroundDetector
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
 from app.infrastructure.embedding.finetuned import build_embedding_net, is_checkpoint_name
 from app.infrastructure.embedding.resolver import AUTO, create_embedding_model
@@ -45,6 +46,7 @@ from app.services.progress import no_progress
 from app.services.rebuild import RebuildOptions, RebuildService
 from app.services.retrieval import CbrOptions, RetrievalClassifier
 from app.services.search import SearchService
+from app.services.segment import SegmentService
 from app.services.splitting import SplitService
 from app.services.stats import StatsService
 from app.services.train import TrainService
@@ -116,16 +118,17 @@ class Container(containers.DeclarativeContainer):
     )
 
     preprocess_options = providers.Singleton(_preprocess_options, settings)
+    rembg_preprocessor = providers.Singleton(
+        RembgPreprocessor,
+        preprocess_options,
+        model_name=settings.provided.rembg_model,
+        model_path=settings.provided.rembg_model_path,
+        num_threads=settings.provided.num_threads,
+    )
     preprocessor = providers.Selector(
         providers.Callable(_preprocessor_key, settings),
         passthrough=providers.Singleton(PadResizePreprocessor, preprocess_options),
-        rembg=providers.Singleton(
-            RembgPreprocessor,
-            preprocess_options,
-            model_name=settings.provided.rembg_model,
-            model_path=settings.provided.rembg_model_path,
-            num_threads=settings.provided.num_threads,
-        ),
+        rembg=rembg_preprocessor,
     )
 
     vector_store = vector_store_selector(settings)
@@ -234,6 +237,15 @@ class Container(containers.DeclarativeContainer):
             root=settings.provided.examples_dir,
             max_bytes=settings.provided.max_image_bytes,
         ),
+    )
+    detectors = providers.Dict(  # `segment` modes
+        quick=providers.Singleton(ForegroundDetector, preprocess_options),
+        accurate=providers.Singleton(
+            ForegroundDetector, preprocess_options, mask=rembg_preprocessor.provided.foreground_mask
+        ),
+    )
+    segment_service = providers.Factory(
+        SegmentService, repository=repository, gallery=gallery_service, detectors=detectors
     )
     calibration_service = providers.Factory(
         CalibrationService,

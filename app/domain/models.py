@@ -9,7 +9,8 @@ CATALOGUE = "catalogue"  # a row managed by `rebuild` (a photo under the product
 EXAMPLE = (
     "example"  # a row added at run time (`class add` / `class update`), never touched by rebuild
 )
-SOURCES = (CATALOGUE, EXAMPLE)
+CROP = "crop"  # an object cut out of a gallery image by `segment` (has parent_id and box)
+SOURCES = (CATALOGUE, EXAMPLE, CROP)
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class ImageRecord:
     `product_id` is the name of the folder that directly holds the file (the class name in
     classification by retrieval). `embedding_model` is the stamp (model id + preprocessing) of the
     embedding stored for it, or None when not embedded yet. `source` says who manages the row:
-    `rebuild` ("catalogue") or the class commands ("example").
+    `rebuild` ("catalogue"), the class commands ("example") or `segment` ("crop").
     """
 
     path: str
@@ -29,6 +30,8 @@ class ImageRecord:
     embedding_model: str | None = None
     id: int | None = None
     source: str = CATALOGUE
+    parent_id: int | None = None  # for an object crop: the image it was cut from
+    box: tuple[int, int, int, int] | None = None  # the crop in the parent: x0, y0, x1, y1
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class SearchHit:
     image_id: int
     product_id: str
     path: str
+    parent_id: int | None = None
+    box: tuple[int, int, int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,3 +144,12 @@ class CacheEntry:
     key: str
     kind: str
     detail: str = ""
+
+
+@dataclass(frozen=True)
+class Crop:
+    """An object found in an image: where (x0, y0, x1, y1 in pixels) and the cut-out itself."""
+
+    box: tuple[int, int, int, int]
+    image: ImageUpload
+    score: float = 1.0

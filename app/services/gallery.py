@@ -36,7 +36,9 @@ from app.domain.gallery import (
 )
 from app.domain.models import (
     CATALOGUE,
+    CROP,
     EXAMPLE,
+    Crop,
     ImageRecord,
     ImageUpload,
     SkippedFile,
@@ -48,7 +50,7 @@ from app.services.calibration_store import read_calibrations
 from app.services.example_files import ExampleFiles, StoredExample
 from app.services.gallery_guard import GalleryGuard
 from app.services.pipeline import Embedder
-from app.services.scanning import expand_sources
+from app.services.scanning import bytes_hash, expand_sources
 
 Source = Path | ImageUpload
 LISTED_IN_ERRORS = 10
@@ -103,6 +105,29 @@ class GalleryService:
             rows = [found[i] for i in wanted]
             self._repo.mark_images_removed([r for r in rows if r.source == CATALOGUE])
             self._remove_rows(rows)
+        return rows
+
+    def add_crops(self, parent: ImageRecord, crops: list[Crop]) -> list[ImageRecord]:
+        """Object crops of a gallery image become examples of its class, each row knowing its
+        parent image and box (files copied like examples; searchable and classifiable)."""
+        if not crops:
+            return []
+        self._check_model()
+        box_of = {bytes_hash(c.image.data): c.box for c in crops}
+        stored, vectors, _ = self._embed(parent.product_id, [c.image for c in crops])
+        records = [
+            ImageRecord(
+                str(s.path), parent.product_id, s.content_hash, s.size_bytes, source=CROP,
+                parent_id=parent.id, box=box_of[s.content_hash],
+            )
+            for s in stored
+        ]  # fmt: skip
+        with self._guard.writing():
+            self._check_model(adopt=True)
+            rows = self._repo.upsert_images(records)
+            ids = np.array([r.id for r in rows], dtype=np.int64)
+            self._store.add(ids, vectors, [VectorPayload(product_id=parent.product_id)] * len(rows))
+            self._commit(rows, [])
         return rows
 
     # ---- queries -----------------------------------------------------------------------------
@@ -210,7 +235,7 @@ class GalleryService:
     def _delete_rows(self, rows: list[ImageRecord], keep_files: set[str]) -> None:
         self._repo.delete_images([r.id for r in rows])
         self._files.delete(
-            [r.path for r in rows if r.source == EXAMPLE and r.path not in keep_files]
+            [r.path for r in rows if r.source in (EXAMPLE, CROP) and r.path not in keep_files]
         )
 
     def _unknown_class(self, class_name: str) -> NotFound:

@@ -87,6 +87,9 @@ class SearchService:
             if record is None:
                 continue  # a vector whose row is gone: the next rebuild drops it
             hits.append(
-                SearchHit(len(hits) + 1, float(score), image_id, record.product_id, record.path)
-            )
+                SearchHit(
+                    len(hits) + 1, float(score), image_id, record.product_id, record.path,
+                    record.parent_id, record.box,
+                )
+            )  # fmt: skip
         return hits

@@ -4,29 +4,61 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile, status
+from fastapi import (
+    APIRouter,
+    Depends,
+    File,
+    Form,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    UploadFile,
+    status,
+)
 
 from app.api.deps import ContainerDep, ImageDep, upload_limit
 from app.api.security import read_upload, require_api_key
 from app.domain.errors import Conflict, ImageError
-from app.domain.models import QueryResult
+from app.domain.gallery import MAX_ID
+from app.domain.models import QueryResult, SearchHit
 
 router = APIRouter(tags=["catalogue"])
 ProductId = Annotated[str, Form(min_length=1, max_length=100)]
 
 
 def result_body(result: QueryResult) -> dict[str, Any]:
+    return {"query": result.query, "hits": [_hit(h) for h in result.hits]}
+
+
+def _hit(h: SearchHit) -> dict[str, Any]:
+    body = {
+        "rank": h.rank,
+        "score": h.score,
+        "image_id": h.image_id,
+        "product_id": h.product_id,
+        "path": h.path,
+    }
+    if h.box is not None:  # an object crop: which image it was cut from, and where
+        body.update(parent_id=h.parent_id, box=list(h.box))
+    return body
+
+
+@router.post("/segment/{image_id}", dependencies=[Depends(require_api_key)], status_code=201)
+def segment(
+    image_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    container: ContainerDep,
+    mode: Annotated[str, Query(pattern="^(quick|accurate)$")] = "quick",
+) -> dict[str, Any]:
+    """Object crops of an uploaded (or any gallery) image, each embedded and indexed with its
+    parent id and box; `mode=quick` splits the foreground into connected components."""
+    rows = container.segment_service().segment(image_id, mode)
     return {
-        "query": result.query,
-        "hits": [
-            {
-                "rank": h.rank,
-                "score": h.score,
-                "image_id": h.image_id,
-                "product_id": h.product_id,
-                "path": h.path,
-            }
-            for h in result.hits
+        "status": "success",
+        "parent_id": image_id,
+        "crops": [
+            {"id": r.id, "product_id": r.product_id, "box": list(r.box or ()), "path": r.path}
+            for r in rows
         ],
     }
 

@@ -38,7 +38,7 @@ from app.infrastructure.database.tables import images, meta, removed_classes, re
 
 IN_CHUNK = 500  # at most this many values in one IN (...) list
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-_FIELDS = ("product_id", "content_hash", "size_bytes", "embedding_model", "source")
+_FIELDS = ("product_id", "content_hash", "size_bytes", "embedding_model", "source", "parent_id")
 T = TypeVar("T")
 
 
@@ -95,11 +95,15 @@ def _record(row: Any) -> ImageRecord:
         embedding_model=row.embedding_model,
         id=int(row.id),
         source=row.source,
+        parent_id=int(row.parent_id) if row.parent_id is not None else None,
+        box=tuple(int(v) for v in row.box.split(",")) if row.box else None,
     )
 
 
 def _values(record: ImageRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in _FIELDS}
+    values = {name: getattr(record, name) for name in _FIELDS}
+    values["box"] = ",".join(str(int(v)) for v in record.box) if record.box else None
+    return values
 
 
 class SqlRepository:

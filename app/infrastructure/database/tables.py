@@ -26,6 +26,10 @@ images = Table(
     # "catalogue" (managed by rebuild) or "example" (added by the class commands); added to
     # databases made before it by migration 0002
     Column("source", String(16), nullable=False, server_default=CATALOGUE),
+    # object crops (`segment`): the image a crop was cut from and where ("x0,y0,x1,y1");
+    # added by migration 0003
+    Column("parent_id", BigInteger, nullable=True, index=True),
+    Column("box", String(64), nullable=True),
 )
 
 # What the class commands removed from the gallery, so that `rebuild` does not bring it back:

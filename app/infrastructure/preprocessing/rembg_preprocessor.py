@@ -95,6 +95,10 @@ class RembgPreprocessor:
                     raise
             return self._session
 
+    def foreground_mask(self, img: Image.Image) -> np.ndarray:
+        """(H, W) bool: where the background-removal model sees the object."""
+        return np.asarray(self._remove_background(img.convert("RGB")).convert("RGBA"))[..., 3] > 64
+
     def _remove_background(self, img: Image.Image) -> Image.Image:
         session = self._get_session()
         import rembg
