@@ -127,7 +127,6 @@ def _no_args(p: argparse.ArgumentParser) -> None:
 
 
 COMMANDS: list[Command] = [
-    Command("api", "serve the HTTP API (docs at /docs)", _api_args, _api, in_repl=False),
     Command("rebuild", "scan the products folder and update the index", _rebuild_args, _rebuild),
     Command("query", "find the catalogue images most like a photo or text", _query_args, _query),
     Command("stats", "what is in the catalogue and the index", _stats_args, _stats),
@@ -189,6 +188,7 @@ COMMANDS: list[Command] = [
         migrate,
     ),
     Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
+    Command("api", "serve the HTTP API (docs at /docs)", _api_args, _api, in_repl=False),
 ]
 
 
