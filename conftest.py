@@ -212,3 +212,11 @@ def postgres_url(postgres_server: str):
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def tiny_owl_dir(tmp_path_factory) -> Path:
+    """A tiny OWLv2 detector saved with save_pretrained (loaded back through from_pretrained)."""
+    from tests.infrastructure.detection.tiny_owl import build_tiny_owlv2
+
+    return build_tiny_owlv2(tmp_path_factory.mktemp("tiny-owlv2"))

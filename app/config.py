@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(89_478_485, ge=1)
     max_image_bytes: int = Field(50 * 1024 * 1024, ge=1)
 
+    detector_model: str = ""
+    detector_queries: str = "a photo of a product"
+
     examples_dir: Path = Path("./data/examples")
     cbr_aggregation: Literal["max", "prototype", "knn"] = "max"
     cbr_temperature: float = Field(0.05, gt=0.0, le=10.0)
@@ -104,6 +107,11 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("must not be empty (use 'auto')")
         return value.strip()
+
+    @property
+    def detector_query_list(self) -> tuple[str, ...]:
+        """DETECTOR_QUERIES split at commas, blanks dropped."""
+        return tuple(q.strip() for q in self.detector_queries.split(",") if q.strip())
 
     @property
     def bg_rgb(self) -> tuple[int, int, int]:

@@ -19,6 +19,7 @@ from app.infrastructure.cache.file_cache import FileCache
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.detection.foreground import ForegroundDetector
+from app.infrastructure.detection.owl import build_detector
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
 from app.infrastructure.embedding.finetuned import build_embedding_net, is_checkpoint_name
 from app.infrastructure.embedding.resolver import AUTO, create_embedding_model
@@ -242,6 +243,13 @@ class Container(containers.DeclarativeContainer):
         quick=providers.Singleton(ForegroundDetector, preprocess_options),
         accurate=providers.Singleton(
             ForegroundDetector, preprocess_options, mask=rembg_preprocessor.provided.foreground_mask
+        ),
+        detector=providers.Singleton(  # OWLv2 / OWL-ViT, loaded on first use; off when unset
+            build_detector,
+            model_name=settings.provided.detector_model,
+            options=preprocess_options,
+            queries=settings.provided.detector_query_list,
+            device=settings.provided.device,
         ),
     )
     segment_service = providers.Factory(

@@ -78,3 +78,31 @@ def test_accurate_mode_without_a_model_is_503_naming_the_setting(client, tmp_pat
 
 def _no_download(*args, **kwargs):
     raise ConnectionError("tests never download")
+
+
+def test_detector_mode_crops_with_the_open_vocabulary_model(settings, fake_model, tiny_owl_dir):
+    """mode=detector runs the OWLv2 named by DETECTOR_MODEL (a tiny random one here)."""
+    from dependency_injector import providers
+    from fastapi.testclient import TestClient
+
+    from app.api.main import create_app
+    from app.container import build_container
+
+    container = build_container(settings.model_copy(update={"detector_model": str(tiny_owl_dir)}))
+    container.embedding_model.override(providers.Object(fake_model))
+    with TestClient(create_app(container, warm_up=False)) as client:
+        r = client.post("/upload", files={"file": ("pair.png", _two_objects(), "image/png")},
+                        data={"product_id": "outfit"})  # fmt: skip
+        r = client.post(f"/segment/{r.json()['id']}?mode=detector")
+        assert r.status_code == 201, r.text
+        crops = r.json()["crops"]
+        assert 1 <= len(crops) <= 10 and {c["product_id"] for c in crops} == {"outfit"}
+        for crop in crops:
+            x0, y0, x1, y1 = crop["box"]
+            assert 0 <= x0 < x1 <= 200 and 0 <= y0 < y1 <= 120
+
+
+def test_detector_mode_without_a_model_names_the_setting(client):
+    r = client.post("/upload", files={"file": ("pair.png", _two_objects(), "image/png")})
+    r = client.post(f"/segment/{r.json()['id']}?mode=detector")
+    assert r.status_code == 503 and "DETECTOR_MODEL" in r.json()["message"]

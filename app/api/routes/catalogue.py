@@ -48,10 +48,11 @@ def _hit(h: SearchHit) -> dict[str, Any]:
 def segment(
     image_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     container: ContainerDep,
-    mode: Annotated[str, Query(pattern="^(quick|accurate)$")] = "quick",
+    mode: Annotated[str, Query(pattern="^(quick|accurate|detector)$")] = "quick",
 ) -> dict[str, Any]:
     """Object crops of an uploaded (or any gallery) image, each embedded and indexed with its
-    parent id and box; `mode=quick` splits the foreground into connected components."""
+    parent id and box; `mode=quick` splits the foreground into connected components,
+    `accurate` uses the rembg mask, `detector` the open-vocabulary detector (DETECTOR_MODEL)."""
     rows = container.segment_service().segment(image_id, mode)
     return {
         "status": "success",
