@@ -120,3 +120,33 @@ def test_repl_classify_then_good_judges_the_predicted_class(container, tmp_path)
     query = write_product_photo(tmp_path / "q.jpg", COLOURS["green-hat"], seed=99)
     out, err = _repl(container, "rebuild", f"classify --image {query}", "good 1", "feedback list")
     assert "recorded #1: good green-hat" in out, err
+
+
+def test_query_more_like_and_less_like(cli, container, tmp_path):
+    query = write_product_photo(tmp_path / "q.jpg", COLOURS["blue-dress"], seed=99)
+    cli("rebuild")
+    ids = {r.product_id: r.id for r in container.repository().list_images()}
+
+    def first_rank(*refine: str) -> int:
+        ran = cli("query", "--image", str(query), "--k", "9", "--json", *refine)
+        assert ran.code == 0, ran.err
+        return [h["product_id"] for h in json.loads(ran.out)["hits"]].index("green-hat") + 1
+
+    assert first_rank() == 4
+    more, less = str(ids["green-hat"]), str(ids["blue-dress"])
+    assert first_rank("--more-like", more, "--less-like", less) < 4
+    ran = cli("query", "--text", "hat", "--more-like", "1")
+    assert ran.code != 0 and "refine image queries only" in ran.err
+
+
+def test_re_ranking_can_be_turned_off(settings, fake_model, tmp_path):
+    from dependency_injector import providers
+
+    from app.container import build_container
+
+    off = build_container(settings.model_copy(update={"feedback_rerank": False}))
+    off.embedding_model.override(providers.Object(fake_model))
+    query = write_product_photo(tmp_path / "q.jpg", COLOURS["blue-dress"], seed=99)
+    out, _ = _repl(off, "rebuild", f"query --image {query} --k 3", "bad 1 2 3")
+    out, _ = _repl(off, f"query --image {query} --k 3")
+    assert _products(out) == ["blue-dress"] * 3
