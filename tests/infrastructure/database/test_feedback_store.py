@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from app.domain.feedback import Judgement
 from app.infrastructure.database.feedback_store import SqlFeedbackStore
 from app.infrastructure.database.sql_repository import SqlRepository
 
 
-def test_add_list_filter_promote_clear(tmp_path):
-    repo = SqlRepository(f"sqlite:///{tmp_path / 'db.sqlite'}")
+@pytest.fixture(params=["sqlite-file", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'app.db'}"
+
+
+def test_add_list_filter_promote_clear(database_url):
+    repo = SqlRepository(database_url)
     store = SqlFeedbackStore(repo.engine)
     vector = np.array([0.6, 0.8], dtype=np.float32)
     added = store.add_judgements(
