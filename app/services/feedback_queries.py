@@ -56,6 +56,8 @@ class JudgedQueries:
         skipped: list = []
         vectors, _ = CachedEmbeddings(self._embedder, self._cache).embed([kept.path], skipped)
         if skipped:
+            if kept.created:  # not an image we can use: keep no copy of it
+                self._files.delete([str(kept.path)])
             name = query.name if isinstance(query, ImageUpload) else str(query)
             raise ImageError(name, skipped[0].reason)
         return JudgedQuery(kept.content_hash, vectors[0].astype(np.float32), str(kept.path))

@@ -150,3 +150,14 @@ def test_re_ranking_can_be_turned_off(settings, fake_model, tmp_path):
     out, _ = _repl(off, "rebuild", f"query --image {query} --k 3", "bad 1 2 3")
     out, _ = _repl(off, f"query --image {query} --k 3")
     assert _products(out) == ["blue-dress"] * 3
+
+
+def test_an_unreadable_query_is_refused_and_not_kept(cli, settings, tmp_path):
+    cli("rebuild")
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    ran = cli("feedback", "--query", str(broken), "--product", "green-hat", "--good")
+    assert ran.code != 0 and "broken.jpg" in ran.err
+    kept = settings.index_dir / "feedback" / "queries"
+    assert not kept.exists() or not any(kept.iterdir())
+    assert "(no feedback)" in cli("feedback", "list").out
