@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     cbr_min_similarity: float = Field(0.0, ge=-1.0, le=1.0)
     cbr_min_margin: float = Field(0.0, ge=0.0, le=1.0)
 
+    feedback_rerank: bool = True
+    feedback_similarity: float = Field(0.9, ge=-1.0, le=1.0)
+    feedback_weight: float = Field(0.5, ge=0.0, le=10.0)
+    feedback_candidates: int = Field(50, ge=1, le=10_000)
+    feedback_rocchio_beta: float = Field(0.75, ge=0.0, le=10.0)
+    feedback_rocchio_gamma: float = Field(0.25, ge=0.0, le=10.0)
+
     cache_size: int = Field(1024, ge=0)
     embedding_cache_size: int = Field(100_000, ge=0)
 

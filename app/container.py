@@ -11,6 +11,7 @@ from functools import partial
 
 from dependency_injector import containers, providers
 
+from app import feedback_wiring as fw
 from app.backends import migration_targets, repository_provider, vector_store_selector
 from app.config import Settings, get_settings
 from app.domain.decision import AnswerThresholds
@@ -162,6 +163,8 @@ class Container(containers.DeclarativeContainer):
         progress=progress,
         guard=gallery_guard,
     )
+    feedback_store = fw.feedback_store_provider(repository)
+    refinement_defaults = providers.Callable(fw.refinement_defaults, settings)
     search_service = providers.Factory(
         SearchService,
         repository=repository,
@@ -169,6 +172,7 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         cache=cache,
         default_k=settings.provided.top_k,
+        reranker=fw.reranker_provider(settings, feedback_store, repository),
     )
     stats_service = providers.Factory(
         StatsService, repository=repository, store=vector_store, embedder=embedder
@@ -255,6 +259,9 @@ class Container(containers.DeclarativeContainer):
     segment_service = providers.Factory(
         SegmentService, repository=repository, gallery=gallery_service, detectors=detectors
     )
+    queries = fw.judged_queries_provider(settings, repository, vector_store, embedder, cache)
+    feedback_service = fw.feedback_service_provider(feedback_store, queries, repository)
+    feedback_curation = fw.feedback_curation_provider(feedback_store, gallery_service)
     calibration_service = providers.Factory(
         CalibrationService,
         classifier=retrieval_classifier,

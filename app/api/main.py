@@ -22,7 +22,7 @@ from app import __version__
 from app.api.errors import install_error_handlers
 from app.api.jobs import JobRegistry
 from app.api.metrics import ApiMetrics, MetricsMiddleware
-from app.api.routes import catalogue, classify, gallery, system
+from app.api.routes import catalogue, classify, feedback, gallery, system
 from app.container import Container, build_container
 
 logger = logging.getLogger("app.api")
@@ -48,7 +48,13 @@ def create_app(container: Container | None = None, warm_up: bool = True) -> Fast
     app.state.jobs = JobRegistry()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     install_error_handlers(app)
-    for router in (system.router, catalogue.router, gallery.router, classify.router):
+    for router in (
+        system.router,
+        catalogue.router,
+        gallery.router,
+        classify.router,
+        feedback.router,
+    ):
         app.include_router(router)
     return app
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from app.cli import render, render_classify
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SKIPPED
+from app.cli.feedback_commands import remember_classification
 from app.cli.parsing import UsageError
 from app.domain.heads import TrainOptions
 
@@ -36,6 +37,7 @@ def classify(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError("--k must be at least 1")
     service = ctx.container.classify_service()
     outcome = service.classify_images(args.image, use_trained=args.use_trained)
+    remember_classification(ctx, outcome.results)
     for line in render.skipped_lines(outcome.skipped):
         ctx.warn(line)
     if args.json:

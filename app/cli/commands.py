@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.cli import feedback_commands as fb
 from app.cli import gallery_commands as gallery
 from app.cli import learning, render
 from app.cli.classify_commands import classify, classify_args, train, train_args
@@ -55,6 +56,26 @@ def _query_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=None, help="number of results (default: TOP_K)")
     p.add_argument("--json", action="store_true", help="one JSON object per line per query")
     p.add_argument("--show", type=Path, metavar="OUT.png", help="write a contact sheet")
+    p.add_argument(
+        "--more-like",
+        "--more_like",
+        dest="more_like",
+        nargs="+",
+        type=int,
+        default=[],
+        metavar="ID",
+        help="gallery image ids to move toward (Rocchio)",
+    )
+    p.add_argument(
+        "--less-like",
+        "--less_like",
+        dest="less_like",
+        nargs="+",
+        type=int,
+        default=[],
+        metavar="ID",
+        help="gallery image ids to move away from",
+    )
 
 
 def _query(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -62,10 +83,19 @@ def _query(args: argparse.Namespace, ctx: CliContext) -> int:
         raise ImgRecogError("--k must be at least 1")
     service = ctx.container.search_service()
     if args.text is not None:
+        if args.more_like or args.less_like:
+            raise ImgRecogError("--more-like / --less-like refine image queries only")
         results, skipped = [service.search_text(args.text, args.k)], []
+        ctx.last = None
     else:
-        outcome = service.search_images(args.image, args.k)
+        refine = replace(
+            ctx.container.refinement_defaults(),
+            more_like=tuple(args.more_like),
+            less_like=tuple(args.less_like),
+        )
+        outcome = service.search_images(args.image, args.k, refine)
         results, skipped = outcome.results, outcome.skipped
+        fb.remember_search(ctx, results)
     for line in render.skipped_lines(skipped):
         ctx.warn(line)
     for result in results:
@@ -186,6 +216,26 @@ COMMANDS: list[Command] = [
         "copy vectors and/or rows to other back ends without re-embedding",
         migrate_args,
         migrate,
+    ),
+    Command(
+        "feedback",
+        "record a verdict (--query --product --good|--bad); list, stats, clear, promote, export",
+        fb.feedback_args,
+        fb.feedback,
+    ),
+    Command(
+        "good",
+        "mark ranks of the last query/classify result good",
+        fb.verdict_args,
+        fb.good,
+        in_cli=False,
+    ),
+    Command(
+        "bad",
+        "mark ranks of the last query/classify result bad",
+        fb.verdict_args,
+        fb.bad,
+        in_cli=False,
     ),
     Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
     Command("api", "serve the HTTP API (docs at /docs)", _api_args, _api, in_repl=False),

@@ -5,10 +5,20 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from app.container import Container
+    from app.services.feedback import Target
+
+
+@dataclass(frozen=True)
+class LastResult:
+    """What `good N` / `bad N` refer to: the last query or classify answer in the REPL."""
+
+    query: Path
+    ranked: list[Target]  # rank 1 first
 
 
 @dataclass
@@ -17,6 +27,7 @@ class CliContext:
     err: TextIO = field(default_factory=lambda: sys.stderr)
     interactive: bool = False
     container_override: Container | None = None
+    last: LastResult | None = None
 
     @cached_property
     def container(self) -> Container:

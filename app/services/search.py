@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.domain.errors import IndexNotReady, ModelMismatch, UnsupportedOperation
+from app.domain.errors import IndexNotReady, ModelMismatch, NotFound, UnsupportedOperation
+from app.domain.feedback import Refinement, rocchio
 from app.domain.models import QueryResult, SearchHit, SkippedFile
 from app.interfaces.cache import Cache
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.pipeline import Embedder, Source, source_name
+from app.services.reranking import FeedbackReranker
 from app.services.scanning import expand_sources
 
 
@@ -30,22 +32,29 @@ class SearchService:
         embedder: Embedder,
         cache: Cache,
         default_k: int = 5,
+        *,
+        reranker: FeedbackReranker | None = None,
     ) -> None:
         self._repo = repository
         self._store = store
         self._embedder = embedder
         self._cache = cache
         self.default_k = default_k
+        self._reranker = reranker  # feedback re-ranking (None: off)
 
-    def search_images(self, paths: list[Source], k: int | None = None) -> SearchOutcome:
+    def search_images(
+        self, paths: list[Source], k: int | None = None, refine: Refinement | None = None
+    ) -> SearchOutcome:
         """Search with each image: files, folders (recursively) or uploads. Bad ones land in
-        `skipped`."""
+        `skipped`. `refine` moves the queries toward / away from gallery images (Rocchio)."""
         self._check_index()
         files = expand_sources(paths)
         outcome = SearchOutcome()
         vectors, kept = self._query_vectors(files, outcome.skipped)
         if kept:
-            hits = self._store.search(vectors, k or self.default_k)
+            if refine:
+                vectors = self._refined(vectors, refine)
+            hits = self._search(vectors, k or self.default_k)
             outcome.results = [
                 QueryResult(source_name(path), self._to_hits(row))
                 for path, row in zip(kept, hits, strict=True)
@@ -62,6 +71,28 @@ class SearchService:
             )
         vector = model.embed_texts([text])
         return QueryResult(text, self._to_hits(self._store.search(vector, k or self.default_k)[0]))
+
+    def _search(self, vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        if self._reranker is None:
+            return self._store.search(vectors, k)
+        rows = self._store.search(vectors, self._reranker.depth(k))
+        rows = self._reranker.rerank(vectors, rows, self._embedder.stamp)
+        return [row[:k] for row in rows]
+
+    def _refined(self, vectors: np.ndarray, refine: Refinement) -> np.ndarray:
+        ids = [*refine.more_like, *refine.less_like]
+        known = self._repo.get_images(ids)
+        missing = [str(i) for i in ids if i not in known]
+        if missing:
+            raise NotFound(f"no gallery image with id {', '.join(missing)}")
+        return rocchio(
+            vectors, self._vectors(refine.more_like), self._vectors(refine.less_like), refine
+        )
+
+    def _vectors(self, ids: tuple[int, ...]) -> np.ndarray:
+        if not ids:
+            return np.empty((0, 0), dtype=np.float32)
+        return self._store.vectors(np.array(ids, dtype=np.int64))
 
     def _check_index(self) -> None:
         built_with = self._store.model_stamp

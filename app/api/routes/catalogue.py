@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import (
@@ -80,11 +81,16 @@ def upload(image: ImageDep, container: ContainerDep, product_id: ProductId = "up
 
 @router.post("/search")
 def search(
+    *,
     request: Request,
     container: ContainerDep,
     file: Annotated[UploadFile | None, File(description="query image")] = None,
     text: Annotated[str | None, Form(max_length=1000)] = None,
     k: Annotated[int | None, Form(ge=1, le=1000)] = None,
+    more_like: Annotated[list[int] | None, Form(description="gallery ids to move toward")] = None,
+    less_like: Annotated[
+        list[int] | None, Form(description="gallery ids to move away from")
+    ] = None,
 ) -> dict[str, Any]:
     """Top-K catalogue images like the uploaded image, or like the text (CLIP/SigLIP models)."""
     if (file is None) == (text is None):
@@ -92,7 +98,12 @@ def search(
     service = container.search_service()
     if text is not None:
         return result_body(service.search_text(text, k))
-    outcome = service.search_images([read_upload(file, upload_limit(request))], k)
+    refine = replace(
+        container.refinement_defaults(),
+        more_like=tuple(more_like or ()),
+        less_like=tuple(less_like or ()),
+    )
+    outcome = service.search_images([read_upload(file, upload_limit(request))], k, refine)
     if outcome.skipped:
         raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
     return result_body(outcome.results[0])

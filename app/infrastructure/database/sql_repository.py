@@ -117,6 +117,11 @@ class SqlRepository:
         with self._begin() as conn:
             schema.upgrade(conn)
 
+    @property
+    def engine(self) -> Engine:
+        """The engine, shared with the feedback store (same database, same schema)."""
+        return self._engine
+
     def close(self) -> None:
         """Release pooled connections (the object must not be used afterwards)."""
         self._engine.dispose()

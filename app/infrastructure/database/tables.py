@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 from app.domain.models import CATALOGUE
 
@@ -54,4 +66,22 @@ meta = Table(
     metadata,
     Column("key", String(255), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# Users' verdicts on results (migration 0004): the query (content hash, float32 embedding bytes,
+# stored copy of the image), the judged product and catalogue image, good/bad, the model stamp.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("query_hash", String(128), nullable=False, index=True),
+    Column("query_vector", LargeBinary, nullable=False),
+    Column("query_ref", Text, nullable=True),
+    Column("product_id", Text, nullable=False, index=True),
+    Column("image_id", BigInteger, nullable=True),
+    Column("verdict", String(8), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("model_stamp", Text, nullable=False),
+    Column("promoted", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,0 +1,155 @@
+"""Feedback: users' verdicts on results, and the pure re-ranking rule that uses them."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from app.domain.errors import InvalidInput
+
+GOOD = "good"
+BAD = "bad"
+VERDICTS = (GOOD, BAD)
+
+
+def validate_verdict(verdict: str) -> str:
+    if verdict not in VERDICTS:
+        raise InvalidInput(f"verdict must be 'good' or 'bad', not {verdict!r}")
+    return verdict
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One verdict: the query (content hash, its embedding and where its image is kept) judged
+    against a product (class) and, for a search hit, the catalogue image (`image_id`)."""
+
+    query_hash: str
+    query_vector: np.ndarray = field(repr=False, compare=False)
+    product_id: str
+    verdict: str
+    model_stamp: str
+    image_id: int | None = None
+    query_ref: str | None = None  # the stored copy of the query image (promote, export)
+    note: str | None = None
+    id: int | None = None
+    created_at: datetime | None = None
+    promoted: bool = False
+
+
+@dataclass(frozen=True)
+class FeedbackStats:
+    total: int
+    good: int
+    bad: int
+    products: int
+    disputed: list[tuple[str, int, int]]  # (product, good, bad), most disputed first
+
+
+def feedback_stats(judgements: list[Judgement], top: int = 10) -> FeedbackStats:
+    good: Counter[str] = Counter(j.product_id for j in judgements if j.verdict == GOOD)
+    bad: Counter[str] = Counter(j.product_id for j in judgements if j.verdict == BAD)
+    products = set(good) | set(bad)
+    # disputed: judged both ways; the more of the rarer verdict, the more disputed
+    ranked = sorted(products, key=lambda p: (-min(good[p], bad[p]), -(good[p] + bad[p]), p))
+    return FeedbackStats(
+        total=len(judgements),
+        good=sum(good.values()),
+        bad=sum(bad.values()),
+        products=len(products),
+        disputed=[(p, good[p], bad[p]) for p in ranked[:top]],
+    )
+
+
+def feedback_adjustments(
+    query: np.ndarray,
+    judged: np.ndarray,
+    signs: np.ndarray,
+    products: list[str],
+    params: RerankParams,
+) -> dict[str, float]:
+    """Score change per product for one normalised query vector.
+
+    Every earlier judged query with cosine similarity s >= `params.similarity` adds
+    `sign * params.weight * s` to its product (sign +1 good, -1 bad); the changes add up.
+    """
+    if len(judged) == 0:
+        return {}
+    sims = judged @ query
+    changes: dict[str, float] = {}
+    for i in np.flatnonzero(sims >= params.similarity):
+        delta = float(signs[i] * params.weight * sims[i])
+        changes[products[i]] = changes.get(products[i], 0.0) + delta
+    return changes
+
+
+@dataclass(frozen=True)
+class RerankParams:
+    similarity: float = 0.9
+    weight: float = 0.5
+    candidates: int = 50
+
+
+def rerank_row(
+    row: list[tuple[int, float]], product_of: dict[int, str], changes: dict[str, float]
+) -> list[tuple[int, float]]:
+    """The candidates (image id, score) with each product's change added, best first."""
+    if not changes:
+        return row
+    moved = [(i, s + changes.get(product_of.get(i, ""), 0.0)) for i, s in row]
+    return sorted(moved, key=lambda pair: -pair[1])
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """Relevance feedback for one search: gallery image ids the results should look more like
+    and less like (Rocchio: q' = a*q + b*mean(more) - c*mean(less), normalised)."""
+
+    more_like: tuple[int, ...] = ()
+    less_like: tuple[int, ...] = ()
+    alpha: float = 1.0
+    beta: float = 0.75
+    gamma: float = 0.25
+
+    def __bool__(self) -> bool:
+        return bool(self.more_like or self.less_like)
+
+
+def rocchio(
+    queries: np.ndarray, more: np.ndarray, less: np.ndarray, refinement: Refinement
+) -> np.ndarray:
+    """Every query row moved toward the mean of `more` and away from the mean of `less`."""
+    moved = refinement.alpha * np.asarray(queries, dtype=np.float32)
+    if len(more):
+        moved = moved + refinement.beta * more.mean(axis=0)
+    if len(less):
+        moved = moved - refinement.gamma * less.mean(axis=0)
+    norms = np.linalg.norm(moved, axis=1, keepdims=True)
+    return (moved / np.where(norms == 0, 1.0, norms)).astype(np.float32)
+
+
+def judgement_dict(j: Judgement) -> dict:
+    return {
+        "id": j.id,
+        "verdict": j.verdict,
+        "product_id": j.product_id,
+        "image_id": j.image_id,
+        "query_hash": j.query_hash,
+        "query_image": j.query_ref,
+        "note": j.note,
+        "model": j.model_stamp,
+        "promoted": j.promoted,
+        "created_at": j.created_at.isoformat() if j.created_at else None,
+    }
+
+
+def stats_dict(s: FeedbackStats) -> dict:
+    return {
+        "total": s.total,
+        "good": s.good,
+        "bad": s.bad,
+        "products": s.products,
+        "most_disputed": [{"product_id": p, "good": g, "bad": b} for p, g, b in s.disputed],
+    }

@@ -1,0 +1,49 @@
+"""Feedback: users' verdicts on search and classification results.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-24
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    if "feedback" in sa.inspect(op.get_bind()).get_table_names():
+        return  # made by create_all of a newer tables.py (tests of pre-migration databases)
+    op.create_table(
+        "feedback",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("query_hash", sa.String(length=128), nullable=False),
+        sa.Column("query_vector", sa.LargeBinary(), nullable=False),
+        sa.Column("query_ref", sa.Text(), nullable=True),
+        sa.Column("product_id", sa.Text(), nullable=False),
+        sa.Column("image_id", sa.BigInteger(), nullable=True),
+        sa.Column("verdict", sa.String(length=8), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("model_stamp", sa.Text(), nullable=False),
+        sa.Column("promoted", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_feedback_product_id", "feedback", ["product_id"])
+    op.create_index("ix_feedback_query_hash", "feedback", ["query_hash"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_feedback_query_hash", table_name="feedback")
+    op.drop_index("ix_feedback_product_id", table_name="feedback")
+    op.drop_table("feedback")

@@ -1,0 +1,94 @@
+"""Use case: record users' verdicts on results, list them, count them, forget them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.domain.errors import InvalidInput, NotFound
+from app.domain.feedback import FeedbackStats, Judgement, feedback_stats, validate_verdict
+from app.interfaces.feedback import FeedbackStore
+from app.interfaces.repository import Repository
+from app.services.feedback_queries import JudgedQueries
+from app.services.pipeline import Source
+
+MAX_NOTE = 1000
+
+
+@dataclass(frozen=True)
+class Target:
+    """What was judged: a product (class), and for a search hit the gallery image too.
+    Give at least one; the product of an image id is looked up."""
+
+    product_id: str | None = None
+    image_id: int | None = None
+
+
+class FeedbackService:
+    def __init__(
+        self, feedback: FeedbackStore, queries: JudgedQueries, repository: Repository
+    ) -> None:
+        self._feedback = feedback
+        self._queries = queries
+        self._repo = repository
+
+    def record(
+        self,
+        query: Source | int,
+        targets: Sequence[Target],
+        verdict: str,
+        note: str | None = None,
+    ) -> list[Judgement]:
+        """One verdict per target for the query (an image, or a gallery image's id)."""
+        validate_verdict(verdict)
+        if not targets:
+            raise InvalidInput("nothing to judge: name a product or an image id")
+        if note is not None and len(note) > MAX_NOTE:
+            raise InvalidInput(f"the note is longer than {MAX_NOTE} characters")
+        resolved = self._resolve(targets)
+        judged = self._queries.resolve(query)
+        return self._feedback.add_judgements(
+            [
+                Judgement(
+                    query_hash=judged.content_hash,
+                    query_vector=judged.vector,
+                    product_id=product,
+                    verdict=verdict,
+                    model_stamp=self._queries.stamp,
+                    image_id=image_id,
+                    query_ref=judged.ref,
+                    note=note,
+                )
+                for product, image_id in resolved
+            ]
+        )
+
+    def list(self, product_id: str | None = None) -> list[Judgement]:
+        return self._feedback.list_judgements(product_id)
+
+    def stats(self, top: int = 10) -> FeedbackStats:
+        return feedback_stats(self._feedback.list_judgements(), top)
+
+    def clear(self) -> int:
+        return self._feedback.clear_judgements()
+
+    def _resolve(self, targets: Sequence[Target]) -> list[tuple[str, int | None]]:
+        ids = [t.image_id for t in targets if t.image_id is not None]
+        records = self._repo.get_images(ids) if ids else {}
+        resolved = []
+        for target in targets:
+            if target.image_id is None:
+                if not target.product_id:
+                    raise InvalidInput("nothing to judge: name a product or an image id")
+                resolved.append((target.product_id, None))
+                continue
+            record = records.get(target.image_id)
+            if record is None:
+                raise NotFound(f"no gallery image with id {target.image_id}")
+            if target.product_id and target.product_id != record.product_id:
+                raise InvalidInput(
+                    f"image {target.image_id} belongs to {record.product_id!r}, "
+                    f"not {target.product_id!r}"
+                )
+            resolved.append((record.product_id, target.image_id))
+        return resolved

@@ -1,0 +1,92 @@
+"""Use case: turn verdicts into data. `promote` adds confirmed predictions to the gallery as new
+examples of their class (rejected ones stay recorded as hard negatives); `export` writes judged
+query images into class folders for `split` / `finetune` and `train`."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.domain.errors import NotFound
+from app.domain.feedback import BAD, GOOD, Judgement
+from app.domain.models import SkippedFile
+from app.interfaces.feedback import FeedbackStore
+from app.services.gallery import GalleryService
+
+HARD_NEGATIVES = "hard_negatives.csv"
+
+
+@dataclass
+class PromoteReport:
+    promoted: dict[str, int] = field(default_factory=dict)  # class -> examples added
+    hard_negatives: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+@dataclass
+class ExportReport:
+    directory: Path
+    images: dict[str, int] = field(default_factory=dict)  # class -> images written
+    hard_negatives: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+class FeedbackCuration:
+    def __init__(self, feedback: FeedbackStore, gallery: GalleryService) -> None:
+        self._feedback = feedback
+        self._gallery = gallery
+
+    def promote(self) -> PromoteReport:
+        """Each confirmed (good) verdict not promoted yet: its query image becomes an example of
+        the judged class (a class not in the gallery yet is created)."""
+        report = PromoteReport()
+        judged = self._feedback.list_judgements()
+        report.hard_negatives = sum(1 for j in judged if j.verdict == BAD)
+        by_class: dict[str, list[Judgement]] = defaultdict(list)
+        for j in judged:
+            if j.verdict != GOOD or j.promoted:
+                continue
+            if j.query_ref is None or not Path(j.query_ref).is_file():
+                report.skipped.append(SkippedFile(str(j.query_ref), "query image not kept"))
+                continue
+            by_class[j.product_id].append(j)
+        for class_name, items in sorted(by_class.items()):
+            sources = list(dict.fromkeys(Path(str(j.query_ref)) for j in items))
+            try:
+                change = self._gallery.update_class(class_name, sources)
+            except NotFound:
+                change = self._gallery.add_class(class_name, sources)
+            report.promoted[class_name] = len(change.added)
+            report.skipped.extend(change.skipped)
+            self._feedback.mark_promoted([j.id for j in items if j.id is not None])
+        return report
+
+    def export(self, directory: Path) -> ExportReport:
+        """DIR/<class>/<query hash>_0<ext> for every confirmed verdict (one group per query, as
+        `split` expects), and DIR/hard_negatives.csv listing the rejected ones."""
+        report = ExportReport(Path(directory))
+        report.directory.mkdir(parents=True, exist_ok=True)
+        judged = self._feedback.list_judgements()
+        for j in judged:
+            if j.verdict != GOOD:
+                continue
+            if j.query_ref is None or not Path(j.query_ref).is_file():
+                report.skipped.append(SkippedFile(str(j.query_ref), "query image not kept"))
+                continue
+            source = Path(j.query_ref)
+            target = report.directory / j.product_id / f"{j.query_hash}_0{source.suffix}"
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+                report.images[j.product_id] = report.images.get(j.product_id, 0) + 1
+        bad = [j for j in judged if j.verdict == BAD]
+        with open(report.directory / HARD_NEGATIVES, "w", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(["query_hash", "query_image", "not_class", "image_id", "note"])
+            for j in bad:
+                writer.writerow([j.query_hash, j.query_ref, j.product_id, j.image_id, j.note])
+        report.hard_negatives = len(bad)
+        return report

@@ -1,0 +1,70 @@
+"""The query side of a verdict: a content hash, its embedding, and a kept copy of the image.
+
+A query is an image (file or upload), copied content-addressed under the feedback folder so that
+`feedback promote` and `feedback export` can use it later, or the id of a gallery image (its
+stored vector and file are used).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.domain.errors import ImageError, NotFound
+from app.domain.models import ImageUpload
+from app.interfaces.cache import Cache
+from app.interfaces.repository import Repository
+from app.interfaces.vector_store import VectorStore
+from app.services.cached_embeddings import CachedEmbeddings
+from app.services.example_files import ExampleFiles
+from app.services.pipeline import Embedder, Source
+
+QUERIES = "queries"  # the folder of kept query copies, under the feedback folder
+
+
+@dataclass(frozen=True)
+class JudgedQuery:
+    content_hash: str
+    vector: np.ndarray
+    ref: str | None  # where the image is kept (None: not available)
+
+
+class JudgedQueries:
+    def __init__(
+        self,
+        repository: Repository,
+        store: VectorStore,
+        embedder: Embedder,
+        cache: Cache,
+        files: ExampleFiles,
+    ) -> None:
+        self._repo = repository
+        self._store = store
+        self._embedder = embedder
+        self._cache = cache
+        self._files = files
+
+    @property
+    def stamp(self) -> str:
+        return self._embedder.stamp
+
+    def resolve(self, query: Source | int) -> JudgedQuery:
+        if isinstance(query, int):
+            return self._gallery_image(query)
+        kept = self._files.store(QUERIES, query)
+        skipped: list = []
+        vectors, _ = CachedEmbeddings(self._embedder, self._cache).embed([kept.path], skipped)
+        if skipped:
+            if kept.created:  # not an image we can use: keep no copy of it
+                self._files.delete([str(kept.path)])
+            name = query.name if isinstance(query, ImageUpload) else str(query)
+            raise ImageError(name, skipped[0].reason)
+        return JudgedQuery(kept.content_hash, vectors[0].astype(np.float32), str(kept.path))
+
+    def _gallery_image(self, image_id: int) -> JudgedQuery:
+        record = self._repo.get_images([image_id]).get(image_id)
+        if record is None:
+            raise NotFound(f"no gallery image with id {image_id}")
+        vector = self._store.vectors(np.array([image_id], dtype=np.int64))[0]
+        return JudgedQuery(record.content_hash, vector.astype(np.float32), record.path)
