@@ -13,6 +13,8 @@ Classes and files removed by the class commands stay out (see `Repository.remova
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +50,7 @@ class RebuildService:
         *,
         progress: ProgressFactory = no_progress,
         guard: GalleryGuard | None = None,
+        lock: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self._repo = repository
         self._store = store
@@ -55,12 +58,13 @@ class RebuildService:
         self._options = options
         self._progress = progress
         self._guard = guard or GalleryGuard()
+        self._lock = lock  # between processes: one rebuild writes an index at a time
 
     def run(self, products_dir: Path | None = None, full: bool = False) -> RebuildReport:
         root = Path(products_dir or self._options.products_dir)
         if not root.is_dir():
             raise NotFound(f"products folder not found: {root}")
-        with self._guard.writing():
+        with self._lock(), self._guard.writing():
             return self._run(root, full)
 
     def _run(self, root: Path, full: bool) -> RebuildReport:
