@@ -53,10 +53,12 @@ def photo_folder(root: Path, classes: int = 4, per_class: int = 10) -> Path:
 
 
 def settings_for(products: Path, state: Path) -> Settings:
-    return load_settings(_env_file=None, **{k.lower(): v for k, v in _env(products, state).items()})
+    return load_settings(
+        _env_file=None, **{k.lower(): v for k, v in rebuild_env(products, state).items()}
+    )
 
 
-def _env(products: Path, state: Path) -> dict[str, str]:
+def rebuild_env(products: Path, state: Path) -> dict[str, str]:
     return {
         "PRODUCTS_DIR": str(products),
         "INDEX_DIR": str(state / "index"),
@@ -107,7 +109,7 @@ class CrashLoop:
         return outcomes
 
     def _killed_run(self, delay: float) -> int:
-        env = {**os.environ, **_env(self.products, self.state), "PYTHONPATH": str(REPO)}
+        env = {**os.environ, **rebuild_env(self.products, self.state), "PYTHONPATH": str(REPO)}
         env.setdefault("HF_HUB_OFFLINE", "1")
         self.state.mkdir(parents=True, exist_ok=True)
         proc = subprocess.Popen(
