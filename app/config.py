@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     embedding_model: str = "auto"
     top_k: int = Field(5, ge=1, le=1000)
     batch_size: int = Field(32, ge=1, le=4096)
+    rebuild_checkpoint_seconds: float = Field(60.0, ge=0)
     num_threads: int = Field(0, ge=0, le=512)
 
     database_url: str = "sqlite:///./data/app.db"

@@ -31,6 +31,7 @@ from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
 from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
 from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
+from app.infrastructure.rebuild_lock import RebuildLock
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.services.attributes import AttributeClassifier
 from app.services.cache_admin import CacheService
@@ -159,9 +160,11 @@ class Container(containers.DeclarativeContainer):
             RebuildOptions,
             products_dir=settings.provided.products_dir,
             examples_dir=settings.provided.examples_dir,
+            checkpoint_seconds=settings.provided.rebuild_checkpoint_seconds,
         ),
         progress=progress,
         guard=gallery_guard,
+        lock=providers.Factory(RebuildLock, settings.provided.index_dir).provided.held,
     )
     feedback_store = fw.feedback_store_provider(repository)
     refinement_defaults = providers.Callable(fw.refinement_defaults, settings)

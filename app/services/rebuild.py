@@ -3,7 +3,9 @@
 Incremental: unchanged files (same content hash, same embedding stamp, vector present) are not
 re-embedded; deleted files leave the index; changed files are re-embedded. Crash-safe: a row is
 stamped with the model only after its vector has been saved, so an interrupted rebuild leaves a
-consistent, loadable index and the next run finishes the job.
+consistent, loadable index and the next run finishes the job. When a complete index is being
+replaced (`--full`, a new model) nothing is saved before the end, so readers that start meanwhile
+load the last complete index, never a half-built one.
 
 Rebuild manages the "catalogue" rows only. Examples added at run time ("example" rows) are never
 deleted; they are re-embedded when their vector is missing or stale (e.g. after a model change).
@@ -13,6 +15,8 @@ Classes and files removed by the class commands stay out (see `Repository.remova
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +52,7 @@ class RebuildService:
         *,
         progress: ProgressFactory = no_progress,
         guard: GalleryGuard | None = None,
+        lock: Callable[[], AbstractContextManager[object]] = nullcontext,
     ) -> None:
         self._repo = repository
         self._store = store
@@ -55,18 +60,22 @@ class RebuildService:
         self._options = options
         self._progress = progress
         self._guard = guard or GalleryGuard()
+        self._replacing = False
+        self._lock = lock  # between processes: one rebuild writes an index at a time
 
     def run(self, products_dir: Path | None = None, full: bool = False) -> RebuildReport:
         root = Path(products_dir or self._options.products_dir)
         if not root.is_dir():
             raise NotFound(f"products folder not found: {root}")
-        with self._guard.writing():
+        with self._lock(), self._guard.writing():
             return self._run(root, full)
 
     def _run(self, root: Path, full: bool) -> RebuildReport:
         started = time.perf_counter()
         stamp = self._embedder.stamp
         unsaved = full or self._store.model_stamp != stamp
+        # replacing a complete index: no checkpoints, so the saved one stays whole until the end
+        self._replacing = unsaved and len(self._store) > 0
         if unsaved:
             self._store.reset(stamp)
         found, skipped = scan_catalogue(root)
@@ -147,7 +156,8 @@ class RebuildService:
                     pending += self._stage(batch.items, batch.vectors)
                     embedded += len(batch.items)
                 bar.update(len(batch.items) + len(batch.skipped))
-                if time.monotonic() - last_checkpoint > self._options.checkpoint_seconds:
+                due = time.monotonic() - last_checkpoint > self._options.checkpoint_seconds
+                if due and not self._replacing:
                     self._commit(pending)
                     pending, last_checkpoint = [], time.monotonic()
             self._commit(pending)

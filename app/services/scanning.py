@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 from collections.abc import Iterable, Iterator
@@ -60,7 +61,19 @@ def bytes_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+NOT_UTF8 = "file name is not valid UTF-8"
+
+
+def _printable(path: Path) -> str:
+    """The path with undecodable bytes shown as \\xNN (safe to print, log and store)."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
+
+
 def _scan_one(path: Path) -> ScannedFile | SkippedFile:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # os.walk gave surrogates: no database or JSON can hold them
+        return SkippedFile(_printable(path), NOT_UTF8)
     try:
         size = path.stat().st_size
         digest = content_hash(path)
@@ -74,6 +87,8 @@ def os_error_reason(exc: OSError) -> str:
         return "file not found"
     if isinstance(exc, PermissionError):
         return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
     return exc.strerror or type(exc).__name__
 
 
