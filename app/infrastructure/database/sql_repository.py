@@ -75,6 +75,10 @@ def make_engine(database_url: str, pool_size: int = 5, max_overflow: int = 10) -
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # Python's sqlite3 runs DDL outside transactions; take control so that every unit of
+        # work, schema migrations included, is one real transaction (a process killed while
+        # creating the schema must not leave half of it behind).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_MS)}")
@@ -82,6 +86,10 @@ def make_engine(database_url: str, pool_size: int = 5, max_overflow: int = 10) -
                 cursor.execute("PRAGMA journal_mode = WAL")
         finally:
             cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
 
     return engine
 

@@ -138,3 +138,26 @@ def test_first_release_database_gains_the_gallery_schema(database_url):
         repo.close()
     assert revision(database_url) == schema.head_revision()
     assert schema_drift(database_url) == []
+
+
+def test_a_migration_cut_short_leaves_nothing_behind(database_url, monkeypatch):
+    """Creating the schema is one transaction: a crash in the middle (here: an error after the
+    tables were made, before the commit) leaves an empty database that the next start migrates."""
+    real_upgrade = schema.command.upgrade
+
+    def upgrade_then_crash(config, revision):
+        real_upgrade(config, revision)
+        raise RuntimeError("killed before the commit")
+
+    monkeypatch.setattr(schema.command, "upgrade", upgrade_then_crash)
+    with pytest.raises(RuntimeError, match="killed"):
+        SqlRepository(database_url)
+    monkeypatch.setattr(schema.command, "upgrade", real_upgrade)
+    engine = make_engine(database_url)
+    try:
+        assert not {"images", "meta"} & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    SqlRepository(database_url).close()
+    assert revision(database_url) == schema.head_revision()
+    assert schema_drift(database_url) == []
