@@ -23,6 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchdata import link_class_folders
+
 from app.config import load_settings
 from app.container import build_container
 from app.domain.calibration import choose_thresholds, precision_coverage
@@ -36,16 +38,6 @@ SETUPS = {
     "knn (1/d)": ScoringParams("knn", knn_weighting="inverse_distance"),
 }
 TARGETS = (0.9, 0.95)
-
-
-def _link_gallery(src: Path, dst: Path, limit: int | None) -> int:
-    count = 0
-    for cls in sorted(p for p in src.iterdir() if p.is_dir()):
-        for photo in sorted(cls.glob("*.jpg"))[:limit]:
-            (dst / cls.name).mkdir(parents=True, exist_ok=True)
-            (dst / cls.name / photo.name).symlink_to(photo)
-            count += 1
-    return count
 
 
 def _embed_split(classifier, folder: Path) -> tuple[np.ndarray, np.ndarray, list[Path]]:
@@ -134,7 +126,7 @@ def main() -> int:
         print(f"data not found: {args.data}")
         return 1
     work = Path(tempfile.mkdtemp(prefix="bench-cbr-"))
-    n = _link_gallery(args.data / "train", work / "products", args.limit)
+    n = link_class_folders(args.data / "train", work / "products", args.limit)
     settings = load_settings(
         _env_file=None, products_dir=work / "products", index_dir=work / "index",
         database_url=f"sqlite:///{work / 'app.db'}", examples_dir=work / "examples",

@@ -20,20 +20,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchdata import link_class_folders
+
 from app.config import load_settings
 from app.container import build_container
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clothing-small"
-
-
-def _link_gallery(src: Path, dst: Path, limit: int | None) -> int:
-    count = 0
-    for cls in sorted(p for p in src.iterdir() if p.is_dir()):
-        for photo in sorted(cls.glob("*.jpg"))[:limit]:
-            (dst / cls.name).mkdir(parents=True, exist_ok=True)
-            (dst / cls.name / photo.name).symlink_to(photo)
-            count += 1
-    return count
 
 
 def _model_alone(container, paths: list[Path], batch: int) -> float:
@@ -70,7 +62,7 @@ def main() -> int:
         print(f"data not found: {args.data}")
         return 1
     work = Path(tempfile.mkdtemp(prefix="bench-search-"))
-    n = _link_gallery(args.data / "train", work / "products", args.limit)
+    n = link_class_folders(args.data / "train", work / "products", args.limit)
     settings = load_settings(
         _env_file=None, products_dir=work / "products", index_dir=work / "index",
         database_url=f"sqlite:///{work / 'app.db'}", embedding_model=args.model,
