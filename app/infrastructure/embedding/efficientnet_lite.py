@@ -11,7 +11,12 @@ from PIL import Image
 from app.domain.errors import BackendUnavailable
 from app.domain.scoring import l2_normalize
 from app.infrastructure.embedding.pixels import PixelSpec, to_pixels
-from app.infrastructure.embedding.runtime import configure_cpu, resolve_device, text_unsupported
+from app.infrastructure.embedding.runtime import (
+    EmbedImagesFromPixels,
+    configure_cpu,
+    resolve_device,
+    text_unsupported,
+)
 
 MODEL_ID = "efficientnet-lite0"
 RESIZE_SHORT_SIDE = 256
@@ -20,7 +25,7 @@ CROP_SIZE = 224
 PIXEL_SPEC = PixelSpec(RESIZE_SHORT_SIDE, CROP_SIZE, (127 / 255,) * 3, (128 / 255,) * 3)
 
 
-class EfficientNetLiteEmbedding:
+class EfficientNetLiteEmbedding(EmbedImagesFromPixels):
     """1280-d global-average-pooled features of EfficientNet-Lite0 (TF-lite preprocessing)."""
 
     model_id = MODEL_ID
@@ -66,11 +71,6 @@ class EfficientNetLiteEmbedding:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
             features = model.extract_features(inputs).mean(dim=(2, 3))
         return l2_normalize(features.float().cpu().numpy())
-
-    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
-        if not images:
-            return np.empty((0, self.dim), dtype=np.float32)
-        return self.embed_pixels(np.stack([self.to_pixels(image) for image in images]))
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise text_unsupported(MODEL_ID)

@@ -25,7 +25,11 @@ from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbed
 from app.infrastructure.embedding.hf_model import HFEmbeddingModel
 from app.infrastructure.embedding.hub import one_line
 from app.infrastructure.embedding.pixels import PixelSpec, to_pixels
-from app.infrastructure.embedding.runtime import resolve_device, text_unsupported
+from app.infrastructure.embedding.runtime import (
+    EmbedImagesFromPixels,
+    resolve_device,
+    text_unsupported,
+)
 
 BEST_FILE = "best_model.pt"
 _CHUNK = 1 << 20
@@ -82,7 +86,7 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-class FineTunedEmbedding:
+class FineTunedEmbedding(EmbedImagesFromPixels):
     """EmbeddingModel over a `finetune` checkpoint (image-only, unit-length rows)."""
 
     supports_text = False
@@ -128,11 +132,6 @@ class FineTunedEmbedding:
         with torch.inference_mode():
             vectors = net(torch.from_numpy(batch).to(self._device))
         return l2_normalize(vectors.float().cpu().numpy())
-
-    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
-        if not images:
-            return np.empty((0, self.dim), dtype=np.float32)
-        return self.embed_pixels(np.stack([self.to_pixels(image) for image in images]))
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise text_unsupported(self.model_id)

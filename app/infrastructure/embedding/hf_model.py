@@ -17,7 +17,12 @@ from app.domain.errors import BackendUnavailable, UnsupportedOperation
 from app.domain.scoring import l2_normalize
 from app.infrastructure.embedding.hub import looks_like_local_path, one_line, probe_hub
 from app.infrastructure.embedding.pixels import PixelSpec, spec_from_processor
-from app.infrastructure.embedding.runtime import configure_cpu, resolve_device, text_unsupported
+from app.infrastructure.embedding.runtime import (
+    EmbedImagesFromPixels,
+    configure_cpu,
+    resolve_device,
+    text_unsupported,
+)
 
 TEXT_IMAGE_TYPES = frozenset({"clip", "siglip", "siglip2"})
 NAFLEX_TYPES = frozenset({"siglip2"})  # variable-resolution patches + mask + spatial shapes
@@ -37,7 +42,7 @@ class _Meta:
         return str(getattr(self.config, "model_type", ""))
 
 
-class HFEmbeddingModel:
+class HFEmbeddingModel(EmbedImagesFromPixels):
     """Embeddings from a Hugging Face model given by Hub id or local folder.
 
     CLIP / SigLIP: projected image and text embeddings (`get_image_features` / `get_text_features`).
@@ -124,11 +129,6 @@ class HFEmbeddingModel:
                 f"fine-tuning {self.model_id} (variable-resolution patches) is not supported"
             )
         return HFImageFeatures(self._ensure_loaded(), self.supports_text)
-
-    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
-        if not images:
-            return np.empty((0, self.dim), dtype=np.float32)
-        return self.embed_pixels(np.stack([self.to_pixels(image) for image in images]))
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         import torch

@@ -9,6 +9,9 @@ import platform
 import sys
 import threading
 
+import numpy as np
+from PIL import Image
+
 from app.domain.errors import BackendUnavailable, UnsupportedOperation
 
 logger = logging.getLogger("app.embedding")
@@ -72,3 +75,12 @@ def text_unsupported(model_id: str) -> UnsupportedOperation:
         f"{model_id} is image-only: text queries need a text-image model such as CLIP "
         "(EMBEDDING_MODEL=openai/clip-vit-base-patch32)"
     )
+
+
+class EmbedImagesFromPixels:
+    """`embed_images` for adapters that implement `to_pixels`, `embed_pixels` and `dim`."""
+
+    def embed_images(self, images: list[Image.Image]) -> np.ndarray:
+        if not images:
+            return np.empty((0, self.dim), dtype=np.float32)
+        return self.embed_pixels(np.stack([self.to_pixels(image) for image in images]))
