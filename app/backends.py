@@ -113,7 +113,7 @@ def vector_store_selector(settings: providers.Provider) -> providers.Selector:
     """VECTOR_STORE -> one loaded store per process (faiss, memory or qdrant)."""
     return providers.Selector(
         settings.provided.vector_store,
-        faiss=providers.Singleton(
+        faiss=providers.ThreadSafeSingleton(
             loaded,
             providers.Factory(
                 FaissVectorStore,
@@ -122,7 +122,7 @@ def vector_store_selector(settings: providers.Provider) -> providers.Selector:
                 options=providers.Callable(faiss_options, settings),
             ),
         ),
-        memory=providers.Singleton(
+        memory=providers.ThreadSafeSingleton(
             loaded,
             providers.Factory(
                 MemoryVectorStore,
@@ -130,7 +130,7 @@ def vector_store_selector(settings: providers.Provider) -> providers.Selector:
                 metric=settings.provided.metric,
             ),
         ),
-        qdrant=providers.Singleton(
+        qdrant=providers.ThreadSafeSingleton(
             loaded,
             providers.Factory(
                 QdrantVectorStore,
@@ -141,9 +141,9 @@ def vector_store_selector(settings: providers.Provider) -> providers.Selector:
     )
 
 
-def repository_provider(settings: providers.Provider) -> providers.Singleton:
+def repository_provider(settings: providers.Provider) -> providers.ThreadSafeSingleton:
     """DATABASE_URL -> one repository per process (SQLite or a pooled PostgreSQL engine)."""
-    return providers.Singleton(
+    return providers.ThreadSafeSingleton(
         SqlRepository,
         settings.provided.database_url,
         pool_size=settings.provided.database_pool_size,

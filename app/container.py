@@ -107,12 +107,12 @@ def _default_backbone(s: Settings) -> str:
 
 
 class Container(containers.DeclarativeContainer):
-    settings = providers.Singleton(get_settings)
+    settings = providers.ThreadSafeSingleton(get_settings)
     progress = providers.Object(no_progress)
     embedding_observer = providers.Object(None)  # the API times embedding batches with it
 
-    device = providers.Singleton(resolve_device, settings.provided.device)
-    embedding_model = providers.Singleton(
+    device = providers.ThreadSafeSingleton(resolve_device, settings.provided.device)
+    embedding_model = providers.ThreadSafeSingleton(
         create_embedding_model,
         name=settings.provided.embedding_model,
         device=device,
@@ -120,8 +120,8 @@ class Container(containers.DeclarativeContainer):
         state_dir=settings.provided.index_dir,
     )
 
-    preprocess_options = providers.Singleton(_preprocess_options, settings)
-    rembg_preprocessor = providers.Singleton(
+    preprocess_options = providers.ThreadSafeSingleton(_preprocess_options, settings)
+    rembg_preprocessor = providers.ThreadSafeSingleton(
         RembgPreprocessor,
         preprocess_options,
         model_name=settings.provided.rembg_model,
@@ -130,15 +130,15 @@ class Container(containers.DeclarativeContainer):
     )
     preprocessor = providers.Selector(
         providers.Callable(_preprocessor_key, settings),
-        passthrough=providers.Singleton(PadResizePreprocessor, preprocess_options),
+        passthrough=providers.ThreadSafeSingleton(PadResizePreprocessor, preprocess_options),
         rembg=rembg_preprocessor,
     )
 
     vector_store = vector_store_selector(settings)
     repository = repository_provider(settings)
-    cache = providers.Singleton(MemoryCache, settings.provided.cache_size)
+    cache = providers.ThreadSafeSingleton(MemoryCache, settings.provided.cache_size)
 
-    embedder = providers.Singleton(
+    embedder = providers.ThreadSafeSingleton(
         Embedder,
         preprocessor=preprocessor,
         model=embedding_model,
@@ -149,7 +149,7 @@ class Container(containers.DeclarativeContainer):
     )
 
     # one lock over the gallery: rebuild and the class commands change it, predictions read it
-    gallery_guard = providers.Singleton(GalleryGuard)
+    gallery_guard = providers.ThreadSafeSingleton(GalleryGuard)
 
     rebuild_service = providers.Factory(
         RebuildService,
@@ -180,7 +180,7 @@ class Container(containers.DeclarativeContainer):
     stats_service = providers.Factory(
         StatsService, repository=repository, store=vector_store, embedder=embedder
     )
-    embedding_cache = providers.Singleton(
+    embedding_cache = providers.ThreadSafeSingleton(
         FileCache,
         directory=providers.Callable(lambda s: s.index_dir / "embedding-cache", settings),
         max_entries=settings.provided.embedding_cache_size,
@@ -190,11 +190,11 @@ class Container(containers.DeclarativeContainer):
     )
 
     # --- classification: zero-shot, trained heads, retrieval -------------------------------
-    labels = providers.Singleton(YamlLabelSource, settings.provided.labels_file)
-    attribute_heads = providers.Singleton(
+    labels = providers.ThreadSafeSingleton(YamlLabelSource, settings.provided.labels_file)
+    attribute_heads = providers.ThreadSafeSingleton(
         TorchAttributeHeads, settings.provided.models_dir, write_bytes=atomic_write_bytes
     )
-    zero_shot = providers.Singleton(
+    zero_shot = providers.ThreadSafeSingleton(
         ZeroShotClassifier,
         model=embedding_model,
         cache=embedding_cache,
@@ -226,7 +226,7 @@ class Container(containers.DeclarativeContainer):
         store=vector_store,
         embedder=embedder,
         guard=gallery_guard,
-        options=providers.Singleton(_cbr_options, settings),
+        options=providers.ThreadSafeSingleton(_cbr_options, settings),
     )
     classify_service = providers.Factory(
         ClassifyService,
@@ -247,11 +247,11 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     detectors = providers.Dict(  # `segment` modes
-        quick=providers.Singleton(ForegroundDetector, preprocess_options),
-        accurate=providers.Singleton(
+        quick=providers.ThreadSafeSingleton(ForegroundDetector, preprocess_options),
+        accurate=providers.ThreadSafeSingleton(
             ForegroundDetector, preprocess_options, mask=rembg_preprocessor.provided.foreground_mask
         ),
-        detector=providers.Singleton(  # OWLv2 / OWL-ViT, loaded on first use; off when unset
+        detector=providers.ThreadSafeSingleton(  # OWLv2 / OWL-ViT, lazy; off when unset
             build_detector,
             model_name=settings.provided.detector_model,
             options=preprocess_options,
@@ -284,7 +284,7 @@ class Container(containers.DeclarativeContainer):
     )
     # `evaluate` compares the classification rules on a throw-away gallery of its own
     retrieval_classifier_factory = providers.Callable(
-        _gallery_classifier_factory, embedder, providers.Singleton(_cbr_options, settings)
+        _gallery_classifier_factory, embedder, providers.ThreadSafeSingleton(_cbr_options, settings)
     )
     evaluation_service = providers.Factory(
         EvaluationService,

@@ -31,8 +31,8 @@ def _reranker(s: Settings, feedback, repository) -> FeedbackReranker | None:
     return FeedbackReranker(feedback, repository, rerank_params(s)) if s.feedback_rerank else None
 
 
-def feedback_store_provider(repository: providers.Provider) -> providers.Singleton:
-    return providers.Singleton(SqlFeedbackStore, repository.provided.engine)
+def feedback_store_provider(repository: providers.Provider) -> providers.ThreadSafeSingleton:
+    return providers.ThreadSafeSingleton(SqlFeedbackStore, repository.provided.engine)
 
 
 def reranker_provider(

@@ -107,3 +107,42 @@ def test_save_preprocessed_writes_what_the_model_saw(settings, fake_model):
     written = sorted(settings.preprocessed_dir.rglob("*.png"))
     assert len(written) == 9
     assert {p.parent.name for p in written} == {"red-shoe", "green-hat", "blue-dress"}
+
+
+def _singletons(container):
+    """Every singleton provider of the container, nested Selectors and Dicts included."""
+    from dependency_injector import providers
+
+    found, todo = [], list(container.providers.values())
+    while todo:
+        provider = todo.pop()
+        if isinstance(provider, providers.BaseSingleton):
+            found.append(provider)
+        todo += [p for p in provider.related if p not in found and p not in todo]
+    return found
+
+
+def test_every_shared_object_is_built_once_even_from_many_threads(settings):
+    """The API's first requests arrive together: each shared object is still built once."""
+    import threading
+
+    from dependency_injector import providers
+
+    c = build_container(settings)
+    singletons = _singletons(c)
+    assert len(singletons) > 20
+    plain = [p for p in singletons if not isinstance(p, providers.ThreadSafeSingleton)]
+    assert not plain, plain
+    start = threading.Barrier(8)
+    built: list[tuple] = []
+
+    def first_request() -> None:
+        start.wait()
+        built.append((c.vector_store(), c.repository(), c.embedder(), c.gallery_guard()))
+
+    threads = [threading.Thread(target=first_request) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(len({id(obj) for obj in column}) == 1 for column in zip(*built, strict=True))
