@@ -17,25 +17,53 @@ if TYPE_CHECKING:  # numpy stays out of `--help`
     from app.domain.calibration import CalibrationRecord
 
 MAX_CLASS_NAME = 100
+MAX_NAME_BYTES = 255  # a folder name on common file systems (ext4, XFS, APFS, NTFS in UTF-16)
+# Invisible or direction-changing characters: control (Cc), format (Cf: zero-width, bidi
+# overrides and isolates, BOM, soft hyphen), surrogate (Cs), private use (Co), line/paragraph
+# separators (Zl, Zp). A name that shows one thing and stores another is refused.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 
 
-def validate_class_name(name: str) -> str:
-    """`name` when it can name a class (and a folder), else InvalidInput saying why."""
+def normalise_name(name: str) -> str:
+    """The stored form of a class / product name: Unicode NFC, so that "café" typed with a
+    combining accent and with a precomposed "é" is one class."""
+    return unicodedata.normalize("NFC", name)
+
+
+def validate_class_name(name: str, what: str = "class name") -> str:
+    """`name` in NFC when it can name a class (and a folder), else InvalidInput saying why.
+    The same rule holds for every product id a user gives (feedback included)."""
+    name = normalise_name(name)
     problem = _class_name_problem(name)
     if problem:
-        raise InvalidInput(f"invalid class name {name!r}: {problem}")
+        raise InvalidInput(f"invalid {what} {_shown(name)}: {problem}")
     return name
+
+
+def _shown(name: str) -> str:
+    """The name for a message: escaped (hidden characters visible) and bounded."""
+    text = ascii(name) if _has_hidden(name) else repr(name)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+def _has_hidden(name: str) -> bool:
+    return any(unicodedata.category(c) in _HIDDEN_CATEGORIES for c in name)
+
+
+def _too_many_bytes(name: str) -> bool:
+    return len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
 
 
 _NAME_RULES = (
     (lambda n: not n.strip(), "must not be empty"),
     (lambda n: len(n) > MAX_CLASS_NAME, f"longer than {MAX_CLASS_NAME} characters"),
+    (_too_many_bytes, f"longer than {MAX_NAME_BYTES} bytes in UTF-8 (a folder name's limit)"),
     (lambda n: n != n.strip(), "must not start or end with spaces"),
     (lambda n: n in (".", ".."), "'.' and '..' are not allowed"),
     (lambda n: "/" in n or "\\" in n, "must not contain path separators"),
     (
-        lambda n: any(unicodedata.category(c) == "Cc" for c in n),
-        "must not contain control characters",
+        _has_hidden,
+        "must not contain control characters or invisible / text-direction marks",
     ),
 )
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.feedback import FeedbackStats, Judgement, feedback_stats, validate_verdict
+from app.domain.gallery import normalise_name, validate_class_name
 from app.interfaces.feedback import FeedbackStore
 from app.interfaces.repository import Repository
 from app.services.feedback_queries import JudgedQueries
@@ -64,7 +65,9 @@ class FeedbackService:
         )
 
     def list(self, product_id: str | None = None) -> list[Judgement]:
-        return self._feedback.list_judgements(product_id)
+        return self._feedback.list_judgements(
+            normalise_name(product_id) if product_id is not None else None
+        )
 
     def stats(self, top: int = 10) -> FeedbackStats:
         return feedback_stats(self._feedback.list_judgements(), top)
@@ -77,18 +80,20 @@ class FeedbackService:
         records = self._repo.get_images(ids) if ids else {}
         resolved = []
         for target in targets:
+            product = target.product_id
+            if product:  # the same rule as class names: it may become one (`promote`)
+                product = validate_class_name(product, "product id")
             if target.image_id is None:
-                if not target.product_id:
+                if not product:
                     raise InvalidInput("nothing to judge: name a product or an image id")
-                resolved.append((target.product_id, None))
+                resolved.append((product, None))
                 continue
             record = records.get(target.image_id)
             if record is None:
                 raise NotFound(f"no gallery image with id {target.image_id}")
-            if target.product_id and target.product_id != record.product_id:
+            if product and product != record.product_id:
                 raise InvalidInput(
-                    f"image {target.image_id} belongs to {record.product_id!r}, "
-                    f"not {target.product_id!r}"
+                    f"image {target.image_id} belongs to {record.product_id!r}, not {product!r}"
                 )
             resolved.append((record.product_id, target.image_id))
         return resolved

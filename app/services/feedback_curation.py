@@ -10,8 +10,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.domain.errors import NotFound
+from app.domain.errors import InvalidInput, NotFound
 from app.domain.feedback import BAD, GOOD, Judgement
+from app.domain.gallery import validate_class_name
 from app.domain.models import SkippedFile
 from app.interfaces.feedback import FeedbackStore
 from app.services.gallery import GalleryService
@@ -49,8 +50,9 @@ class FeedbackCuration:
         for j in judged:
             if j.verdict != GOOD or j.promoted:
                 continue
-            if j.query_ref is None or not Path(j.query_ref).is_file():
-                report.skipped.append(SkippedFile(str(j.query_ref), "query image not kept"))
+            problem = _unusable(j)
+            if problem:  # one bad stored verdict never blocks the others
+                report.skipped.append(problem)
                 continue
             by_class[j.product_id].append(j)
         for class_name, items in sorted(by_class.items()):
@@ -73,8 +75,9 @@ class FeedbackCuration:
         for j in judged:
             if j.verdict != GOOD:
                 continue
-            if j.query_ref is None or not Path(j.query_ref).is_file():
-                report.skipped.append(SkippedFile(str(j.query_ref), "query image not kept"))
+            problem = _unusable(j)
+            if problem:
+                report.skipped.append(problem)
                 continue
             source = Path(j.query_ref)
             target = report.directory / j.product_id / f"{j.query_hash}_0{source.suffix}"
@@ -90,3 +93,15 @@ class FeedbackCuration:
                 writer.writerow([j.query_hash, j.query_ref, j.product_id, j.image_id, j.note])
         report.hard_negatives = len(bad)
         return report
+
+
+def _unusable(j: Judgement) -> SkippedFile | None:
+    """Why a confirmed verdict cannot become an example (None when it can): its query image is
+    gone, or its product id (stored before ids were checked) cannot name a class."""
+    if j.query_ref is None or not Path(j.query_ref).is_file():
+        return SkippedFile(str(j.query_ref), "query image not kept")
+    try:
+        validate_class_name(j.product_id, "product id")
+    except InvalidInput as exc:
+        return SkippedFile(str(j.query_ref), f"verdict {j.id}: {exc}")
+    return None

@@ -31,6 +31,7 @@ from app.domain.gallery import (
     ClassInfo,
     GalleryChange,
     GalleryInfo,
+    normalise_name,
     validate_class_name,
     validate_example_ids,
 )
@@ -86,6 +87,7 @@ class GalleryService:
 
     def remove_class(self, class_name: str) -> GalleryChange:
         """Remove every example of a class; `rebuild` will not bring its photos back."""
+        class_name = normalise_name(class_name)
         with self._guard.writing():
             rows = self._repo.list_images(class_name)
             if not rows:
@@ -147,6 +149,7 @@ class GalleryService:
         )
 
     def examples(self, class_name: str) -> list[ImageRecord]:
+        class_name = normalise_name(class_name)
         rows = self._repo.list_images(class_name)
         if not rows:
             raise self._unknown_class(class_name)
@@ -155,7 +158,7 @@ class GalleryService:
     # ---- steps -------------------------------------------------------------------------------
 
     def _put(self, class_name: str, sources: list[Source], mode: str) -> GalleryChange:
-        validate_class_name(class_name)
+        class_name = validate_class_name(class_name)
         self._check_model()
         if mode == "add" and self._repo.list_images(class_name):
             raise self._existing_class(class_name)
