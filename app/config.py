@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from app.domain.errors import ConfigError
 
 _HEX_COLOUR = re.compile(r"^#?[0-9a-fA-F]{6}$")
+_RGB_TRIPLE = re.compile(r"^\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*$")
+_SIZE_PAIR = re.compile(r"^\s*(\d+)\s*[,x]\s*(\d+)\s*$")
 
 
 class Settings(BaseSettings):
@@ -105,9 +107,28 @@ class Settings(BaseSettings):
     @field_validator("preprocess_bg_color")
     @classmethod
     def _colour(cls, value: str) -> str:
+        """`#ffffff`, `ffffff` or `255,255,255` (R,G,B), kept as `#ffffff`."""
+        triple = _RGB_TRIPLE.match(value)
+        if triple and all(int(c) <= 255 for c in triple.groups()):
+            return "#" + "".join(f"{int(c):02x}" for c in triple.groups())
         if not _HEX_COLOUR.match(value):
-            raise ValueError("must be a colour like #ffffff")
+            raise ValueError("must be a colour like #ffffff or 255,255,255")
         return "#" + value.lstrip("#").lower()
+
+    @field_validator("preprocess_size", mode="before")
+    @classmethod
+    def _size(cls, value: object) -> object:
+        """`224` or `224,224` (width,height): images are padded to a square, so both are equal."""
+        pair = _SIZE_PAIR.match(value) if isinstance(value, str) else None
+        if pair is None:
+            return value
+        width, height = (int(v) for v in pair.groups())
+        if width != height:
+            raise ValueError(
+                f"images are padded to a square: give one side (e.g. {max(width, height)}) "
+                "or equal width,height"
+            )
+        return width
 
     @field_validator("embedding_model")
     @classmethod

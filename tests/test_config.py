@@ -44,3 +44,27 @@ def test_dotenv_file_and_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("METRIC", "cosine")
     settings = load_settings()
     assert settings.top_k == 7 and settings.metric == "cosine"  # the environment wins
+
+
+@pytest.mark.parametrize(
+    ("size", "colour", "expected"),
+    [("224,224", "255,255,255", (224, (255, 255, 255))), ("224", "#00FF10", (224, (0, 255, 16))),
+     (" 300 , 300 ", "0, 16, 255", (300, (0, 16, 255)))],
+)  # fmt: skip
+def test_documented_size_and_colour_syntax(tmp_path, monkeypatch, size, colour, expected):
+    """`PREPROCESS_SIZE=224,224` and `PREPROCESS_BG_COLOR=255,255,255` from a .env file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(f"PREPROCESS_SIZE={size}\nPREPROCESS_BG_COLOR={colour}\n")
+    settings = load_settings()
+    assert (settings.preprocess_size, settings.bg_rgb) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "reason"),
+    [("PREPROCESS_SIZE", "224,160", "padded to a square"), ("PREPROCESS_SIZE", "8,8", "16"),
+     ("PREPROCESS_BG_COLOR", "256,0,0", "255,255,255"), ("PREPROCESS_BG_COLOR", "1,2", "#ffffff")],
+)  # fmt: skip
+def test_bad_size_or_colour_says_why(monkeypatch, name, value, reason):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=rf"invalid setting {name}=.*{reason}"):
+        load_settings(_env_file=None)

@@ -1,9 +1,17 @@
-"""Entry point: `python -m app.cli.main COMMAND ...` (see `--help`)."""
+"""Entry point: `python -m app.cli.main COMMAND ...` or `python app/cli/main.py COMMAND ...`."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
+
+if not __package__:  # run as a file: the project root, not app/cli/, goes first on the path
+    _ROOT = str(Path(__file__).resolve().parents[2])
+    sys.path[:] = [
+        _ROOT,
+        *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent),
+    ]
 
 from app.cli.commands import build_parser, dispatch
 from app.cli.context import CliContext
