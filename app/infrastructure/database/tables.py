@@ -21,7 +21,8 @@ from app.domain.models import CATALOGUE
 metadata = MetaData()
 
 # BIGINT on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY" aliases the rowid
-# and so autoincrements.
+# and so autoincrements. Ids are never reused: PostgreSQL sequences never go back, and on SQLite the
+# tables are AUTOINCREMENT (migration 0005), so a deleted example's id never names a new one.
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
 images = Table(
@@ -42,6 +43,7 @@ images = Table(
     # added by migration 0003
     Column("parent_id", BigInteger, nullable=True, index=True),
     Column("box", String(64), nullable=True),
+    sqlite_autoincrement=True,
 )
 
 # What the class commands removed from the gallery, so that `rebuild` does not bring it back:
@@ -84,4 +86,5 @@ feedback = Table(
     Column("model_stamp", Text, nullable=False),
     Column("promoted", Boolean, nullable=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    sqlite_autoincrement=True,
 )

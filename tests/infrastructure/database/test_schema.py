@@ -11,6 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
+from app.domain.models import ImageRecord
 from app.infrastructure.database import schema
 from app.infrastructure.database.sql_repository import SqlRepository, make_engine
 from app.infrastructure.database.tables import images, metadata
@@ -161,3 +162,33 @@ def test_a_migration_cut_short_leaves_nothing_behind(database_url, monkeypatch):
     SqlRepository(database_url).close()
     assert revision(database_url) == schema.head_revision()
     assert schema_drift(database_url) == []
+
+
+def test_an_older_sqlite_database_stops_reusing_ids(tmp_path):
+    """A database made before migration 0005 keeps its rows, indexes and ids, and from then on a
+    deleted id is never reused (before it, SQLite handed out the last deleted id again)."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(schema.alembic_config(conn), "0004")
+        for name in ("a.jpg", "b.jpg", "c.jpg"):
+            conn.execute(
+                text(
+                    "INSERT INTO images (path, product_id, content_hash, size_bytes, created_at, "
+                    "updated_at) VALUES (:name, 'p', 'h', 1, '2026-01-01', '2026-01-01')"
+                ),
+                {"name": name},
+            )
+    engine.dispose()
+    repo = SqlRepository(url)
+    try:
+        assert [r.id for r in repo.list_images()] == [1, 2, 3]
+        repo.delete_images([3])
+        (new,) = repo.upsert_images([ImageRecord("d.jpg", "p", "h", 1)])
+        assert new.id == 4
+    finally:
+        repo.close()
+    assert revision(url) == schema.head_revision()
+    assert schema_drift(url) == []

@@ -301,3 +301,16 @@ CREATE TABLE images (
     updated_at DATETIME NOT NULL
 )
 """
+
+
+def test_a_deleted_id_is_never_given_to_a_new_image(repo_factory):
+    """A verdict, a `more_like` id or a retried removal must never name another photo."""
+    repo = repo_factory()
+    first = repo.upsert_images([rec("a.jpg"), rec("b.jpg")])
+    last = max(r.id for r in first)
+    repo.delete_images([last])
+    (again,) = repo.upsert_images([rec("c.jpg")])
+    assert again.id > last
+    repo.delete_images([again.id])
+    (reopened,) = repo_factory().upsert_images([rec("d.jpg")])  # another process, same database
+    assert reopened.id > again.id
