@@ -12,6 +12,7 @@ from functools import partial
 from dependency_injector import containers, providers
 
 from app import feedback_wiring as fw
+from app.atomic_files import atomic_write_bytes
 from app.backends import migration_targets, repository_provider, vector_store_selector
 from app.config import Settings, get_settings
 from app.domain.decision import AnswerThresholds
@@ -25,7 +26,6 @@ from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENT
 from app.infrastructure.embedding.finetuned import build_embedding_net, is_checkpoint_name
 from app.infrastructure.embedding.resolver import AUTO, create_embedding_model
 from app.infrastructure.embedding.runtime import resolve_device
-from app.infrastructure.files import atomic_write_bytes
 from app.infrastructure.labels.yaml_labels import YamlLabelSource
 from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor

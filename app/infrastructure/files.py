@@ -1,4 +1,4 @@
-"""Crash-safe file writes: atomic replacement and generational saves committed by a manifest.
+"""Generational saves committed by a manifest (atomic writes themselves: app/atomic_files.py).
 
 A generational save writes every data file of generation N+1 under a new name
 (`index-000008.bin`), fsyncs it, then atomically replaces `manifest.json` (the commit point) and
@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
+
+from app.atomic_files import TMP_SUFFIX, Writer, atomic_write, atomic_write_bytes
 
 try:
     import fcntl
@@ -29,44 +29,7 @@ logger = logging.getLogger(__name__)
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".lock"
 FORMAT_VERSION = 1
-_TMP_SUFFIX = ".tmp"
 _GENERATION_FILE = re.compile(r"^\.?(?P<stem>[^.]+)-(?P<generation>\d{6,})(\.|$)")
-
-Writer = Callable[[BinaryIO], None]
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a rename or unlink inside `directory` durable (no-op where it cannot be opened)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. Windows
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, writer: Writer) -> None:
-    """Write `path` through `writer(file)` so readers see the old content or the whole new one."""
-    path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            writer(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_directory(path.parent)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` atomically and durably."""
-    atomic_write(path, lambda handle: handle.write(data))
 
 
 @dataclass(frozen=True)
@@ -173,7 +136,7 @@ class GenerationalFiles:
             name = entry.name
             match = _GENERATION_FILE.match(name)
             ours = bool(match and match["stem"] in stems)
-            if name.startswith(manifest_tmp) and name.endswith(_TMP_SUFFIX):
+            if name.startswith(manifest_tmp) and name.endswith(TMP_SUFFIX):
                 ours = True
             if name in keep or not ours:
                 continue

@@ -8,11 +8,10 @@ twice to a class is one file (and one gallery row).
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.atomic_files import atomic_write_bytes
 from app.domain.errors import ImageError
 from app.domain.models import ImageUpload, SkippedFile
 from app.services.scanning import IMAGE_EXTENSIONS, os_error_reason
@@ -56,7 +55,7 @@ class ExampleFiles:
         if target.is_file():
             return StoredExample(target, digest, len(data), created=False, origin=origin)
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(target, data)
+        atomic_write_bytes(target, data)
         return StoredExample(target, digest, len(data), created=True, origin=origin)
 
     def delete(self, paths: list[str]) -> None:
@@ -78,16 +77,3 @@ class ExampleFiles:
             return source.read_bytes(), source.name
         except OSError as exc:
             raise ImageError(source, os_error_reason(exc)) from exc
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

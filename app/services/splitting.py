@@ -9,17 +9,15 @@ SPLITS_DIR as `{train,val,test}_ids.json` (paths relative to DATA_DIR), `class_t
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
-from typing import Any
 
 from PIL import Image
 
+from app.atomic_files import atomic_write_json
 from app.domain.errors import ConfigError, NotFound
 from app.domain.models import SkippedFile
 from app.domain.splits import (
@@ -212,10 +210,10 @@ def _write(
     out.mkdir(parents=True, exist_ok=True)
     (out / MANIFEST_FILE).unlink(missing_ok=True)  # a half-written split is never reused
     for name, images in assigned.items():
-        _write_json(out / split_file(name), sorted(i.rel for i in images))
-    _write_json(out / CLASS_FILE, {name: i for i, name in enumerate(classes)})
+        atomic_write_json(out / split_file(name), sorted(i.rel for i in images))
+    atomic_write_json(out / CLASS_FILE, {name: i for i, name in enumerate(classes)})
     f = options.fractions
-    _write_json(
+    atomic_write_json(
         out / MANIFEST_FILE,
         {
             "data_dir": str(data_dir),
@@ -228,15 +226,6 @@ def _write(
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         },
     )
-
-
-def _write_json(path: Path, data: Any) -> None:
-    """Temp file + os.replace, so a reader never sees half a file."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(data, stream, indent=1, ensure_ascii=False)
-    os.chmod(temp, 0o644)  # mkstemp makes it private
-    os.replace(temp, path)
 
 
 def _report(

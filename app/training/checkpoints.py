@@ -2,19 +2,18 @@
 
 Each holds plain types and tensors only (loads with `torch.load(weights_only=True)`): the network
 (`format`, `meta`, fp32 `model`), the loss's class centres, optimizer, scheduler and scaler state,
-the epoch, the best val Recall@1 and the history. Written to a temp file, then renamed.
+the epoch, the best val Recall@1 and the history. Written with app/atomic_files.py.
 """
 
 from __future__ import annotations
 
-import os
 import pickle  # only for its error type: checkpoints load with weights_only=True
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from app.atomic_files import atomic_write
 from app.domain.errors import BackendUnavailable
 
 BEST_FILE = "best_model.pt"
@@ -27,14 +26,7 @@ def epoch_file(epoch: int) -> str:
 
 def save(path: Path, payload: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(payload, temp)
-        os.chmod(temp, 0o644)  # mkstemp makes it private; a model file is for sharing
-        os.replace(temp, path)
-    finally:
-        Path(temp).unlink(missing_ok=True)
+    atomic_write(path, lambda handle: torch.save(payload, handle))
     return path
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from app.atomic_files import atomic_write_json
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
 from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
 from app.infrastructure.embedding.finetuned import FineTunedEmbedding, is_checkpoint_name
@@ -102,7 +101,7 @@ def read_resolution(state_dir: Path) -> str | None:
 
 
 def remember_resolution(state_dir: Path, model_id: str, reason: str) -> None:
-    """Write state_dir/resolved_model.json atomically (temp file + os.replace); never raises."""
+    """Write state_dir/resolved_model.json atomically; never raises."""
     state_dir = Path(state_dir)
     record = {
         "auto": model_id,
@@ -111,9 +110,6 @@ def remember_resolution(state_dir: Path, model_id: str, reason: str) -> None:
     }
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=state_dir, prefix=".resolved_model.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(record, stream, indent=2)
-        os.replace(temp, state_dir / RESOLVED_FILE)
+        atomic_write_json(state_dir / RESOLVED_FILE, record)
     except OSError as error:
         logger.debug("cannot remember the auto model in %s: %s", state_dir, error)

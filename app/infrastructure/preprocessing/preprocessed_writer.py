@@ -7,6 +7,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from app.atomic_files import atomic_write
+
 
 class PreprocessedWriter:
     """Writes `<dir>/<product>/<stem>-<hash8>.png` for each prepared image (thread-safe)."""
@@ -19,6 +21,4 @@ class PreprocessedWriter:
         tag = hashlib.blake2b(str(source).encode(), digest_size=4).hexdigest()
         target = self._directory / source.parent.name / f"{source.stem}-{tag}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".png.tmp")
-        image.save(tmp, format="PNG")
-        tmp.replace(target)
+        atomic_write(target, lambda handle: image.save(handle, format="PNG"))
