@@ -1,4 +1,4 @@
-"""The one atomic writer (app/atomic_files.py): one durability and permission policy for all files."""
+"""The one atomic writer (app/atomic_files.py): one durability and permission policy."""
 
 from __future__ import annotations
 
