@@ -19,6 +19,7 @@ from app.domain.decision import AnswerThresholds
 from app.domain.retrieval_scoring import ScoringParams, Thresholds
 from app.infrastructure.cache.file_cache import FileCache
 from app.infrastructure.cache.memory_cache import MemoryCache
+from app.infrastructure.charts.matplotlib_charts import MatplotlibCharts
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.detection.foreground import ForegroundDetector
 from app.infrastructure.detection.owl import build_detector
@@ -279,6 +280,7 @@ class Container(containers.DeclarativeContainer):
         progress=progress,
     )
 
+    charts = providers.Singleton(MatplotlibCharts)
     split_service = providers.Factory(
         SplitService, splits_dir=settings.provided.splits_dir, progress=progress
     )
@@ -296,6 +298,7 @@ class Container(containers.DeclarativeContainer):
         ),
         repository_factory=providers.Object(partial(SqlRepository, "sqlite://")),
         classifier_factory=retrieval_classifier_factory,
+        charts=charts,
         progress=progress,
     )
     metric_learner = providers.Factory(
@@ -310,6 +313,7 @@ class Container(containers.DeclarativeContainer):
         learner=metric_learner,
         splits=split_service,
         models_dir=settings.provided.models_dir,
+        charts=charts,
         default_backbone=providers.Callable(_default_backbone, settings),
     )
 

@@ -19,13 +19,14 @@ from typing import Protocol
 import numpy as np
 
 from app.domain import metrics
+from app.domain.charts import Confusion
 from app.domain.classification import RetrievalPrediction
 from app.domain.errors import ConfigError, IndexNotReady, NotFound
 from app.domain.evaluation import UNCLASSIFIABLE, EvaluationReport, RuleScores
 from app.domain.models import ImageRecord, SkippedFile
+from app.interfaces.charts import Charts
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
-from app.services import charts
 from app.services.pipeline import Embedder
 from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import iter_image_files
@@ -76,9 +77,11 @@ class EvaluationService:
         *,
         store_factory: Callable[[], VectorStore],
         repository_factory: Callable[[], Repository],
+        charts: Charts,
         classifier_factory: ClassifierFactory | None = None,
         progress: ProgressFactory = no_progress,
     ) -> None:
+        self._charts = charts
         self._embedder = embedder
         self._splits = splits
         self._new_store = store_factory
@@ -151,7 +154,7 @@ class EvaluationService:
                 _rule_scores(rule, classifier, queries, classes) for rule in options.rules
             ]
         report.seconds = time.perf_counter() - started
-        report.files = _write_outputs(report, Path(out_dir))
+        report.files = _write_outputs(report, Path(out_dir), self._charts)
         return report
 
     def _embed(
@@ -263,17 +266,14 @@ def _rule_scores(
     return _scores(rule, queries.labels, predicted, list(classes), refuses=True)
 
 
-def _write_outputs(report: EvaluationReport, out_dir: Path) -> dict[str, str]:
+def _write_outputs(report: EvaluationReport, out_dir: Path, charts: Charts) -> dict[str, str]:
     files: dict[str, str] = {}
     for scores in [report.top1, *report.rules]:
         stem = f"confusion_{scores.name}"
         title = f"{scores.name}: accuracy {scores.accuracy:.3f}, coverage {scores.coverage:.3f}"
-        csv_path = charts.write_confusion_csv(
-            out_dir / f"{stem}.csv", scores.classes, scores.columns, scores.confusion
-        )
-        png_path = charts.write_confusion_png(
-            out_dir / f"{stem}.png", scores.classes, scores.columns, scores.confusion, title
-        )
+        confusion = Confusion.of(scores.classes, scores.columns, scores.confusion, title)
+        csv_path = charts.confusion_csv(out_dir / f"{stem}.csv", confusion)
+        png_path = charts.confusion_png(out_dir / f"{stem}.png", confusion)
         files[f"{stem}.csv"], files[f"{stem}.png"] = str(csv_path), str(png_path)
     files["report.json"] = str(out_dir / "report.json")
     data = report.as_dict() | {"files": files}

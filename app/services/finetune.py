@@ -11,9 +11,10 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from app.domain.charts import Series
 from app.domain.training import EpochRecord, FinetuneConfig, TrainingJob, TrainingOutcome
+from app.interfaces.charts import Charts
 from app.interfaces.training import MetricLearner
-from app.services import charts
 from app.services.splitting import SplitService
 
 EMBEDDER_DIR = "embedder"
@@ -27,8 +28,10 @@ class FinetuneService:
         learner: MetricLearner,
         splits: SplitService,
         models_dir: Path,
+        charts: Charts,
         default_backbone: str = "efficientnet-lite0",
     ) -> None:
+        self._charts = charts
         self._learner = learner
         self._splits = splits
         self._models_dir = Path(models_dir)
@@ -50,7 +53,7 @@ class FinetuneService:
         unfrozen = config.frozen_epochs + 0.5 if config.unfrozen_epochs else None
 
         def record(history: list[EpochRecord]) -> None:
-            _record(out, history, title, unfrozen)
+            _record(self._charts, out, history, title, unfrozen)
 
         outcome = self._learner.fit(job, on_epoch=record)
         outcome.files = {
@@ -60,20 +63,20 @@ class FinetuneService:
         return outcome
 
 
-def _record(out: Path, history: list[EpochRecord], title: str, unfrozen: float | None) -> None:
+def _record(
+    charts: Charts, out: Path, history: list[EpochRecord], title: str, unfrozen: float | None
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / HISTORY_FILE).write_text(
         json.dumps([record.as_dict() for record in history], indent=1), encoding="utf-8"
     )
-    charts.write_curves_png(
+    charts.curves_png(
         out / CURVE_FILE,
         [record.epoch for record in history],
         [
-            charts.Series("train loss (ArcFace)", [record.loss for record in history]),
-            charts.Series(
-                "val Recall@1", [record.val_recall_at_1 for record in history], (0.0, 1.0)
-            ),
-            charts.Series("val mAP", [record.val_map for record in history], (0.0, 1.0)),
+            Series("train loss (ArcFace)", [record.loss for record in history]),
+            Series("val Recall@1", [record.val_recall_at_1 for record in history], (0.0, 1.0)),
+            Series("val mAP", [record.val_map for record in history], (0.0, 1.0)),
         ],
         f"{title}; dashed: backbone unfrozen" if unfrozen is not None else title,
         marker=unfrozen,
