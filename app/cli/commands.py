@@ -195,7 +195,7 @@ COMMANDS: list[Command] = [
     ),
     Command(
         "split",
-        "split DATA_DIR/<class>/<ID>_<n>.jpg into train/val/test by ID (group)",
+        "split DATA_DIR into train/val/test by ID (group), or keep its own train/val/test folders",
         learning.split_args,
         learning.split,
     ),

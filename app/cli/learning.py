@@ -17,7 +17,12 @@ EXIT_SKIPPED = 3
 
 
 def split_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data_dir", type=Path, metavar="DATA_DIR", help="DATA_DIR/<class>/<ID>_<n>.jpg")
+    p.add_argument(
+        "data_dir",
+        type=Path,
+        metavar="DATA_DIR",
+        help="DATA_DIR/<class>/<ID>_<n>.jpg, or DATA_DIR/{train,val,test}/.../<class>/*.jpg",
+    )
     p.add_argument("--seed", type=int, default=0, help="same seed, same split (default 0)")
     p.add_argument("--val", type=float, default=0.15, help="share of images for val (0.15)")
     p.add_argument("--test", type=float, default=0.15, help="share of images for test (0.15)")
@@ -32,6 +37,11 @@ def split_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--force", action="store_true", help="split again, replacing the split in SPLITS_DIR"
     )
+    p.add_argument(
+        "--resplit",
+        action="store_true",
+        help="ignore top-level train/ val/ test/ folders and split by group",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object")
 
 
@@ -43,7 +53,7 @@ def split(args: argparse.Namespace, ctx: CliContext) -> int:
         fractions = SplitFractions(1.0 - args.val - args.test, args.val, args.test)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    options = SplitOptions(args.seed, fractions, width, height, args.force)
+    options = SplitOptions(args.seed, fractions, width, height, args.force, args.resplit)
     report = ctx.container.split_service().run(args.data_dir, options)
     for line in render.excluded_lines(report):
         ctx.warn(line)

@@ -25,6 +25,7 @@ def split_text(report: SplitReport) -> str:
     lines = [
         f"{verb} of {report.data_dir} in {report.splits_dir} (seed {report.seed}"
         f"{'; --force to redo' if report.reused else ''})",
+        *([report.layout] if report.layout else []),
         f"  {'class':<{width}}  {'train':>6}  {'val':>6}  {'test':>6}",
     ]
     for name in classes:

@@ -96,9 +96,10 @@ class DatasetSplit:
         return {name: index for index, name in enumerate(self.classes)}
 
     def labelled(self, split: str) -> list[tuple[str, str]]:
-        """(absolute path, class name) of every image of one split."""
+        """(absolute path, class name) of every image of one split; the class is the folder
+        holding the image (a leaf folder, as for product ids)."""
         root = PurePath(self.data_dir)
-        return [(str(root / rel), PurePath(rel).parts[0]) for rel in self.files[split]]
+        return [(str(root / rel), PurePath(rel).parent.name) for rel in self.files[split]]
 
 
 @dataclass(frozen=True)
@@ -119,3 +120,4 @@ class SplitReport:
     groups: dict[str, int]
     excluded: list[ExcludedGroup]
     skipped: list[SkippedFile]  # files that could not be read
+    layout: str = ""  # one line: how the split was made (the tree's own folders, or by group)

@@ -1,9 +1,12 @@
 """Use case: split a class-folder tree into train/val/test by group, and read a saved split.
 
-`DATA_DIR/<class>/<ID>_<sequence>.jpg`: all photos of one ID (one object) go to one split. Groups
-with any image below the minimum size are left out whole. The split is written once to
-SPLITS_DIR as `{train,val,test}_ids.json` (paths relative to DATA_DIR), `class_to_idx.json` and
-`manifest.json`, and reused by later runs until `force`.
+`DATA_DIR/<class>/<ID>_<sequence>.jpg`: all photos of one ID (one object) go to one split. A tree
+that is already split (top-level `train/`, `val/` or `validation/`, `test/`) is kept as it is,
+val carved from train by group when missing (see split_layout; `resplit` ignores those folders).
+Classes are leaf folders. Groups with any image below the minimum size are left out whole. The
+split is written once to SPLITS_DIR as `{train,val,test}_ids.json` (the group IDs of each split),
+`{train,val,test}_files.json` (paths relative to DATA_DIR), `class_to_idx.json` and
+`manifest.json`, and reused by later runs until `force` (or another layout is asked for).
 """
 
 from __future__ import annotations
@@ -31,13 +34,20 @@ from app.domain.splits import (
 )
 from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import iter_image_files, os_error_reason
+from app.services.split_layout import Layout, detect_layout, saved_kind, split_of
 
 MANIFEST_FILE = "manifest.json"
 CLASS_FILE = "class_to_idx.json"
 
 
 def split_file(name: str) -> str:
+    """The group IDs of one split (as documented for `train_ids.json`)."""
     return f"{name}_ids.json"
+
+
+def files_file(name: str) -> str:
+    """The image paths of one split, relative to the data folder."""
+    return f"{name}_files.json"
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ class SplitOptions:
     min_width: int = 224
     min_height: int = 224
     force: bool = False
+    resplit: bool = False  # split by group even when the tree has train/val/test folders
 
 
 @dataclass(frozen=True)
@@ -69,9 +80,11 @@ class SplitService:
         out = Path(splits_dir or self._splits_dir)
         if not data_dir.is_dir():
             raise NotFound(f"data folder not found: {data_dir}")
-        if (out / MANIFEST_FILE).is_file() and not options.force:
+        layout = detect_layout(data_dir, options.resplit)
+        manifest = out / MANIFEST_FILE
+        if manifest.is_file() and not options.force and saved_kind(manifest) == layout.kind:
             return self._reuse(out, data_dir)
-        images, skipped = self._scan(data_dir)
+        images, skipped = self._scan(data_dir, layout)
         if not images:
             raise NotFound(f"no images in class folders under {data_dir} (DATA_DIR/<class>/*.jpg)")
         kept, excluded = _exclude_small_groups(images, options)
@@ -80,11 +93,12 @@ class SplitService:
                 f"all {len(excluded)} groups have an image below "
                 f"{options.min_width}x{options.min_height}: lower --min-size"
             )
-        assigned = _assign(kept, options)
-        _write(
-            out, data_dir, assigned=assigned, options=options, excluded=excluded, skipped=skipped
-        )
-        return _report(self.load(out), out, reused=False, excluded=excluded, skipped=skipped)
+        assigned = _assign(kept, options, layout)
+        _write(out, data_dir, assigned=assigned, options=options, excluded=excluded,
+               skipped=skipped, layout=layout)  # fmt: skip
+        split = self.load(out)
+        return _report(split, out, reused=False, excluded=excluded, skipped=skipped,
+                       layout=layout.describe(data_dir))  # fmt: skip
 
     def load(self, splits_dir: Path | None = None) -> DatasetSplit:
         """The split saved in `splits_dir` (default SPLITS_DIR)."""
@@ -92,10 +106,7 @@ class SplitService:
         try:
             manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
             classes = json.loads((out / CLASS_FILE).read_text(encoding="utf-8"))
-            files = {
-                name: json.loads((out / split_file(name)).read_text(encoding="utf-8"))
-                for name in SPLIT_NAMES
-            }
+            files = {name: _read_files(out, name) for name in SPLIT_NAMES}
         except FileNotFoundError:
             raise NotFound(f"no split in {out}: run `split DATA_DIR` first") from None
         except (OSError, ValueError) as exc:
@@ -115,14 +126,15 @@ class SplitService:
         manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
         excluded = [ExcludedGroup(**e) for e in manifest.get("excluded", [])]
         skipped = [SkippedFile(**s) for s in manifest.get("skipped", [])]
-        return _report(split, out, reused=True, excluded=excluded, skipped=skipped)
+        layout = str(manifest.get("layout_note", ""))
+        return _report(split, out, reused=True, excluded=excluded, skipped=skipped, layout=layout)
 
-    def _scan(self, data_dir: Path) -> tuple[list[_Image], list[SkippedFile]]:
-        paths = [
-            path
-            for folder in sorted(p for p in data_dir.iterdir() if p.is_dir())
-            for path in iter_image_files(folder)
-        ]
+    def _scan(self, data_dir: Path, layout: Layout) -> tuple[list[_Image], list[SkippedFile]]:
+        if layout.folders:
+            tops = [data_dir / folder for folder in layout.folders.values()]
+        else:
+            tops = sorted(p for p in data_dir.iterdir() if p.is_dir())
+        paths = [path for folder in tops for path in iter_image_files(folder)]
         bar = self._progress(total=len(paths), desc="reading image sizes")
         try:
             with ThreadPoolExecutor(max_workers=4) as pool:
@@ -138,7 +150,7 @@ class SplitService:
                 skipped.append(result)
                 continue
             rel = path.relative_to(data_dir).as_posix()
-            images.append(_Image(rel, PurePath(rel).parts[0], group_of(rel), result))
+            images.append(_Image(rel, PurePath(rel).parent.name, group_of(rel), result))
         return images, skipped
 
 
@@ -177,7 +189,32 @@ def _exclude_small_groups(
     return [image for image in images if image.group not in small], excluded
 
 
-def _assign(images: list[_Image], options: SplitOptions) -> dict[str, list[_Image]]:
+def _read_files(out: Path, name: str) -> list[str]:
+    """Paths of one split; splits written before `_files.json` kept them in `_ids.json`."""
+    path = out / files_file(name)
+    if not path.is_file():
+        path = out / split_file(name)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _assign(images: list[_Image], options: SplitOptions, layout: Layout) -> dict[str, list[_Image]]:
+    """Images per split: the tree's own folders, or by group (val carved from train)."""
+    if not layout.folders:
+        return _assign_groups(images, options.fractions, options.seed)
+    out: dict[str, list[_Image]] = {name: [] for name in SPLIT_NAMES}
+    for image in images:
+        out[split_of(image.rel, layout) or "train"].append(image)
+    if layout.carve_val:
+        val = options.fractions.val
+        fractions = SplitFractions(1.0 - val, val, 0.0)
+        carved = _assign_groups(out["train"], fractions, options.seed)
+        out["train"], out["val"] = carved["train"], carved["val"]
+    return out
+
+
+def _assign_groups(
+    images: list[_Image], fractions: SplitFractions, seed: int
+) -> dict[str, list[_Image]]:
     """Images per split; each group's class is its majority class."""
     by_group: dict[str, list[_Image]] = defaultdict(list)
     for image in images:
@@ -188,9 +225,7 @@ def _assign(images: list[_Image], options: SplitOptions) -> dict[str, list[_Imag
     majority = [
         index[Counter(i.class_name for i in by_group[g]).most_common(1)[0][0]] for g in groups
     ]
-    chosen = assign_groups(
-        majority, [len(by_group[g]) for g in groups], options.fractions, options.seed
-    )
+    chosen = assign_groups(majority, [len(by_group[g]) for g in groups], fractions, seed)
     out: dict[str, list[_Image]] = {name: [] for name in SPLIT_NAMES}
     for group, split in zip(groups, chosen.tolist(), strict=True):
         out[SPLIT_NAMES[split]] += by_group[group]
@@ -205,12 +240,14 @@ def _write(
     options: SplitOptions,
     excluded: list[ExcludedGroup],
     skipped: list[SkippedFile],
+    layout: Layout,
 ) -> None:
     classes = sorted({i.class_name for images in assigned.values() for i in images})
     out.mkdir(parents=True, exist_ok=True)
     (out / MANIFEST_FILE).unlink(missing_ok=True)  # a half-written split is never reused
     for name, images in assigned.items():
-        atomic_write_json(out / split_file(name), sorted(i.rel for i in images))
+        atomic_write_json(out / split_file(name), sorted({i.group for i in images}))
+        atomic_write_json(out / files_file(name), sorted(i.rel for i in images))
     atomic_write_json(out / CLASS_FILE, {name: i for i, name in enumerate(classes)})
     f = options.fractions
     atomic_write_json(
@@ -220,6 +257,8 @@ def _write(
             "seed": options.seed,
             "fractions": {"train": f.train, "val": f.val, "test": f.test},
             "min_size": [options.min_width, options.min_height],
+            "layout": layout.as_dict(),
+            "layout_note": layout.describe(data_dir),
             "groups": {n: len({i.group for i in images}) for n, images in assigned.items()},
             "excluded": [vars(e) for e in excluded],
             "skipped": [vars(s) for s in skipped],
@@ -232,14 +271,16 @@ def _report(
     split: DatasetSplit,
     out: Path,
     reused: bool,
+    *,
     excluded: list[ExcludedGroup],
     skipped: list[SkippedFile],
+    layout: str = "",
 ) -> SplitReport:
     counts = {
-        name: dict(sorted(Counter(PurePath(rel).parts[0] for rel in rels).items()))
+        name: dict(sorted(Counter(PurePath(rel).parent.name for rel in rels).items()))
         for name, rels in split.files.items()
     }
     groups = {name: len({group_of(rel) for rel in rels}) for name, rels in split.files.items()}
     return SplitReport(
-        split.data_dir, str(out), split.seed, reused, counts, groups, excluded, skipped
+        split.data_dir, str(out), split.seed, reused, counts, groups, excluded, skipped, layout
     )

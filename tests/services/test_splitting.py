@@ -130,3 +130,76 @@ def test_missing_split_and_folder_are_clear_errors(tmp_path):
         SplitService(tmp_path / "none").load()
     with pytest.raises(NotFound, match="data folder not found"):
         SplitService(tmp_path / "s").run(tmp_path / "missing", SplitOptions())
+
+
+def _presplit_tree(root: Path, folders: dict[str, list[str]]) -> Path:
+    """A pre-split tree of symlinks: {split folder: [class path]}; 3 ETH-80 objects x 2 views
+    per class, the class path nested (`Fruit/apple`) to test leaf-folder classes."""
+    source = eth80_or_skip()
+    for top, class_paths in folders.items():
+        for class_path in class_paths:
+            leaf = PurePath(class_path).name
+            photos = sorted((source / leaf).glob("*_[12].jpg"))[:6]
+            for photo in photos:
+                target = root / top / class_path / f"{top}{photo.name}"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(photo)
+    return root
+
+
+def test_presplit_tree_is_kept_as_it_is_with_leaf_folder_classes(tmp_path):
+    classes = ["Fruit/apple", "Fruit/pear", "Animal/Farm/cow"]
+    data = _presplit_tree(
+        tmp_path / "data", {"train": classes, "validation": classes, "test": classes}
+    )
+    service, report = _split(tmp_path, data)
+    assert "validation/" in report.layout and "as they are" in report.layout
+    split = service.load()
+    assert split.classes == ["apple", "cow", "pear"]
+    for name, folder in (("train", "train"), ("val", "validation"), ("test", "test")):
+        assert all(rel.startswith(f"{folder}/") for rel in split.files[name])
+        assert report.counts[name] == {"apple": 6, "cow": 6, "pear": 6}
+        assert {c for _, c in split.labelled(name)} == {"apple", "cow", "pear"}
+    path, name = split.labelled("test")[0]
+    assert Path(path).is_file() and Path(path).parent.name == name
+    # the documented *_ids.json files list group IDs; the paths are in *_files.json
+    ids = json.loads((tmp_path / "splits" / "train_ids.json").read_text())
+    assert "trainapple1" in ids and not any("/" in i for i in ids)
+    assert len(json.loads((tmp_path / "splits" / "train_files.json").read_text())) == 18
+
+
+def test_presplit_tree_without_val_carves_val_from_train_by_group(tmp_path):
+    classes = ["apple", "cup"]
+    data = _presplit_tree(tmp_path / "data", {"train": classes, "test": classes})
+    service, report = _split(tmp_path, data, fractions=SplitFractions(0.6, 0.4, 0.0))
+    assert "val carved from train by group" in report.layout
+    split = service.load()
+    train, val = _groups(split.files["train"]), _groups(split.files["val"])
+    assert val and train and not train & val
+    assert all(rel.startswith("train/") for rel in split.files["val"])
+    assert all(rel.startswith("test/") for rel in split.files["test"])
+    assert set(report.counts["val"]) == {"apple", "cup"}  # stratified by class
+
+
+def test_resplit_ignores_the_folders_and_splits_by_group(tmp_path):
+    classes = ["apple", "cup"]
+    data = _presplit_tree(tmp_path / "data", {"train": classes, "val": classes, "test": classes})
+    service, _ = _split(tmp_path, data)
+    again = service.run(data, SplitOptions(resplit=True))
+    assert not again.reused and "by group" in again.layout
+    split = service.load()
+    assert split.classes == ["apple", "cup"]
+    placed = [rel for name in SPLIT_NAMES for rel in split.files[name]]
+    assert len(placed) == 36 and any(rel.startswith("test/") for rel in split.files["train"])
+    assert service.run(data, SplitOptions(resplit=True)).reused
+    assert not service.run(data, SplitOptions()).reused  # back to the tree's own folders
+
+
+def test_old_split_files_listing_paths_still_load(tmp_path):
+    data = eth80_subset(tmp_path / "data", classes=2, groups=4, views=2)
+    service, first = _split(tmp_path, data)
+    for name in SPLIT_NAMES:  # a split written before *_files.json existed
+        files = tmp_path / "splits" / f"{name}_files.json"
+        (tmp_path / "splits" / f"{name}_ids.json").write_text(files.read_text())
+        files.unlink()
+    assert service.run(data, SplitOptions()).counts == first.counts
