@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ if not __package__:  # run as a file: the project root, not app/cli/, goes first
 
 from app.cli.commands import build_parser, dispatch
 from app.cli.context import CliContext
+from app.cli.exit_codes import EXIT_BROKEN_PIPE
 from app.domain.errors import ImgRecogError
 
 
@@ -33,7 +35,13 @@ def run(argv: list[str], ctx: CliContext) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    return run(sys.argv[1:] if argv is None else argv, CliContext())
+    try:
+        code = run(sys.argv[1:] if argv is None else argv, CliContext())
+        sys.stdout.flush()
+    except BrokenPipeError:  # `query ... | head`: the reader left; stop quietly like any Unix tool
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code
 
 
 if __name__ == "__main__":

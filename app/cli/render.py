@@ -64,12 +64,20 @@ def stats_text(stats: CatalogueStats) -> str:
             f"images:             {stats.images}",
             f"products:           {stats.products}",
             f"images per product: mean {mean}, min..max {spread}",
-            f"index:              {idx.kind}, {idx.size} vectors, dim {idx.dim}, {idx.metric}, "
-            f"{idx.bytes_on_disk / 1e6:.1f} MB on disk",
+            f"index:              {_index_line(idx)}",
             f"index model:        {idx.model_stamp or '-'}",
             f"current model:      {stats.model_stamp}",
             f"last rebuild:       {when}",
         ]
+    )
+
+
+def _index_line(idx) -> str:
+    if not idx.size:
+        return f"empty ({idx.kind}, {idx.metric}): run `rebuild` or `class add`"
+    return (
+        f"{idx.kind}, {idx.size} vectors, dim {idx.dim}, {idx.metric}, "
+        f"{idx.bytes_on_disk / 1e6:.1f} MB on disk"
     )
 
 
