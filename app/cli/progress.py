@@ -18,6 +18,4 @@ def _bar(stream: TextIO, *, total: int, desc: str) -> ProgressBar:
         return no_progress(total=total, desc=desc)
     from tqdm import tqdm
 
-    return tqdm(
-        total=total, desc=desc, unit="img", file=stream, dynamic_ncols=True, smoothing=0.1
-    )
+    return tqdm(total=total, desc=desc, unit="img", file=stream, dynamic_ncols=True, smoothing=0.1)

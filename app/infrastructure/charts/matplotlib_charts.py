@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.domain.charts import Confusion, Series
 from app.atomic_files import atomic_write_bytes
+from app.domain.charts import Confusion, Series
 
 MAX_CLASSES_SHOWN = 60  # beyond this, the most confused classes are shown
 ANNOTATE_UP_TO = 30  # counts are written in the cells up to this many classes
