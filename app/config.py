@@ -9,11 +9,18 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.domain.choices import (
+    Aggregation,
+    Device,
+    FaissIndexKind,
+    KnnWeighting,
+    Metric,
+    VectorStoreKind,
+)
 from app.domain.errors import ConfigError
 
 _HEX_COLOUR = re.compile(r"^#?[0-9a-fA-F]{6}$")
@@ -30,7 +37,7 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    device: Literal["auto", "cpu", "cuda"] = "auto"
+    device: Device = Device.AUTO
     embedding_model: str = "auto"
     top_k: int = Field(5, ge=1, le=1000)
     batch_size: int = Field(32, ge=1, le=4096)
@@ -42,10 +49,10 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(10, ge=0, le=1000)
     products_dir: Path = Path("./data/products")
     index_dir: Path = Path("./data/index")
-    vector_store: Literal["faiss", "memory", "qdrant"] = "faiss"
-    metric: Literal["cosine", "l2"] = "cosine"
+    vector_store: VectorStoreKind = VectorStoreKind.FAISS
+    metric: Metric = Metric.COSINE
 
-    faiss_index: Literal["flat", "ivf", "hnsw"] = "flat"
+    faiss_index: FaissIndexKind = FaissIndexKind.FLAT
     faiss_nlist: int = Field(0, ge=0)
     faiss_nprobe: int = Field(32, ge=1)
     hnsw_m: int = Field(32, ge=4, le=512)
@@ -74,10 +81,10 @@ class Settings(BaseSettings):
     detector_queries: str = "a photo of a product"
 
     examples_dir: Path = Path("./data/examples")
-    cbr_aggregation: Literal["max", "prototype", "knn"] = "max"
+    cbr_aggregation: Aggregation = Aggregation.MAX
     cbr_temperature: float = Field(0.05, gt=0.0, le=10.0)
     cbr_knn_k: int = Field(20, ge=1, le=1000)
-    cbr_knn_weighting: Literal["similarity", "inverse_distance"] = "similarity"
+    cbr_knn_weighting: KnnWeighting = KnnWeighting.SIMILARITY
     cbr_min_similarity: float = Field(0.0, ge=-1.0, le=1.0)
     cbr_min_margin: float = Field(0.0, ge=0.0, le=1.0)
 

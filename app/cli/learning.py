@@ -9,6 +9,7 @@ from pathlib import Path
 from app.cli import render_learning as render
 from app.cli.context import CliContext
 from app.cli.parsing import UsageError
+from app.domain.choices import SplitName
 from app.domain.splits import SplitFractions
 from app.domain.training import SCHEDULERS, SELECT_METRICS, FinetuneConfig
 
@@ -63,7 +64,10 @@ def split(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--split", choices=["val", "test"], default="val", help="queries from SPLITS_DIR (val)"
+        "--split",
+        choices=[SplitName.VAL, SplitName.TEST],
+        default=SplitName.VAL,
+        help="queries from SPLITS_DIR (val)",
     )
     p.add_argument("--gallery", type=Path, help="class-folder tree to search in (with --queries)")
     p.add_argument("--queries", type=Path, help="class-folder tree of queries (with --gallery)")

@@ -7,12 +7,13 @@ import argparse
 from app.cli import render
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_OK
+from app.domain.choices import FaissIndexKind, VectorStoreKind, names
 from app.domain.errors import ConfigError
 
 
 def migrate_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--to", choices=["faiss", "memory", "qdrant"], help="vector store to copy to")
-    p.add_argument("--faiss-index", choices=["flat", "ivf", "hnsw"], help="with --to faiss")
+    p.add_argument("--to", choices=names(VectorStoreKind), help="vector store to copy to")
+    p.add_argument("--faiss-index", choices=names(FaissIndexKind), help="with --to faiss")
     p.add_argument("--qdrant-url", metavar="URL", help="with --to qdrant: a server (QDRANT_URL)")
     p.add_argument(
         "--database-url", metavar="URL", help="database to copy rows to (postgresql+psycopg://...)"

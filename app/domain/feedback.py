@@ -8,11 +8,12 @@ from datetime import datetime
 
 import numpy as np
 
+from app.domain.choices import Verdict
 from app.domain.errors import InvalidInput
 
-GOOD = "good"
-BAD = "bad"
-VERDICTS = (GOOD, BAD)
+GOOD = Verdict.GOOD
+BAD = Verdict.BAD
+VERDICTS = tuple(Verdict)
 
 
 def validate_verdict(verdict: str) -> str:

@@ -18,11 +18,12 @@ from functools import cached_property
 
 import numpy as np
 
+from app.domain.choices import Aggregation, KnnWeighting
 from app.domain.classification import RetrievalPrediction
 from app.domain.scoring import l2_normalize
 
-AGGREGATIONS = ("max", "prototype", "knn")
-KNN_WEIGHTINGS = ("similarity", "inverse_distance")
+AGGREGATIONS = tuple(Aggregation)
+KNN_WEIGHTINGS = tuple(KnnWeighting)
 QUERY_BLOCK = 64  # queries scored at once: bounds the (queries x examples) similarity matrix
 LISTED_CLASSES = 10  # class probabilities kept in a prediction (the best ones)
 _EPS = 1e-6
@@ -61,8 +62,12 @@ class Thresholds:
 
 def check_aggregation(name: str) -> str:
     if name not in AGGREGATIONS:
-        raise ValueError(f"unknown aggregation {name!r}: choose one of {', '.join(AGGREGATIONS)}")
+        raise ValueError(unknown_aggregation(name))
     return name
+
+
+def unknown_aggregation(name: str) -> str:
+    return f"unknown aggregation {name!r}: choose one of {', '.join(AGGREGATIONS)}"
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from pathlib import PurePath
 
 import numpy as np
 
+from app.domain.choices import SplitName
 from app.domain.models import SkippedFile
 
-SPLIT_NAMES = ("train", "val", "test")
+SPLIT_NAMES = tuple(SplitName)  # train, val, test
 
 
 @dataclass(frozen=True)

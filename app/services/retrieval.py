@@ -29,6 +29,7 @@ from app.domain.retrieval_scoring import (
     Thresholds,
     decide,
     score,
+    unknown_aggregation,
 )
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
@@ -137,9 +138,7 @@ class RetrievalClassifier:
         if aggregation is None or aggregation == default.aggregation:
             return default
         if aggregation not in AGGREGATIONS:
-            raise InvalidInput(
-                f"unknown aggregation {aggregation!r}: choose one of {', '.join(AGGREGATIONS)}"
-            )
+            raise InvalidInput(unknown_aggregation(aggregation))
         return ScoringParams(aggregation, default.temperature, default.knn_k, default.knn_weighting)
 
     def thresholds(self, params: ScoringParams, snapshot: GallerySnapshot) -> Thresholds:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from app.domain.choices import SegmentMode
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.models import ImageRecord
 from app.interfaces.detection import ObjectDetector
@@ -25,7 +26,7 @@ class SegmentService:
         self._detectors = detectors
         self._max_objects = max_objects
 
-    def segment(self, image_id: int, mode: str = "quick") -> list[ImageRecord]:
+    def segment(self, image_id: int, mode: str = SegmentMode.QUICK) -> list[ImageRecord]:
         """The new crop rows (product id, parent id and box), embedded and indexed."""
         detector = self._detectors.get(mode)
         if detector is None:

@@ -12,7 +12,6 @@ from fastapi import (
     Form,
     HTTPException,
     Path,
-    Query,
     Request,
     UploadFile,
     status,
@@ -20,6 +19,7 @@ from fastapi import (
 
 from app.api.deps import ContainerDep, ImageDep, upload_limit
 from app.api.security import read_upload, require_api_key
+from app.domain.choices import SegmentMode
 from app.domain.errors import Conflict, ImageError
 from app.domain.gallery import MAX_ID
 from app.domain.models import QueryResult, SearchHit
@@ -49,7 +49,7 @@ def _hit(h: SearchHit) -> dict[str, Any]:
 def segment(
     image_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     container: ContainerDep,
-    mode: Annotated[str, Query(pattern="^(quick|accurate|detector)$")] = "quick",
+    mode: SegmentMode = SegmentMode.QUICK,
 ) -> dict[str, Any]:
     """Object crops of an uploaded (or any gallery) image, each embedded and indexed with its
     parent id and box; `mode=quick` splits the foreground into connected components,

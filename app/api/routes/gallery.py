@@ -10,6 +10,7 @@ from pydantic import Field
 from app.api.deps import ContainerDep, ImageDep, ImagesDep
 from app.api.errors import image_status
 from app.api.security import require_api_key
+from app.domain.choices import Aggregation
 from app.domain.errors import ImageError
 from app.domain.gallery import MAX_ID, GalleryChange, GalleryInfo
 from app.domain.models import SkippedFile
@@ -17,7 +18,7 @@ from app.domain.models import SkippedFile
 router = APIRouter(tags=["classification by retrieval"])
 ClassName = Annotated[str, Path(min_length=1, max_length=100)]
 ExampleId = Annotated[int, Field(ge=1, le=MAX_ID)]
-Aggregation = Annotated[str | None, Query(pattern="^(max|prototype|knn)$")]
+AggregationParam = Annotated[Aggregation | None, Query()]
 
 
 def _info_body(info: GalleryInfo) -> dict[str, Any]:
@@ -97,7 +98,7 @@ def remove_examples(
 
 @router.post("/predict")
 def predict(
-    image: ImageDep, container: ContainerDep, aggregation: Aggregation = None
+    image: ImageDep, container: ContainerDep, aggregation: AggregationParam = None
 ) -> dict[str, Any]:
     outcome = container.retrieval_classifier().predict_images([image], aggregation)
     if outcome.skipped:
