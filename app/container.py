@@ -44,6 +44,7 @@ from app.services.example_files import ExampleFiles
 from app.services.finetune import FinetuneService
 from app.services.gallery import GalleryService
 from app.services.gallery_guard import GalleryGuard
+from app.services.health import HealthService
 from app.services.migrate import MigrateService
 from app.services.pipeline import Embedder
 from app.services.progress import no_progress
@@ -180,6 +181,12 @@ class Container(containers.DeclarativeContainer):
     )
     stats_service = providers.Factory(
         StatsService, repository=repository, store=vector_store, embedder=embedder
+    )
+    health_service = providers.Factory(
+        HealthService,
+        repository=repository.provider,
+        store=vector_store.provider,
+        model=embedding_model.provider,
     )
     embedding_cache = providers.ThreadSafeSingleton(
         FileCache,

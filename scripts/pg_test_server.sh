@@ -76,6 +76,10 @@ server_started=1
 "$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres img_recog_test
 
 export TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$port/img_recog_test"
+# what tests need to stop and restart this server (tests/robustness/postgres_outage.py)
+export TEST_POSTGRES_PGCTL="$bindir/pg_ctl" TEST_POSTGRES_DATA="$workdir/data"
+export TEST_POSTGRES_OWNER="${as_owner[*]:-}" TEST_POSTGRES_OPTIONS="-h 127.0.0.1 -p $port -k $workdir -F"
+export TEST_POSTGRES_LOG="$workdir/server.log"
 say "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 status=0
 "$@" || status=$?

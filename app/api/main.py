@@ -39,7 +39,7 @@ def create_app(container: Container | None = None, warm_up: bool = True) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container.settings()  # invalid settings fail here, at start-up
         if warm_up:
-            threading.Thread(target=_warm_up, args=(container, metrics), daemon=True).start()
+            threading.Thread(target=_warm_up, args=(app, container, metrics), daemon=True).start()
         yield
 
     app = FastAPI(title="img-recog", version=__version__, lifespan=lifespan)
@@ -59,7 +59,7 @@ def create_app(container: Container | None = None, warm_up: bool = True) -> Fast
     return app
 
 
-def _warm_up(container: Container, metrics: ApiMetrics) -> None:
+def _warm_up(app: FastAPI, container: Container, metrics: ApiMetrics) -> None:
     """Load the model in the background and record how long it took."""
     start = time.perf_counter()
     try:
@@ -67,7 +67,9 @@ def _warm_up(container: Container, metrics: ApiMetrics) -> None:
         embedder.model.embed_images([Image.new("RGB", (64, 64), "white")])
     except Exception as exc:  # the API still serves; the first request reports the problem
         logger.warning("model warm-up failed: %s", exc)
+        app.state.model_error = str(exc)  # /health reports the model unavailable
         return
+    app.state.model_error = None
     metrics.model_load.set(time.perf_counter() - start)
 
 

@@ -61,7 +61,10 @@ def stats_text(stats: CatalogueStats) -> str:
     when = stats.last_rebuild.isoformat() if stats.last_rebuild else "never"
     return "\n".join(
         [
-            f"images:             {stats.images}",
+            f"images:             {stats.images} ({stats.indexed} indexed, "
+            f"{stats.pending} pending: run `rebuild`)"
+            if stats.pending
+            else f"images:             {stats.images} (all indexed)",
             f"products:           {stats.products}",
             f"images per product: mean {mean}, min..max {spread}",
             f"index:              {_index_line(idx)}",

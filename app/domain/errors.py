@@ -58,3 +58,7 @@ class InvalidInput(ImgRecogError):
 
 class Conflict(ImgRecogError):
     """The request does not fit the current state (e.g. adding a class that already exists)."""
+
+
+class StorageFull(ImgRecogError):
+    """A disk or quota is full: the operation changed nothing; free space and run it again."""

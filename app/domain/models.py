@@ -137,6 +137,8 @@ class CatalogueStats:
     index: IndexInfo
     model_stamp: str
     last_rebuild: datetime | None
+    indexed: int = 0  # images with a vector from the index's model (searchable)
+    pending: int = 0  # images waiting for `rebuild` (no vector yet, e.g. after an interruption)
 
 
 @dataclass(frozen=True)

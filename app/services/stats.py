@@ -20,11 +20,16 @@ class StatsService:
     def get(self) -> CatalogueStats:
         per_product = self._repo.product_counts()
         last = self._repo.get_meta(LAST_REBUILD_KEY)
+        images = sum(per_product.values())
+        index = self._store.info()
+        indexed = self._repo.count_images(index.model_stamp) if index.model_stamp else 0
         return CatalogueStats(
-            images=sum(per_product.values()),
+            images=images,
             products=len(per_product),
             images_per_product=per_product,
-            index=self._store.info(),
+            index=index,
             model_stamp=self._embedder.stamp,
             last_rebuild=datetime.fromisoformat(last) if last else None,
+            indexed=indexed,
+            pending=images - indexed,
         )

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, delete, func, select, update
 from app.domain.feedback import Judgement
 from app.infrastructure.database.sql_repository import chunked
 from app.infrastructure.database.tables import feedback
+from app.infrastructure.database.transactions import transaction
 
 
 def _judgement(row: Any) -> Judgement:
@@ -41,7 +42,7 @@ class SqlFeedbackStore:
     def add_judgements(self, judgements: list[Judgement]) -> list[Judgement]:
         now = datetime.now(UTC)
         stored = []
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             for j in judgements:
                 values = {
                     "query_hash": j.query_hash,
@@ -67,16 +68,16 @@ class SqlFeedbackStore:
             query = query.where(feedback.c.product_id == product_id)
         if model_stamp is not None:
             query = query.where(feedback.c.model_stamp == model_stamp)
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             return [_judgement(row) for row in conn.execute(query)]
 
     def mark_promoted(self, ids: list[int]) -> None:
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             for chunk in chunked(sorted(set(ids))):
                 conn.execute(update(feedback).where(feedback.c.id.in_(chunk)).values(promoted=True))
 
     def clear_judgements(self) -> int:
-        with self._engine.begin() as conn:
+        with transaction(self._engine) as conn:
             count = conn.execute(select(func.count()).select_from(feedback)).scalar_one()
             conn.execute(delete(feedback))
             return int(count)

@@ -8,7 +8,7 @@ error. The schema is created and upgraded by Alembic migrations when the reposit
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,13 +28,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
 
 from app.domain.errors import BackendUnavailable, ConfigError
 from app.domain.gallery import Removals
 from app.domain.models import ImageRecord
 from app.infrastructure.database.tables import images, meta, removed_classes, removed_images
+from app.infrastructure.database.transactions import transaction
 
 IN_CHUNK = 500  # at most this many values in one IN (...) list
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -119,7 +120,6 @@ class SqlRepository:
 
     def __init__(self, database_url: str, pool_size: int = 5, max_overflow: int = 10) -> None:
         self._engine = make_engine(database_url, pool_size, max_overflow)
-        self._where = self._engine.url.render_as_string(hide_password=True)
         from app.infrastructure.database import schema  # alembic: imported when a database opens
 
         with self._begin() as conn:
@@ -204,9 +204,12 @@ class SqlRepository:
             for chunk in chunked(doomed):
                 conn.execute(images.delete().where(images.c.id.in_(chunk)))
 
-    def count_images(self) -> int:
+    def count_images(self, embedding_model: str | None = None) -> int:
+        query = select(func.count()).select_from(images)
+        if embedding_model is not None:
+            query = query.where(images.c.embedding_model == embedding_model)
         with self._begin() as conn:
-            return int(conn.execute(select(func.count()).select_from(images)).scalar_one())
+            return int(conn.execute(query).scalar_one())
 
     def product_counts(self) -> dict[str, int]:
         """Number of images per product id, ordered by product id."""
@@ -280,14 +283,9 @@ class SqlRepository:
         with self._begin() as conn:
             return {row.key: row.value for row in conn.execute(select(meta).order_by(meta.c.key))}
 
-    @contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        """One transaction; a database that cannot be reached becomes BackendUnavailable."""
-        try:
-            with self._engine.begin() as conn:
-                yield conn
-        except (OperationalError, InterfaceError) as exc:
-            raise BackendUnavailable(f"database {self._where} unavailable: {exc.orig}") from exc
+    def _begin(self) -> AbstractContextManager[Connection]:
+        """One transaction; outages and full disks become our errors (transactions.py)."""
+        return transaction(self._engine)
 
     @staticmethod
     def _by_path(conn: Connection, paths: Sequence[str]) -> dict[str, ImageRecord]:
