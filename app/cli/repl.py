@@ -10,11 +10,10 @@ import shlex
 from collections.abc import Iterable
 
 from prompt_toolkit import PromptSession
-from prompt_toolkit.completion import Completer, Completion, PathCompleter, WordCompleter
-from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, InMemoryHistory
 
 from app.cli.commands import COMMANDS, build_parser, dispatch
+from app.cli.completion import ReplCompleter, command_tree
 from app.cli.context import CliContext
 from app.cli.parsing import HelpShown, ReplArgumentParser
 from app.domain.errors import ImgRecogError
@@ -22,35 +21,6 @@ from app.domain.errors import ImgRecogError
 PROMPT = "img-recog> "
 _EXIT_WORDS = ("exit", "quit")
 _REPL_COMMANDS = [c for c in COMMANDS if c.in_repl]
-
-
-class ReplCompleter(Completer):
-    """First word: command names. Later words: the command's options, or file paths."""
-
-    def __init__(self) -> None:
-        names = [c.name for c in _REPL_COMMANDS] + ["help", *_EXIT_WORDS]
-        self._commands = WordCompleter(names)
-        self._paths = PathCompleter(expanduser=True)
-        parser = build_parser(ReplArgumentParser, repl=True)
-        self._options = {
-            name: sorted(opt for action in sub._actions for opt in action.option_strings)
-            for name, sub in parser._subparsers._group_actions[0].choices.items()
-        }
-
-    def get_completions(self, document: Document, complete_event) -> Iterable[Completion]:
-        text = document.text_before_cursor
-        words = text.split()
-        if len(words) <= 1 and not text.endswith(" "):
-            yield from self._commands.get_completions(document, complete_event)
-            return
-        word = document.get_word_before_cursor(WORD=True)
-        if word.startswith("-"):
-            for option in self._options.get(words[0], []):
-                if option.startswith(word):
-                    yield Completion(option, start_position=-len(word))
-            return
-        sub = Document(word, cursor_position=len(word))
-        yield from self._paths.get_completions(sub, complete_event)
 
 
 def help_text() -> str:
@@ -103,10 +73,23 @@ def run_script(ctx: CliContext, lines: Iterable[str]) -> int:
     return 0
 
 
+def completer(ctx: CliContext) -> ReplCompleter:
+    """Completion over the REPL's commands; class names read from the gallery when asked."""
+    tree = command_tree(_REPL_COMMANDS, ["help", *_EXIT_WORDS])
+    return ReplCompleter(tree, lambda: _class_names(ctx))
+
+
+def _class_names(ctx: CliContext) -> list[str]:
+    try:
+        return [c.class_name for c in ctx.container.gallery_service().info().classes]
+    except ImgRecogError:  # no gallery yet, database unavailable: nothing to offer
+        return []
+
+
 def run_repl(ctx: CliContext) -> int:
     ctx.interactive = True
     session: PromptSession[str] = PromptSession(
-        history=_history(ctx), completer=ReplCompleter(), complete_while_typing=False
+        history=_history(ctx), completer=completer(ctx), complete_while_typing=False
     )
     ctx.say("img-recog shell: type 'help' for commands, 'exit' to leave")
     while True:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.completion import CompleteEvent
@@ -11,7 +13,8 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from app.cli.context import CliContext
-from app.cli.repl import ReplCompleter, run_repl
+from app.cli.repl import completer as repl_completer
+from app.cli.repl import run_repl
 from conftest import write_product_photo
 
 
@@ -61,9 +64,9 @@ def test_history_file_is_written(container, settings):
     assert "stats" in settings.history_file.read_text()
 
 
-def test_tab_completion_of_commands_options_and_paths(tmp_path):
+def test_tab_completion_of_commands_options_and_paths(tmp_path, container):
     (tmp_path / "photos").mkdir()
-    completer = ReplCompleter()
+    completer = repl_completer(CliContext(container_override=container))
 
     def complete(text: str) -> list[str]:
         doc = Document(text, len(text))
@@ -74,6 +77,40 @@ def test_tab_completion_of_commands_options_and_paths(tmp_path):
     assert "photos" in complete(f"query --image {tmp_path}/ph")[0] or complete(
         f"query --image {tmp_path}/ph"
     ) == ["otos"]
+    assert complete(f"query --image {tmp_path}/ph") == ["photos/"]  # folders end with /
+    assert complete("cache l") == ["list"]
+    assert complete("class ") == ["add", "list", "remove", "update"]
+    assert "--replace" in complete("class update --re")
+    assert complete("class update ") == []  # no classes before the first rebuild
+    assert complete("feedback ")  # subcommands or options, never nothing
+
+
+def _typed_session(container, keys: list[str]) -> tuple[int, str, str]:
+    """Keys typed with pauses, as a person does (Tab completes while the prompt waits)."""
+    ctx = CliContext(out=io.StringIO(), err=io.StringIO(), container_override=container)
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+
+        def type_keys() -> None:
+            for key in keys:
+                time.sleep(1.5 if key == "\n" else 0.6)  # Tab's completion runs meanwhile
+                pipe.send_text(key)
+
+        typist = threading.Thread(target=type_keys)
+        typist.start()
+        code = run_repl(ctx)
+        typist.join()
+    return code, ctx.out.getvalue(), ctx.err.getvalue()
+
+
+def test_tab_completes_subcommands_and_class_names_as_typed(cli, container):
+    """Tab pressed in a real prompt: the completed line is what runs."""
+    assert cli("rebuild").code == 0
+    keys = ["cache l", "\t", "\n", "class list gre", "\t", "\n", "exit\n"]
+    code, out, err = _typed_session(container, keys)
+    assert code == 0 and "Traceback" not in err, err
+    assert "invalid choice" not in err and "not found" not in err
+    assert "model" in out  # `cache list` ran
+    assert "green-hat" in out  # `class list green-hat` ran
 
 
 def test_serve_reads_piped_commands_without_a_terminal(cli, monkeypatch, tmp_path):
