@@ -8,7 +8,6 @@ once, behind a lock; the image processor uses the PIL backend (no torchvision ne
 from __future__ import annotations
 
 import io
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from app.domain.errors import BackendUnavailable
 from app.domain.models import Crop, ImageUpload
 from app.infrastructure.embedding.hub import one_line
 from app.infrastructure.embedding.runtime import resolve_device
+from app.infrastructure.lazy import Lazy
 from app.infrastructure.preprocessing.image_io import decode_image
 from app.infrastructure.preprocessing.options import PreprocessOptions
 
@@ -56,8 +56,7 @@ class OwlDetector:
         self._local_files_only = local_files_only
         self._nms_iou = nms_iou  # boxes overlapping a better one by more than this are dropped
         self._min_side = min_side  # smallest box side in pixels
-        self._lock = threading.Lock()
-        self._loaded: _Loaded | None = None
+        self._loaded: Lazy[_Loaded] = Lazy(self._load_now)
 
     def crops(self, path: Path, max_objects: int = 10) -> list[Crop]:
         image = decode_image(path, None, self._options)
@@ -69,7 +68,7 @@ class OwlDetector:
         """(box, score) pairs in image pixels, best first, after NMS, clipping and size filter."""
         import torch
 
-        loaded = self._load()
+        loaded = self._loaded.get()
         text = loaded.tokenizer(
             list(self._queries),
             padding="max_length",
@@ -99,15 +98,6 @@ class OwlDetector:
             if box[2] - box[0] >= self._min_side and box[3] - box[1] >= self._min_side:
                 found.append((box, float(scores[index])))
         return found
-
-    def _load(self) -> _Loaded:
-        loaded = self._loaded
-        if loaded is not None:
-            return loaded
-        with self._lock:
-            if self._loaded is None:
-                self._loaded = self._load_now()
-            return self._loaded
 
     def _load_now(self) -> _Loaded:
         device = resolve_device(self._device)  # "auto" -> cuda when torch sees a GPU

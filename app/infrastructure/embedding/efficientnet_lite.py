@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ from app.infrastructure.embedding.runtime import (
     resolve_device,
     text_unsupported,
 )
+from app.infrastructure.lazy import Lazy
 
 MODEL_ID = "efficientnet-lite0"
 RESIZE_SHORT_SIDE = 256
@@ -36,13 +36,12 @@ class EfficientNetLiteEmbedding(EmbedImagesFromPixels):
     def __init__(self, device: str = "cpu", num_threads: int = 0) -> None:
         self._device_setting = device
         self._num_threads = num_threads
-        self._device: str | None = None
-        self._model: Any = None
-        self._lock = threading.Lock()
+        self._device = "cpu"
+        self._model: Lazy[Any] = Lazy(self._load)
 
     @property
     def is_loaded(self) -> bool:
-        return self._model is not None
+        return self._model.loaded
 
     def to_pixels(self, image: Image.Image) -> np.ndarray:
         """PIL image -> (3, 224, 224) float32 array, ready for `embed_pixels`."""
@@ -56,13 +55,13 @@ class EfficientNetLiteEmbedding(EmbedImagesFromPixels):
         normalised), for fine-tuning. It shares its weights with this adapter."""
         from app.infrastructure.embedding.torch_modules import PooledFeatures
 
-        return PooledFeatures(self._ensure_loaded())
+        return PooledFeatures(self._model.get())
 
     def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
         """(N, 3, 224, 224) pixels -> (N, 1280) unit-length float32 rows."""
         import torch
 
-        model = self._ensure_loaded()
+        model = self._model.get()
         batch = np.asarray(pixels, dtype=np.float32)
         if batch.shape[0] == 0:
             return np.empty((0, self.dim), dtype=np.float32)
@@ -76,20 +75,13 @@ class EfficientNetLiteEmbedding(EmbedImagesFromPixels):
         raise text_unsupported(MODEL_ID)
 
     def unload(self) -> None:
-        with self._lock:
-            self._model = None
+        self._model.reset()
 
-    def _ensure_loaded(self) -> Any:
-        model = self._model
-        if model is not None:
-            return model
-        with self._lock:
-            if self._model is None:
-                self._device = resolve_device(self._device_setting)
-                if self._device == "cpu":
-                    configure_cpu(self._num_threads)
-                self._model = _load_model(self._device)
-            return self._model
+    def _load(self) -> Any:
+        self._device = resolve_device(self._device_setting)
+        if self._device == "cpu":
+            configure_cpu(self._num_threads)
+        return _load_model(self._device)
 
 
 def _load_model(device: str) -> Any:

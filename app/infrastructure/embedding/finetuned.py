@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import pickle  # only for its error type: checkpoints load with weights_only=True
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from app.infrastructure.embedding.runtime import (
     resolve_device,
     text_unsupported,
 )
+from app.infrastructure.lazy import Lazy
 
 BEST_FILE = "best_model.pt"
 _CHUNK = 1 << 20
@@ -62,20 +62,15 @@ def build_embedding_net(
     num_threads: int = 0,
 ) -> Any:
     """A fresh EmbeddingNet on `device`: pretrained backbone, random head (for training)."""
-    from app.infrastructure.embedding.torch_modules import EmbeddingNet, feature_dim
+    from app.infrastructure.embedding.torch_modules import EmbeddingNet
 
-    module, spec = _load_backbone(backbone, device, num_threads)
-    spec = spec.with_crop(image_size)
-    meta = {"backbone": backbone, "embedding_dim": int(embedding_dim), "pixels": spec.as_dict()}
-    return EmbeddingNet(module, feature_dim(module, spec.crop, device), meta).to(device)
-
-
-def _load_backbone(name: str, device: str, num_threads: int) -> tuple[Any, PixelSpec]:
-    if name.lower() == EFFICIENTNET_ID:
+    if backbone.lower() == EFFICIENTNET_ID:
         adapter: Any = EfficientNetLiteEmbedding(device=device, num_threads=num_threads)
     else:
-        adapter = HFEmbeddingModel(name, device=device, num_threads=num_threads)
-    return adapter.torch_module(), adapter.pixel_spec()
+        adapter = HFEmbeddingModel(backbone, device=device, num_threads=num_threads)
+    spec = adapter.pixel_spec().with_crop(image_size)
+    meta = {"backbone": backbone, "embedding_dim": int(embedding_dim), "pixels": spec.as_dict()}
+    return EmbeddingNet(adapter.torch_module(), adapter.dim, meta).to(device)
 
 
 def file_digest(path: Path) -> str:
@@ -97,11 +92,10 @@ class FineTunedEmbedding(EmbedImagesFromPixels):
         self._device_setting = device
         self._num_threads = num_threads
         self._device = "cpu"
-        self._lock = threading.RLock()
         self._stamp: str | None = None
-        self._meta: dict[str, Any] | None = None
+        self._meta: Lazy[dict[str, Any]] = Lazy(lambda: dict(self._load_checkpoint()["meta"]))
         self._spec: PixelSpec | None = None
-        self._net: Any = None
+        self._net: Lazy[Any] = Lazy(self._load_net)
 
     @property
     def stamp(self) -> str:
@@ -111,15 +105,15 @@ class FineTunedEmbedding(EmbedImagesFromPixels):
 
     @property
     def dim(self) -> int:
-        return int(self._read_meta()["embedding_dim"])
+        return int(self._meta.get()["embedding_dim"])
 
     @property
     def is_loaded(self) -> bool:
-        return self._net is not None
+        return self._net.loaded
 
     def to_pixels(self, image: Image.Image) -> np.ndarray:
         if self._spec is None:
-            self._spec = PixelSpec.from_dict(self._read_meta()["pixels"])
+            self._spec = PixelSpec.from_dict(self._meta.get()["pixels"])
         return to_pixels(image, self._spec)
 
     def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
@@ -128,7 +122,7 @@ class FineTunedEmbedding(EmbedImagesFromPixels):
         batch = np.ascontiguousarray(pixels, dtype=np.float32)
         if batch.shape[0] == 0:
             return np.empty((0, self.dim), dtype=np.float32)
-        net = self._ensure_loaded()
+        net = self._net.get()
         with torch.inference_mode():
             vectors = net(torch.from_numpy(batch).to(self._device))
         return l2_normalize(vectors.float().cpu().numpy())
@@ -136,15 +130,12 @@ class FineTunedEmbedding(EmbedImagesFromPixels):
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise text_unsupported(self.model_id)
 
-    def unload(self) -> None:
-        with self._lock:
-            self._net = None
+    def torch_module(self) -> Any:
+        """The loaded network (pixels -> unit-length embeddings) as a torch module."""
+        return self._net.get()
 
-    def _read_meta(self) -> dict[str, Any]:
-        with self._lock:
-            if self._meta is None:
-                self._meta = dict(self._load_checkpoint()["meta"])
-            return self._meta
+    def unload(self) -> None:
+        self._net.reset()
 
     def _load_checkpoint(self) -> dict[str, Any]:
         import torch
@@ -161,20 +152,13 @@ class FineTunedEmbedding(EmbedImagesFromPixels):
             raise BackendUnavailable(f"{self.path} is not an img-recog fine-tuned model")
         return data
 
-    def _ensure_loaded(self) -> Any:
-        net = self._net
-        if net is not None:
-            return net
-        with self._lock:
-            if self._net is None:
-                data = self._load_checkpoint()
-                meta = data["meta"]
-                self._meta = dict(meta)
-                self._device = resolve_device(self._device_setting)
-                crop = int(meta["pixels"]["crop"])
-                net = build_embedding_net(
-                    meta["backbone"], meta["embedding_dim"], crop, self._device, self._num_threads
-                )
-                net.load_state_dict(data["model"], strict=True)
-                self._net = net.eval()
-            return self._net
+    def _load_net(self) -> Any:
+        data = self._load_checkpoint()
+        meta = data["meta"]
+        self._device = resolve_device(self._device_setting)
+        crop = int(meta["pixels"]["crop"])
+        net = build_embedding_net(
+            meta["backbone"], meta["embedding_dim"], crop, self._device, self._num_threads
+        )
+        net.load_state_dict(data["model"], strict=True)
+        return net.eval()

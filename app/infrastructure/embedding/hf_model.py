@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from app.infrastructure.embedding.runtime import (
     resolve_device,
     text_unsupported,
 )
+from app.infrastructure.lazy import Lazy
 
 TEXT_IMAGE_TYPES = frozenset({"clip", "siglip", "siglip2"})
 NAFLEX_TYPES = frozenset({"siglip2"})  # variable-resolution patches + mask + spatial shapes
@@ -64,13 +64,11 @@ class HFEmbeddingModel(EmbedImagesFromPixels):
         self._source = str(Path(model_name).expanduser()) if self._is_path else model_name
         self._local_files_only = local_files_only or self._is_path
         self._cache_dir = str(cache_dir) if cache_dir is not None else None
-        self._lock = threading.RLock()
         self._hub_ok = False
-        self._meta_cache: _Meta | None = None
-        self._model: Any = None
-        self._tokenizer: Any = None
+        self._meta_once: Lazy[_Meta] = Lazy(self._load_meta)
+        self._model: Lazy[Any] = Lazy(self._load_model)
+        self._tokenizer: Lazy[Any] = Lazy(lambda: self._pretrained(_auto("AutoTokenizer")))
         self._device = "cpu"
-        self._dim: int | None = None
 
     @property
     def stamp(self) -> str:
@@ -82,14 +80,11 @@ class HFEmbeddingModel(EmbedImagesFromPixels):
 
     @property
     def dim(self) -> int:
-        if self._dim is None:
-            self.embed_images([Image.new("RGB", (64, 64))])
-        assert self._dim is not None
-        return self._dim
+        return dim_from_config(self._meta().config)
 
     @property
     def is_loaded(self) -> bool:
-        return self._model is not None
+        return self._model.loaded
 
     def to_pixels(self, image: Image.Image) -> np.ndarray:
         meta = self._meta()
@@ -101,19 +96,23 @@ class HFEmbeddingModel(EmbedImagesFromPixels):
     def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
         import torch
 
-        model = self._ensure_loaded()
+        from app.infrastructure.embedding.torch_modules import (
+            image_features,
+            pooled,
+            unpack_naflex,
+        )
+
         batch = np.ascontiguousarray(pixels, dtype=np.float32)
         if batch.shape[0] == 0:
             return np.empty((0, self.dim), dtype=np.float32)
+        model = self._model.get()
         with torch.inference_mode():
             if self._meta().model_type in NAFLEX_TYPES:
-                features = _pooled(model.get_image_features(**_unpack_naflex(batch, self._device)))
+                features = pooled(model.get_image_features(**unpack_naflex(batch, self._device)))
             else:
                 inputs = torch.from_numpy(batch).to(self._device)
                 features = image_features(model, inputs, self.supports_text)
-        vectors = l2_normalize(features.float().cpu().numpy())
-        self._dim = vectors.shape[1]
-        return vectors
+        return l2_normalize(features.float().cpu().numpy())
 
     def pixel_spec(self) -> PixelSpec:
         """The processor's resize, crop and normalisation as plain numbers (for fine-tuning)."""
@@ -128,17 +127,19 @@ class HFEmbeddingModel(EmbedImagesFromPixels):
             raise UnsupportedOperation(
                 f"fine-tuning {self.model_id} (variable-resolution patches) is not supported"
             )
-        return HFImageFeatures(self._ensure_loaded(), self.supports_text)
+        return HFImageFeatures(self._model.get(), self.supports_text)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         import torch
+
+        from app.infrastructure.embedding.torch_modules import pooled
 
         if not self.supports_text:
             raise text_unsupported(self.model_id)
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        model = self._ensure_loaded()
-        tokenizer = self._ensure_tokenizer()
+        model = self._model.get()
+        tokenizer = self._tokenizer.get()
         text_config = getattr(self._meta().config, "text_config", None)
         max_length = getattr(text_config, "max_position_embeddings", None) or 64
         padding = True if self._meta().model_type == "clip" else "max_length"
@@ -151,54 +152,31 @@ class HFEmbeddingModel(EmbedImagesFromPixels):
         )
         inputs = {key: tokens[key].to(self._device) for key in TEXT_KEYS if key in tokens}
         with torch.inference_mode():
-            features = _pooled(model.get_text_features(**inputs))
+            features = pooled(model.get_text_features(**inputs))
         return l2_normalize(features.float().cpu().numpy())
 
     def unload(self) -> None:
-        with self._lock:
-            self._model = None
-            self._tokenizer = None
+        self._model.reset()
+        self._tokenizer.reset()
 
     def _meta(self) -> _Meta:
-        meta = self._meta_cache
-        if meta is not None:
-            return meta
-        with self._lock:
-            if self._meta_cache is None:
-                from transformers import AutoConfig, AutoImageProcessor
+        return self._meta_once.get()
 
-                if self._is_path:
-                    check_local_model_dir(self._source)
+    def _load_meta(self) -> _Meta:
+        if self._is_path:
+            check_local_model_dir(self._source)
+        config = self._pretrained(_auto("AutoConfig"))
+        processor = self._pretrained(_auto("AutoImageProcessor"), backend="pil")
+        stamp = f"{self.model_id}:{_processor_hash(processor)}"
+        return _Meta(config=config, processor=processor, stamp=stamp)
 
-                config = self._pretrained(AutoConfig.from_pretrained)
-                processor = self._pretrained(AutoImageProcessor.from_pretrained, backend="pil")
-                stamp = f"{self.model_id}:{_processor_hash(processor)}"
-                self._meta_cache = _Meta(config=config, processor=processor, stamp=stamp)
-            return self._meta_cache
-
-    def _ensure_loaded(self) -> Any:
-        model = self._model
-        if model is not None:
-            return model
-        with self._lock:
-            if self._model is None:
-                from transformers import AutoModel
-
-                meta = self._meta()
-                self._device = resolve_device(self._device_setting)
-                if self._device == "cpu":
-                    configure_cpu(self._num_threads)
-                loaded = self._pretrained(AutoModel.from_pretrained, config=meta.config)
-                self._model = loaded.eval().to(self._device)
-            return self._model
-
-    def _ensure_tokenizer(self) -> Any:
-        with self._lock:
-            if self._tokenizer is None:
-                from transformers import AutoTokenizer
-
-                self._tokenizer = self._pretrained(AutoTokenizer.from_pretrained)
-            return self._tokenizer
+    def _load_model(self) -> Any:
+        meta = self._meta()
+        self._device = resolve_device(self._device_setting)
+        if self._device == "cpu":
+            configure_cpu(self._num_threads)
+        loaded = self._pretrained(_auto("AutoModel"), config=meta.config)
+        return loaded.eval().to(self._device)
 
     def _pretrained(self, loader: Callable[..., Any], **kwargs: Any) -> Any:
         """`loader(model_id)`: from local files first; the Hub only if allowed and reachable."""
@@ -240,24 +218,28 @@ def _processor_hash(processor: Any) -> str:
     return hashlib.sha256(settings.encode()).hexdigest()[:10]
 
 
-def image_features(model: Any, pixel_values: Any, text_image: bool) -> Any:
-    """(N, D) image features of a loaded model: projected for CLIP / SigLIP, else pooled."""
-    if text_image:
-        return _pooled(model.get_image_features(pixel_values=pixel_values))
-    return _pooled(model(pixel_values=pixel_values))
+def dim_from_config(config: Any) -> int:
+    """Width of the embedding, read from the model's config (no inference needed):
+    CLIP's projection, SigLIP's vision width, else the last stage / hidden width."""
+    model_type = str(getattr(config, "model_type", ""))
+    if model_type == "clip":
+        return int(config.projection_dim)
+    vision = getattr(config, "vision_config", None) if model_type in TEXT_IMAGE_TYPES else None
+    source = vision if vision is not None else config
+    sizes = getattr(source, "hidden_sizes", None)
+    if sizes:
+        return int(sizes[-1])
+    size = getattr(source, "hidden_size", None)
+    if size is None:
+        raise UnsupportedOperation(f"cannot tell the embedding width of a {model_type!r} model")
+    return int(size)
 
 
-def _pooled(output: Any) -> Any:
-    """(N, D) features from a bare tensor or a model output object."""
-    import torch
+def _auto(name: str) -> Callable[..., Any]:
+    """`transformers.<name>.from_pretrained`, imported on first use."""
+    import transformers
 
-    if isinstance(output, torch.Tensor):
-        return output.flatten(1)
-    pooled = getattr(output, "pooler_output", None)
-    if pooled is not None:
-        return pooled.flatten(1)  # ResNet-style pools are (N, C, 1, 1)
-    hidden = output.last_hidden_state
-    return hidden.mean(dim=1) if hidden.ndim == 3 else hidden.mean(dim=(2, 3))
+    return getattr(transformers, name).from_pretrained
 
 
 def _pack_naflex(features: Any) -> np.ndarray:
@@ -266,17 +248,3 @@ def _pack_naflex(features: Any) -> np.ndarray:
     shape_row = np.zeros((1, patches.shape[1]), dtype=np.float32)
     shape_row[0, :2] = np.asarray(features["spatial_shapes"][0], dtype=np.float32)
     return np.concatenate([patches, shape_row])
-
-
-def _unpack_naflex(batch: np.ndarray, device: str) -> dict[str, Any]:
-    """Inverse of `_pack_naflex` for a batch; padding patches come after the real ones."""
-    import torch
-
-    patches, shapes = batch[:, :-1], batch[:, -1, :2].astype(np.int64)
-    counts = shapes[:, 0] * shapes[:, 1]
-    mask = np.arange(patches.shape[1])[None, :] < counts[:, None]
-    return {
-        "pixel_values": torch.from_numpy(np.ascontiguousarray(patches)).to(device),
-        "pixel_attention_mask": torch.from_numpy(mask.astype(np.int64)).to(device),
-        "spatial_shapes": torch.from_numpy(shapes).to(device),
-    }

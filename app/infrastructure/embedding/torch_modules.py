@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from app.infrastructure.embedding.hf_model import image_features
 
 CHECKPOINT_FORMAT = "img-recog/embedder-v1"
 
@@ -60,11 +59,31 @@ class EmbeddingNet(nn.Module):
         return {"format": CHECKPOINT_FORMAT, "meta": dict(self.meta), "model": state}
 
 
-def feature_dim(backbone: nn.Module, crop: int, device: str) -> int:
-    """Width of the backbone's features, from one blank image."""
-    was_training = backbone.training
-    backbone.eval()
-    with torch.no_grad():
-        width = int(backbone(torch.zeros(1, 3, crop, crop, device=device)).shape[1])
-    backbone.train(was_training)
-    return width
+def image_features(model: Any, pixel_values: torch.Tensor, text_image: bool) -> torch.Tensor:
+    """(N, D) image features of a loaded model: projected for CLIP / SigLIP, else pooled."""
+    if text_image:
+        return pooled(model.get_image_features(pixel_values=pixel_values))
+    return pooled(model(pixel_values=pixel_values))
+
+
+def pooled(output: Any) -> torch.Tensor:
+    """(N, D) features from a bare tensor or a model output object."""
+    if isinstance(output, torch.Tensor):
+        return output.flatten(1)
+    pooler = getattr(output, "pooler_output", None)
+    if pooler is not None:
+        return pooler.flatten(1)  # ResNet-style pools are (N, C, 1, 1)
+    hidden = output.last_hidden_state
+    return hidden.mean(dim=1) if hidden.ndim == 3 else hidden.mean(dim=(2, 3))
+
+
+def unpack_naflex(batch: np.ndarray, device: str) -> dict[str, torch.Tensor]:
+    """Inverse of hf_model's `_pack_naflex` for a batch (padding patches after the real ones)."""
+    patches, shapes = batch[:, :-1], batch[:, -1, :2].astype(np.int64)
+    counts = shapes[:, 0] * shapes[:, 1]
+    mask = np.arange(patches.shape[1])[None, :] < counts[:, None]
+    return {
+        "pixel_values": torch.from_numpy(np.ascontiguousarray(patches)).to(device),
+        "pixel_attention_mask": torch.from_numpy(mask.astype(np.int64)).to(device),
+        "spatial_shapes": torch.from_numpy(shapes).to(device),
+    }

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from app.domain.errors import BackendUnavailable
+from app.infrastructure.lazy import Lazy
 from app.infrastructure.preprocessing.geometry import pad_stamp, square_pad_resize
 from app.infrastructure.preprocessing.image_io import composite_over, decode_image
 from app.infrastructure.preprocessing.options import PreprocessOptions
@@ -63,44 +64,29 @@ class RembgPreprocessor:
         self.model_name = model_name
         self.model_path = Path(model_path).expanduser().absolute() if model_path else None
         self._num_threads = num_threads
-        self._lock = threading.Lock()
-        self._session: Any = None
-        self._failure: str | None = None
+        # a failed session creation is not retried per image (it may be a download)
+        self._session: Lazy[Any] = Lazy(
+            lambda: _create_session(self.model_name, self.model_path, self._num_threads),
+            remember_failure=True,
+        )
         model = model_name + (f"({self.model_path.name})" if self.model_path else "")
         self.stamp = f"rembg:{model},alpha>{ALPHA_THRESHOLD}+{pad_stamp(self.options)}"
 
     def load(self) -> None:
         """Create the rembg session now (otherwise it is created by the first `prepare`)."""
-        self._get_session()
+        self._session.get()
 
     def prepare(self, source: Path | str | bytes, name: str | None = None) -> Image.Image:
         img = decode_image(source, name, self.options)
         cutout = self._remove_background(img)
         return square_pad_resize(crop_to_foreground(img, cutout, self.options.bg_rgb), self.options)
 
-    def _get_session(self) -> Any:
-        session = self._session
-        if session is not None:
-            return session
-        with self._lock:
-            if self._session is None:
-                if self._failure is not None:  # don't retry a download per image
-                    raise BackendUnavailable(self._failure)
-                try:
-                    self._session = _create_session(
-                        self.model_name, self.model_path, self._num_threads
-                    )
-                except BackendUnavailable as exc:
-                    self._failure = str(exc)
-                    raise
-            return self._session
-
     def foreground_mask(self, img: Image.Image) -> np.ndarray:
         """(H, W) bool: where the background-removal model sees the object."""
         return np.asarray(self._remove_background(img.convert("RGB")).convert("RGBA"))[..., 3] > 64
 
     def _remove_background(self, img: Image.Image) -> Image.Image:
-        session = self._get_session()
+        session = self._session.get()
         import rembg
 
         # u2net-style sessions divide by (max - min) of the prediction: 0/0 on a flat mask.

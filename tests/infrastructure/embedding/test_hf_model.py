@@ -34,6 +34,18 @@ def test_construction_is_cheap(tiny_clip_dir: Path) -> None:
     assert not model.is_loaded
 
 
+@pytest.mark.parametrize(
+    ("fixture", "dim"), [("tiny_clip_dir", TINY_CLIP_DIM), ("tiny_resnet_dir", TINY_RESNET_DIM)]
+)
+def test_dim_comes_from_the_config_without_loading_weights(
+    request: pytest.FixtureRequest, fixture: str, dim: int
+) -> None:
+    model = HFEmbeddingModel(str(request.getfixturevalue(fixture)))
+    assert model.dim == dim
+    assert not model.is_loaded
+    assert model.embed_images(_images(1)).shape == (1, dim)
+
+
 def test_clip_image_embeddings(clip: HFEmbeddingModel) -> None:
     images = _images(3)
     vectors = clip.embed_images(images)
