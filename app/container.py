@@ -26,7 +26,6 @@ from app.infrastructure.detection.owl import build_detector
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
 from app.infrastructure.embedding.finetuned import build_embedding_net, is_checkpoint_name
 from app.infrastructure.embedding.resolver import AUTO, create_embedding_model
-from app.infrastructure.embedding.runtime import resolve_device
 from app.infrastructure.labels.yaml_labels import YamlLabelSource
 from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
@@ -113,11 +112,10 @@ class Container(containers.DeclarativeContainer):
     progress = providers.Object(no_progress)
     embedding_observer = providers.Object(None)  # the API times embedding batches with it
 
-    device = providers.ThreadSafeSingleton(resolve_device, settings.provided.device)
-    embedding_model = providers.ThreadSafeSingleton(
+    embedding_model = providers.ThreadSafeSingleton(  # the device resolves when weights load
         create_embedding_model,
         name=settings.provided.embedding_model,
-        device=device,
+        device=settings.provided.device,
         num_threads=settings.provided.num_threads,
         state_dir=settings.provided.index_dir,
     )

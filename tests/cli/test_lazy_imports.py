@@ -1,0 +1,69 @@
+"""Commands that need no model import no model libraries (checked in a fresh process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("torch", "transformers", "onnxruntime", "efficientnet_lite_pytorch", "rembg")
+# runs one command like `python -m app.cli.main`, then prints which heavy modules it imported
+WRAPPER = f"""
+import json, runpy, sys
+sys.argv = ["app.cli.main", *sys.argv[1:]]
+try:
+    runpy.run_module("app.cli.main", run_name="__main__")
+except SystemExit as stop:
+    code = stop.code
+print("HEAVY=" + json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def _run(tmp_path: Path, *argv: str) -> tuple[int, str, list[str]]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "PRODUCTS_DIR": str(tmp_path / "products"),
+        "INDEX_DIR": str(tmp_path / "index"),
+        "MODELS_DIR": str(tmp_path / "models"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
+        "EMBEDDING_MODEL": "efficientnet-lite0",
+        "INFERENCE_RUNTIME": "torch",  # the first rebuild only has to fill the catalogue
+        "DEVICE": "cpu",
+    }
+    ran = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *argv],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+        timeout=300,
+    )
+    marker = [line for line in ran.stderr.splitlines() if line.startswith("HEAVY=")]
+    assert marker, ran.stderr
+    return ran.returncode, ran.stdout, json.loads(marker[-1][len("HEAVY=") :])
+
+
+def test_no_change_rebuild_and_listings_import_no_model_library(
+    tmp_path: Path, catalogue: Path
+) -> None:
+    code, out, heavy = _run(tmp_path, "rebuild")
+    assert code == 0 and "9 embedded" in out
+    assert "torch" in heavy  # the check sees a real import when a model does run
+    for argv in (
+        ("rebuild",),
+        ("stats",),
+        ("class", "list"),
+        ("cache", "list"),
+        ("rebuild", "--help"),
+        ("query", "--help"),
+    ):
+        code, out, heavy = _run(tmp_path, *argv)
+        assert code == 0, (argv, out)
+        assert heavy == [], f"{' '.join(argv)} imported {heavy}"
+    assert "0 embedded, 9 unchanged" in _run(tmp_path, "rebuild")[1]
