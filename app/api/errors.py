@@ -1,10 +1,21 @@
-"""Domain errors -> HTTP status codes and a JSON body, in one place."""
+"""Domain errors -> HTTP status codes and a JSON body, in one place.
+
+Every error, whatever its status, answers the same shape (`ErrorBody`, in the OpenAPI schema):
+`{"status": "error", "code": 404, "error": "NotFound", "message": "..."}`. Messages name what to
+do in HTTP terms: a hint written for the command line (`rebuild`, `class update NAME FILES...`)
+becomes its endpoint (`POST /rebuild`, `POST /class/update/NAME`).
+"""
 
 from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.errors import (
@@ -47,8 +58,42 @@ def image_status(reason: str) -> int:
     return 400
 
 
-def error_body(status: int, message: str, **extra: object) -> dict[str, object]:
-    return {"status": "error", "code": status, "message": message, **extra}
+class ErrorBody(BaseModel):
+    """The answer of every failed request."""
+
+    status: Literal["error"] = "error"
+    code: int = Field(description="the HTTP status again")
+    error: str = Field(description="what kind of error: NotFound, Conflict, ImageError, ...")
+    message: str = Field(description="one line for a person: what is wrong and what to do")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorBody, "description": HTTPStatus(code).phrase}
+    for code in (400, 401, 404, 409, 413, 415, 422, 500, 503)
+}
+
+# hints written for the command line, and what an HTTP client does instead
+_HTTP_HINTS = [
+    (re.compile(r"`rebuild --full`"), "`POST /rebuild?full=true`"),
+    (re.compile(r"`rebuild`"), "`POST /rebuild`"),
+    (re.compile(r"`class update (\S+) FILES\.\.\.`"), r"`POST /class/update/\1`"),
+    (re.compile(r"`class add`"), "`POST /class/add/{name}`"),
+    (re.compile(r"`--replace`"), "`append=false`"),
+]
+
+
+def for_http(message: str) -> str:
+    """`message` with its command-line hints said as the endpoints that do the same."""
+    for pattern, replacement in _HTTP_HINTS:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def error_body(
+    status: int, message: str, error: str | None = None, **extra: object
+) -> dict[str, object]:
+    name = error or HTTPStatus(status).phrase.title().replace(" ", "").replace("-", "")
+    return ErrorBody(code=status, error=name, message=for_http(message)).model_dump() | extra
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -68,7 +113,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     first = exc.errors()[0] if exc.errors() else {}
     where = ".".join(str(part) for part in first.get("loc", ()))
     message = f"{where}: {first.get('msg', 'invalid request')}" if where else "invalid request"
-    return JSONResponse(error_body(422, message), status_code=422)
+    return JSONResponse(error_body(422, message, "InvalidInput"), status_code=422)
 
 
 def install_error_handlers(app: FastAPI) -> None:

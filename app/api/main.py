@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from PIL import Image
 
 from app import __version__
-from app.api.errors import install_error_handlers
+from app.api.errors import ERROR_RESPONSES, install_error_handlers
 from app.api.jobs import JobRegistry
 from app.api.metrics import ApiMetrics, MetricsMiddleware
 from app.api.routes import catalogue, classify, feedback, gallery, system
@@ -42,7 +42,9 @@ def create_app(container: Container | None = None, warm_up: bool = True) -> Fast
             threading.Thread(target=_warm_up, args=(app, container, metrics), daemon=True).start()
         yield
 
-    app = FastAPI(title="img-recog", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="img-recog", version=__version__, lifespan=lifespan, responses=ERROR_RESPONSES
+    )
     app.state.container = container
     app.state.metrics = metrics
     app.state.jobs = JobRegistry()

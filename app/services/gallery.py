@@ -251,7 +251,7 @@ class GalleryService:
     def _existing_class(class_name: str) -> Conflict:
         return Conflict(
             f"class {class_name!r} already exists: use `class update {class_name} FILES...` "
-            "(add --replace to replace its examples)"
+            "to add examples (with `--replace` to replace them)"
         )
 
 

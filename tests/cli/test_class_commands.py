@@ -56,6 +56,7 @@ def test_user_errors_are_one_line(cli, tmp_path):
     photo = write_product_photo(tmp_path / "p.jpg", YELLOW, seed=1)
     cases = [
         (("class", "add", "red-shoe", str(photo)), "already exists"),
+        (("class", "add", "red-shoe", str(photo)), "use `class update red-shoe FILES...`"),
         (("class", "add", "a/b", str(photo)), "path separators"),
         (("class", "update", "nope", str(photo)), "class 'nope' not found"),
         (("class", "remove", "nope"), "not found"),
