@@ -12,6 +12,7 @@ from fastapi import (
     Form,
     HTTPException,
     Path,
+    Query,
     Request,
     UploadFile,
     status,
@@ -79,6 +80,16 @@ def upload(image: ImageDep, container: ContainerDep, product_id: ProductId = "up
     return {"status": "success", "id": added.id, "product_id": product_id, "path": added.path}
 
 
+def _top_k(
+    k: Annotated[int | None, Form(ge=1, le=1000, description="number of results")] = None,
+    k_query: Annotated[
+        int | None, Query(alias="k", ge=1, le=1000, description="or as a query parameter")
+    ] = None,
+) -> int | None:
+    """`k` as a form field or as `/search?k=5` (the form field wins when both are sent)."""
+    return k if k is not None else k_query
+
+
 @router.post("/search")
 def search(
     *,
@@ -86,7 +97,7 @@ def search(
     container: ContainerDep,
     file: Annotated[UploadFile | None, File(description="query image")] = None,
     text: Annotated[str | None, Form(max_length=1000)] = None,
-    k: Annotated[int | None, Form(ge=1, le=1000)] = None,
+    k: Annotated[int | None, Depends(_top_k)] = None,
     more_like: Annotated[list[int] | None, Form(description="gallery ids to move toward")] = None,
     less_like: Annotated[
         list[int] | None, Form(description="gallery ids to move away from")
