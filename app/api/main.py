@@ -2,6 +2,8 @@
 
     uvicorn app.api.main:app            or            python -m app.cli.main api --port 8000
 
+(The CbR service this replaces was started with `uvicorn api.main:app`; here it is `app.api.main`.)
+
 Interactive docs at /docs, the schema at /openapi.json. Endpoints are plain `def` functions, so
 FastAPI runs model inference in its thread pool and never blocks the event loop.
 """

@@ -148,6 +148,14 @@ class GalleryService:
             calibration=list(read_calibrations(self._repo, stamp).values()),
         )
 
+    def example_ids(self) -> dict[str, list[int]]:
+        """Every example's id (catalogue photos, added examples, crops), by class, in id order.
+        Ids are stable: removing an example never renumbers the others."""
+        ids: dict[str, list[int]] = {}
+        for row in self._repo.list_images():
+            ids.setdefault(row.product_id, []).append(row.id)
+        return ids
+
     def examples(self, class_name: str) -> list[ImageRecord]:
         class_name = normalise_name(class_name)
         rows = self._repo.list_images(class_name)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import (
     APIRouter,
+    Body,
     Depends,
     File,
     Form,
@@ -19,9 +20,10 @@ from fastapi import (
 )
 
 from app.api.deps import ContainerDep, ImageDep, upload_limit
+from app.api.gallery_schemas import CropOut, Segmented, SegmentRequest, Uploaded
 from app.api.security import read_upload, require_api_key
 from app.domain.choices import SegmentMode
-from app.domain.errors import Conflict, ImageError
+from app.domain.errors import Conflict, ImageError, InvalidInput
 from app.domain.gallery import MAX_ID
 from app.domain.models import QueryResult, SearchHit
 
@@ -50,24 +52,28 @@ def _hit(h: SearchHit) -> dict[str, Any]:
 def segment(
     image_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     container: ContainerDep,
-    mode: SegmentMode = SegmentMode.QUICK,
-) -> dict[str, Any]:
+    body: Annotated[SegmentRequest | None, Body(description='e.g. {"mode": "quick"}')] = None,
+    mode: Annotated[SegmentMode | None, Query(description="the same as the body's mode")] = None,
+) -> Segmented:
     """Object crops of an uploaded (or any gallery) image, each embedded and indexed with its
     parent id and box; `mode=quick` splits the foreground into connected components,
-    `accurate` uses the rembg mask, `detector` the open-vocabulary detector (DETECTOR_MODEL)."""
-    rows = container.segment_service().segment(image_id, mode)
-    return {
-        "status": "success",
-        "parent_id": image_id,
-        "crops": [
-            {"id": r.id, "product_id": r.product_id, "box": list(r.box or ()), "path": r.path}
-            for r in rows
-        ],
-    }
+    `accurate` uses the rembg mask, `detector` the open-vocabulary detector (DETECTOR_MODEL).
+    The mode is a JSON body (`{"mode": "quick"}`) or a query parameter; default quick."""
+    chosen = _one_mode(body.mode if body else None, mode)
+    rows = container.segment_service().segment(image_id, chosen)
+    crops = [CropOut(id=r.id, product_id=r.product_id, box=list(r.box or ()), path=r.path)
+             for r in rows]  # fmt: skip
+    return Segmented(parent_id=image_id, mode=chosen, crops=crops)
+
+
+def _one_mode(in_body: SegmentMode | None, in_query: SegmentMode | None) -> SegmentMode:
+    if in_body and in_query and in_body != in_query:
+        raise InvalidInput(f"mode given twice: {in_body!r} in the body, {in_query!r} in the query")
+    return in_body or in_query or SegmentMode.QUICK
 
 
 @router.post("/upload", dependencies=[Depends(require_api_key)], status_code=201)
-def upload(image: ImageDep, container: ContainerDep, product_id: ProductId = "uploads"):
+def upload(image: ImageDep, container: ContainerDep, product_id: ProductId = "uploads") -> Uploaded:
     """Store the image as an example of `product_id` (embedded and indexed); returns its id."""
     gallery = container.gallery_service()
     try:
@@ -77,7 +83,7 @@ def upload(image: ImageDep, container: ContainerDep, product_id: ProductId = "up
     if change.skipped:
         raise ImageError(change.skipped[0].path, change.skipped[0].reason)
     added = change.added[0]
-    return {"status": "success", "id": added.id, "product_id": product_id, "path": added.path}
+    return Uploaded(id=added.id, product_id=product_id, path=added.path)
 
 
 def _top_k(
