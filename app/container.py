@@ -38,6 +38,7 @@ from app.services.cache_admin import CacheService
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.calibration import CalibrationService
 from app.services.classify import ClassifyService
+from app.services.dedup import DedupService
 from app.services.evaluation import EvaluationService
 from app.services.example_files import ExampleFiles
 from app.services.finetune import FinetuneService
@@ -176,6 +177,9 @@ class Container(containers.DeclarativeContainer):
         cache=cache,
         default_k=settings.provided.top_k,
         reranker=fw.reranker_provider(settings, feedback_store, repository),
+    )
+    dedup_service = providers.Factory(
+        DedupService, repository=repository, store=vector_store, progress=progress
     )
     stats_service = providers.Factory(
         StatsService, repository=repository, store=vector_store, embedder=embedder

@@ -24,7 +24,7 @@ from app import __version__
 from app.api.errors import ERROR_RESPONSES, install_error_handlers
 from app.api.jobs import JobRegistry
 from app.api.metrics import ApiMetrics, MetricsMiddleware
-from app.api.routes import catalogue, classify, feedback, gallery, system
+from app.api.routes import catalogue, classify, duplicates, feedback, gallery, system
 from app.container import Container, build_container
 
 logger = logging.getLogger("app.api")
@@ -55,6 +55,7 @@ def create_app(container: Container | None = None, warm_up: bool = True) -> Fast
     for router in (
         system.router,
         catalogue.router,
+        duplicates.router,
         gallery.router,
         classify.router,
         feedback.router,

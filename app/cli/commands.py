@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from app.cli import feedback_commands as fb
+from app.cli import focus_commands as focus
 from app.cli import gallery_commands as gallery
 from app.cli import learning, render
 from app.cli.classify_commands import classify, classify_args, train, train_args
@@ -76,6 +77,7 @@ def _query_args(p: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="gallery image ids to move away from",
     )
+    focus.focus_args(p)
 
 
 def _query(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -85,7 +87,7 @@ def _query(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.text is not None:
         if args.more_like or args.less_like:
             raise ImgRecogError("--more-like / --less-like refine image queries only")
-        results, skipped = [service.search_text(args.text, args.k)], []
+        results, skipped = [service.search_text(args.text, args.k, focus.search_options(args))], []
         ctx.last = None
     else:
         refine = replace(
@@ -93,7 +95,7 @@ def _query(args: argparse.Namespace, ctx: CliContext) -> int:
             more_like=tuple(args.more_like),
             less_like=tuple(args.less_like),
         )
-        outcome = service.search_images(args.image, args.k, refine)
+        outcome = service.search_images(args.image, args.k, refine, focus.search_options(args))
         results, skipped = outcome.results, outcome.skipped
         fb.remember_search(ctx, results)
     for line in render.skipped_lines(skipped):
@@ -159,6 +161,12 @@ def _no_args(p: argparse.ArgumentParser) -> None:
 COMMANDS: list[Command] = [
     Command("rebuild", "scan the products folder and update the index", _rebuild_args, _rebuild),
     Command("query", "find the catalogue images most like a photo or text", _query_args, _query),
+    Command(
+        "dedup",
+        "near-duplicate and identical images; groups spanning products (conflicts) first",
+        focus.dedup_args,
+        focus.dedup,
+    ),
     Command("stats", "what is in the catalogue and the index", _stats_args, _stats),
     Command(
         "classify",

@@ -22,19 +22,20 @@ def result_json(result: QueryResult) -> str:
         {"rank": h.rank, "score": round(h.score, 6), "product_id": h.product_id, "path": h.path}
         for h in result.hits
     ]
-    return json.dumps({"query": result.query, "hits": hits}, ensure_ascii=False)
+    return json.dumps({"query": result.query, "hits": hits, "cut": result.cut}, ensure_ascii=False)
 
 
 def result_table(result: QueryResult) -> str:
     lines = [f"query: {result.query}"]
+    cut = [f"  ({result.cut} hits under the cut-off left out)"] if result.cut else []
     if not result.hits:
-        return "\n".join([*lines, "  (no results)"])
+        return "\n".join([*lines, "  (no results)", *cut])
     width = max(len("product"), *(len(h.product_id) for h in result.hits))
     lines.append(f"  {'rank':>4}  {'score':>7}  {'product':<{width}}  path")
     lines += [
         f"  {h.rank:>4}  {h.score:>7.4f}  {h.product_id:<{width}}  {h.path}" for h in result.hits
     ]
-    return "\n".join(lines)
+    return "\n".join([*lines, *cut])
 
 
 def skipped_lines(skipped: list[SkippedFile]) -> list[str]:

@@ -32,6 +32,7 @@ class ImageRecord:
     source: str = CATALOGUE
     parent_id: int | None = None  # for an object crop: the image it was cut from
     box: tuple[int, int, int, int] | None = None  # the crop in the parent: x0, y0, x1, y1
+    folder: str | None = None  # catalogue files: the folder relative to the products folder
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class QueryResult:
 
     query: str
     hits: list[SearchHit]
+    cut: int = 0  # hits left out by a relevance cut-off (--min-score / --relative)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Protocol
 
 from app.domain.gallery import Removals
@@ -14,6 +14,8 @@ class Repository(Protocol):
 
     - One row per image path. `upsert_images` inserts new paths and updates existing ones (matched
       by path) in ONE transaction and returns the records with their ids, in input order.
+    - `image_ids(products, under)` lists the ids of the images of these product ids (None: any)
+      whose folder is `under` or lies below it (None: any folder), in id order.
     - `get_images(ids)` returns the records found, keyed by id; unknown ids are absent.
     - `delete_images(ids)` removes rows; unknown ids are ignored.
     - `list_images()` lists every row in id order; `list_images(product_id)` only the rows of
@@ -32,6 +34,10 @@ class Repository(Protocol):
     """
 
     def list_images(self, product_id: str | None = None) -> list[ImageRecord]: ...
+
+    def image_ids(
+        self, products: Collection[str] | None = None, under: str | None = None
+    ) -> list[int]: ...
 
     def get_images(self, ids: Iterable[int]) -> dict[int, ImageRecord]: ...
 

@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from app.domain.models import IndexInfo, VectorPayload
+from app.domain.search_filters import IdFilter
 
 
 class VectorStore(Protocol):
@@ -19,6 +20,10 @@ class VectorStore(Protocol):
     - `add(ids, vectors, payloads)` may carry one VectorPayload per id (product, class, crop box).
       Stores that filter on payloads (Qdrant) keep them; the others ignore them. Searching never
       depends on payloads.
+    - `search(queries, k, where)` with an IdFilter searches only among the ids it allows (done
+      inside the store, so a filter that keeps few vectors still returns up to k of them).
+    - `within(queries, radius, k)` is a range search: per query row, up to k `(id, score)` pairs
+      whose score is at least as good as `radius` (cosine >= radius; l2 <= radius), best first.
     - `search(queries, k)` returns, per query row, up to k `(id, score)` pairs, best first. Scores
       are cosine similarity (higher is better) for metric "cosine" and squared L2 distance
       (lower is better) for metric "l2". Approximate indexes (IVF, HNSW) may miss true neighbours.
@@ -55,7 +60,13 @@ class VectorStore(Protocol):
 
     def __len__(self) -> int: ...
 
-    def search(self, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]: ...
+    def search(
+        self, queries: np.ndarray, k: int, where: IdFilter | None = None
+    ) -> list[list[tuple[int, float]]]: ...
+
+    def within(
+        self, queries: np.ndarray, radius: float, k: int
+    ) -> list[list[tuple[int, float]]]: ...
 
     def save(self) -> None: ...
 

@@ -42,6 +42,14 @@ class RebuildOptions:
     examples_dir: Path | None = None  # never scanned as catalogue, even inside products_dir
 
 
+def relative_folder(path: str, root: Path) -> str | None:
+    """The folder of `path` relative to the products folder, with forward slashes."""
+    try:
+        return Path(path).parent.relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
 class RebuildService:
     def __init__(
         self,
@@ -83,7 +91,7 @@ class RebuildService:
         rows = self._repo.list_images()
         unsaved |= self._drop_dangling_vectors(rows)
         existing = {r.path: r for r in rows if r.source == CATALOGUE}
-        todo = self._needing_embedding(scanned, existing, stamp)
+        todo = self._needing_embedding(scanned, existing, stamp, root)
         report = RebuildReport(scanned=len(found) + len(skipped), skipped=skipped)
         report.excluded = len(found) - len(scanned)
         report.unchanged = len(scanned) - len(todo)
@@ -119,20 +127,27 @@ class RebuildService:
         return bool(dangling.size)
 
     def _needing_embedding(
-        self, scanned: list[ScannedFile], existing: dict[str, ImageRecord], stamp: str
+        self, scanned: list[ScannedFile], existing: dict[str, ImageRecord], stamp: str, root: Path
     ) -> list[ImageRecord]:
-        """Rows (unstamped) for the scanned files that are new, changed or without a vector."""
+        """Rows (unstamped) for the scanned files that are new, changed or without a vector.
+        Unchanged rows only get their folder (relative to `root`) recorded when it differs."""
         indexed = set(self._store.ids().tolist())
-        todo = []
+        todo, moved = [], []
         for f in scanned:
             old = existing.get(f.path)
+            folder = relative_folder(f.path, root)
             if (
                 old is None
                 or old.content_hash != f.content_hash
                 or old.embedding_model != stamp
                 or old.id not in indexed
             ):
-                todo.append(ImageRecord(f.path, f.product_id, f.content_hash, f.size_bytes))
+                record = ImageRecord(f.path, f.product_id, f.content_hash, f.size_bytes)
+                todo.append(replace(record, folder=folder))
+            elif old.folder != folder:
+                moved.append(replace(old, folder=folder))
+        if moved:
+            self._repo.upsert_images(moved)
         return todo
 
     def _stale_examples(self, rows: list[ImageRecord], stamp: str) -> list[ImageRecord]:

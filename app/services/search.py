@@ -9,6 +9,7 @@ import numpy as np
 from app.domain.errors import IndexNotReady, ModelMismatch, NotFound, UnsupportedOperation
 from app.domain.feedback import Refinement, rocchio
 from app.domain.models import QueryResult, SearchHit, SkippedFile
+from app.domain.search_filters import IdFilter, Row, SearchOptions
 from app.interfaces.cache import Cache
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
@@ -16,6 +17,7 @@ from app.services.cached_embeddings import CachedEmbeddings
 from app.services.pipeline import Embedder, Source, source_name
 from app.services.reranking import FeedbackReranker
 from app.services.scanning import expand_sources
+from app.services.search_focus import FocusedSearch
 
 
 @dataclass
@@ -43,10 +45,15 @@ class SearchService:
         self._reranker = reranker  # feedback re-ranking (None: off)
 
     def search_images(
-        self, paths: list[Source], k: int | None = None, refine: Refinement | None = None
+        self,
+        paths: list[Source],
+        k: int | None = None,
+        refine: Refinement | None = None,
+        options: SearchOptions | None = None,
     ) -> SearchOutcome:
         """Search with each image: files, folders (recursively) or uploads. Bad ones land in
-        `skipped`. `refine` moves the queries toward / away from gallery images (Rocchio)."""
+        `skipped`. `refine` moves the queries toward / away from gallery images (Rocchio);
+        `options` filters by product or folder, keeps one hit per product, cuts weak hits."""
         self._check_index()
         files = expand_sources(paths)
         outcome = SearchOutcome()
@@ -54,14 +61,16 @@ class SearchService:
         if kept:
             if refine:
                 vectors = self._refined(vectors, refine)
-            hits = self._search(vectors, k or self.default_k)
+            rows = self._search(vectors, k or self.default_k, options or SearchOptions())
             outcome.results = [
-                QueryResult(source_name(path), self._to_hits(row))
-                for path, row in zip(kept, hits, strict=True)
+                QueryResult(source_name(path), self._to_hits(row), cut)
+                for path, (row, cut) in zip(kept, rows, strict=True)
             ]
         return outcome
 
-    def search_text(self, text: str, k: int | None = None) -> QueryResult:
+    def search_text(
+        self, text: str, k: int | None = None, options: SearchOptions | None = None
+    ) -> QueryResult:
         self._check_index()
         model = self._embedder.model
         if not model.supports_text:
@@ -70,12 +79,19 @@ class SearchService:
                 "(set EMBEDDING_MODEL=openai/clip-vit-base-patch32 and run rebuild)"
             )
         vector = model.embed_texts([text])
-        return QueryResult(text, self._to_hits(self._store.search(vector, k or self.default_k)[0]))
+        [(row, cut)] = self._search(vector, k or self.default_k, options or SearchOptions())
+        return QueryResult(text, self._to_hits(row), cut)
 
-    def _search(self, vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+    def _search(self, vectors: np.ndarray, k: int, options: SearchOptions) -> list[tuple[Row, int]]:
+        higher_is_better = self._store.metric == "cosine"
+        focused = FocusedSearch(self._repo, self._ranked, len(self._store), higher_is_better)
+        return focused.rows(vectors, k, options)
+
+    def _ranked(self, vectors: np.ndarray, k: int, where: IdFilter | None) -> list[Row]:
+        """The store's best k (re-ranked by feedback when that is on)."""
         if self._reranker is None:
-            return self._store.search(vectors, k)
-        rows = self._store.search(vectors, self._reranker.depth(k))
+            return self._store.search(vectors, k, where)
+        rows = self._store.search(vectors, self._reranker.depth(k), where)
         rows = self._reranker.rerank(vectors, rows, self._embedder.stamp)
         return [row[:k] for row in rows]
 

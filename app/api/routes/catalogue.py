@@ -21,6 +21,7 @@ from fastapi import (
 
 from app.api.deps import ContainerDep, ImageDep, upload_limit
 from app.api.gallery_schemas import CropOut, Segmented, SegmentRequest, Uploaded
+from app.api.search_focus import FocusForm, focus_form
 from app.api.security import read_upload, require_api_key
 from app.domain.choices import SegmentMode
 from app.domain.errors import Conflict, ImageError, InvalidInput
@@ -32,7 +33,7 @@ ProductId = Annotated[str, Form(min_length=1, max_length=100)]
 
 
 def result_body(result: QueryResult) -> dict[str, Any]:
-    return {"query": result.query, "hits": [_hit(h) for h in result.hits]}
+    return {"query": result.query, "hits": [_hit(h) for h in result.hits], "cut": result.cut}
 
 
 def _hit(h: SearchHit) -> dict[str, Any]:
@@ -108,19 +109,25 @@ def search(
     less_like: Annotated[
         list[int] | None, Form(description="gallery ids to move away from")
     ] = None,
+    focus: Annotated[FocusForm, Depends(focus_form)],
 ) -> dict[str, Any]:
-    """Top-K catalogue images like the uploaded image, or like the text (CLIP/SigLIP models)."""
+    """Top-K catalogue images like the uploaded image, or like the text (CLIP/SigLIP models).
+    `products` / `exclude_products` / `under` search part of the catalogue (inside the index),
+    `distinct_products` keeps one hit per product, `min_score` / `relative` cut weak hits (the
+    answer's `cut` says how many)."""
     if (file is None) == (text is None):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "send either a file or a text")
     service = container.search_service()
+    options = focus.options()
     if text is not None:
-        return result_body(service.search_text(text, k))
+        return result_body(service.search_text(text, k, options))
     refine = replace(
         container.refinement_defaults(),
         more_like=tuple(more_like or ()),
         less_like=tuple(less_like or ()),
     )
-    outcome = service.search_images([read_upload(file, upload_limit(request))], k, refine)
+    upload = read_upload(file, upload_limit(request))
+    outcome = service.search_images([upload], k, refine, options)
     if outcome.skipped:
         raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
     return result_body(outcome.results[0])

@@ -7,7 +7,7 @@ error. The schema is created and upgraded by Alembic migrations when the reposit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -40,6 +40,7 @@ from app.infrastructure.database.transactions import transaction
 IN_CHUNK = 500  # at most this many values in one IN (...) list
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _FIELDS = ("product_id", "content_hash", "size_bytes", "embedding_model", "source", "parent_id")
+_FIELDS += ("folder",)
 T = TypeVar("T")
 
 
@@ -106,6 +107,7 @@ def _record(row: Any) -> ImageRecord:
         source=row.source,
         parent_id=int(row.parent_id) if row.parent_id is not None else None,
         box=tuple(int(v) for v in row.box.split(",")) if row.box else None,
+        folder=row.folder,
     )
 
 
@@ -140,6 +142,23 @@ class SqlRepository:
             query = query.where(images.c.product_id == product_id)
         with self._begin() as conn:
             return [_record(row) for row in conn.execute(query)]
+
+    def image_ids(
+        self, products: Collection[str] | None = None, under: str | None = None
+    ) -> list[int]:
+        """Ids of the images of these products and/or in folder `under` or below it."""
+        query = select(images.c.id).order_by(images.c.id)
+        if under is not None:
+            inside = images.c.folder.startswith(f"{under}/", autoescape=True)
+            query = query.where((images.c.folder == under) | inside)
+        found: list[int] = []
+        with self._begin() as conn:
+            if products is None:
+                return [int(i) for i in conn.execute(query).scalars()]
+            for chunk in chunked(sorted(set(products))):
+                chunk_query = query.where(images.c.product_id.in_(chunk))
+                found += [int(i) for i in conn.execute(chunk_query).scalars()]
+        return sorted(found)
 
     def get_images(self, ids: Iterable[int]) -> dict[int, ImageRecord]:
         wanted = sorted({int(i) for i in ids})

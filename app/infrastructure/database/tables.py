@@ -43,6 +43,9 @@ images = Table(
     # added by migration 0003
     Column("parent_id", BigInteger, nullable=True, index=True),
     Column("box", String(64), nullable=True),
+    # the folder holding a catalogue file, relative to the products folder ("Fruit/Apple"), for
+    # `query --under`; added by migration 0006
+    Column("folder", Text, nullable=True, index=True),
     sqlite_autoincrement=True,
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ import numpy as np
 from app.domain.errors import IndexNotReady, ModelMismatch, UnknownIds
 from app.domain.models import IndexInfo, VectorPayload
 from app.domain.scoring import l2_normalize
+from app.domain.search_filters import IdFilter
 from app.infrastructure.files import GenerationalFiles, Manifest, Writer
 
 METRICS = ("cosine", "l2")
@@ -137,8 +139,12 @@ class BaseVectorStore:
             if ids.size and len(self):
                 self._remove(np.unique(ids))
 
-    def search(self, queries: np.ndarray, k: int) -> Hits:
-        return self._checked_search(queries, k, self._search)
+    def search(self, queries: np.ndarray, k: int, where: IdFilter | None = None) -> Hits:
+        run = self._search if where is None else partial(self._search_where, where=where)
+        return self._checked_search(queries, k, run)
+
+    def within(self, queries: np.ndarray, radius: float, k: int) -> Hits:
+        return self._checked_search(queries, k, lambda q, k_: self._within(q, float(radius), k_))
 
     def _checked_search(
         self, queries: np.ndarray, k: int, run: Callable[[np.ndarray, int], Hits]
@@ -279,6 +285,16 @@ class BaseVectorStore:
     def _search(self, queries: np.ndarray, k: int) -> Hits:
         """1 <= k <= len(self); queries prepared for the metric."""
         raise NotImplementedError
+
+    def _search_where(self, queries: np.ndarray, k: int, where: IdFilter) -> Hits:
+        raise NotImplementedError  # `_search` among the ids `where` allows
+
+    def _within(self, queries: np.ndarray, radius: float, k: int) -> Hits:
+        """Range search; here the k nearest cut at `radius` (exact stores may do better)."""
+        sign = 1.0 if self.higher_is_better else -1.0
+        return [
+            [h for h in row if sign * h[1] >= sign * radius] for row in self._search(queries, k)
+        ]
 
     def _fetch(self, ids: np.ndarray) -> np.ndarray:
         """Rows of `ids` (all present, at least one) in that order."""

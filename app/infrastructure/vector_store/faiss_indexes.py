@@ -108,6 +108,24 @@ def train_ivf(ids: np.ndarray, vectors: np.ndarray, metric: str, options: FaissI
     return index
 
 
+def id_selector(ids: np.ndarray, exclude: bool) -> tuple[Any, Any]:
+    """A selector of `ids` (or of every other id), and the object that must outlive it."""
+    faiss = load_faiss()
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    batch = faiss.IDSelectorBatch(ids.size, faiss.swig_ptr(ids))
+    return (faiss.IDSelectorNot(batch), batch) if exclude else (batch, batch)
+
+
+def search_params(index: Any, selector: Any, k: int, options: FaissIndexOptions) -> Any:
+    """Search parameters of the index's own kind (HNSW and IVF refuse the generic ones)."""
+    faiss = load_faiss()
+    if is_ivf(index):
+        return faiss.SearchParametersIVF(sel=selector, nprobe=index.nprobe)
+    if is_hnsw(index):
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(options.ef_search, k))
+    return faiss.SearchParameters(sel=selector)
+
+
 def is_ivf(index: Any) -> bool:
     return isinstance(index, load_faiss().IndexIVF)
 

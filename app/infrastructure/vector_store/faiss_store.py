@@ -11,27 +11,33 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from app.domain.scoring import top_k
+from app.domain.search_filters import IdFilter
 from app.infrastructure.files import Writer
 from app.infrastructure.vector_store.base import BaseVectorStore, Hits, Payloads, last_occurrence
 from app.infrastructure.vector_store.faiss_indexes import (
     FaissIndexOptions,
     auto_nlist,
     check_loaded,
+    id_selector,
     is_hnsw,
     is_ivf,
     load_faiss,
     new_flat,
     new_hnsw,
+    search_params,
     stored_ids,
     stored_rows,
     train_ivf,
     tune,
 )
+from app.infrastructure.vector_store.memory_store import exact_search
 
 __all__ = ["FaissIndexOptions", "FaissVectorStore", "load_faiss"]
 
 logger = logging.getLogger(__name__)
 INDEX_FILE = "index.bin"
+EXACT_FILTER_LIMIT = 20_000  # HNSW / IVF: a filter keeping at most this many is searched exactly
 
 
 class FaissVectorStore(BaseVectorStore):
@@ -124,11 +130,30 @@ class FaissVectorStore(BaseVectorStore):
         return self._index.reconstruct_batch(ids)
 
     def _search(self, queries: np.ndarray, k: int) -> Hits:
-        scores, found = self._index.search(queries, k)
-        return [
-            [(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i != -1]
-            for row_ids, row_scores in zip(found.tolist(), scores.tolist(), strict=True)
-        ]
+        return _rows(*self._index.search(queries, k))
+
+    def _search_where(self, queries: np.ndarray, k: int, where: IdFilter) -> Hits:
+        """Flat: the filter runs inside the scan (IDSelector). HNSW / IVF: a filter that keeps
+        few vectors is searched exactly among them (a graph or list walk would find too few)."""
+        if not where.exclude and self.options.kind != "flat":
+            allowed = np.asarray([i for i in where.ids.tolist() if i in self._members], np.int64)
+            if allowed.size <= EXACT_FILTER_LIMIT:
+                vectors = self._index.reconstruct_batch(allowed) if allowed.size else None
+                return exact_search(queries, k, allowed, vectors, self.metric)
+        selector, _keep = id_selector(where.ids, where.exclude)
+        params = search_params(self._index, selector, k, self.options)
+        return _rows(*self._index.search(queries, k, params=params))
+
+    def _within(self, queries: np.ndarray, radius: float, k: int) -> Hits:
+        """Flat: FAISS range search, cut to the best k. HNSW / IVF: k-NN cut at the radius."""
+        if self.options.kind != "flat" or is_ivf(self._index):
+            return super()._within(queries, radius, k)
+        lims, scores, found = self._index.range_search(queries, radius)
+        hits: Hits = []
+        for start, end in zip(lims[:-1].tolist(), lims[1:].tolist(), strict=True):
+            best = start + top_k(scores[start:end], k, self.higher_is_better)
+            hits.append(list(zip(found[best].tolist(), scores[best].tolist(), strict=True)))
+        return hits
 
     def _writers(self) -> dict[str, Writer]:
         index = self._index
@@ -151,3 +176,10 @@ class FaissVectorStore(BaseVectorStore):
         self._index = index
         self._members = set(ids.tolist())
         self._dirty = len(self._members) != ids.size  # an HNSW graph saved with stale rows
+
+
+def _rows(scores: np.ndarray, found: np.ndarray) -> Hits:
+    return [
+        [(int(i), float(s)) for i, s in zip(row_ids, row_scores, strict=True) if i != -1]
+        for row_ids, row_scores in zip(found.tolist(), scores.tolist(), strict=True)
+    ]

@@ -11,6 +11,7 @@ from typing import BinaryIO
 import numpy as np
 
 from app.domain.scoring import top_k
+from app.domain.search_filters import IdFilter
 from app.infrastructure.files import Writer
 from app.infrastructure.vector_store.base import BaseVectorStore, Hits, Payloads
 
@@ -89,20 +90,14 @@ class MemoryVectorStore(BaseVectorStore):
         return self._vectors[[self._rows[i] for i in ids.tolist()]]
 
     def _search(self, queries: np.ndarray, k: int) -> Hits:
-        stored = self._vectors[: self._size]
-        ids = self._ids[: self._size]
-        sq_norms = np.einsum("ij,ij->i", stored, stored) if self.metric == "l2" else None
-        hits: Hits = []
-        for start in range(0, queries.shape[0], QUERY_BLOCK):
-            block = queries[start : start + QUERY_BLOCK]
-            scores = block @ stored.T
-            if sq_norms is not None:  # squared L2: |q|^2 + |v|^2 - 2 q.v, clipped at 0
-                q_norms = np.einsum("ij,ij->i", block, block)[:, None]
-                scores = np.maximum(q_norms + sq_norms[None, :] - 2.0 * scores, 0.0)
-            for row in scores:
-                best = top_k(row, k, higher_is_better=self.higher_is_better)
-                hits.append(list(zip(ids[best].tolist(), row[best].tolist(), strict=True)))
-        return hits
+        return exact_search(
+            queries, k, self._ids[: self._size], self._vectors[: self._size], self.metric
+        )
+
+    def _search_where(self, queries: np.ndarray, k: int, where: IdFilter) -> Hits:
+        keep = where.allows(self._ids[: self._size])
+        ids, stored = self._ids[: self._size][keep], self._vectors[: self._size][keep]
+        return exact_search(queries, k, ids, stored, self.metric)
 
     def _writers(self) -> dict[str, Writer]:
         # save() runs the writers at once, under the lock: views of the buffers are enough
@@ -122,3 +117,23 @@ def _npy_writer(array: np.ndarray) -> Writer:
         np.save(handle, array, allow_pickle=False)
 
     return write
+
+
+def exact_search(
+    queries: np.ndarray, k: int, ids: np.ndarray, stored: np.ndarray, metric: str
+) -> Hits:
+    """Exact k-NN of prepared `queries` among `stored` rows (keyed by `ids`), best first."""
+    if ids.size == 0:
+        return [[] for _ in range(queries.shape[0])]
+    sq_norms = np.einsum("ij,ij->i", stored, stored) if metric == "l2" else None
+    hits: Hits = []
+    for start in range(0, queries.shape[0], QUERY_BLOCK):
+        block = queries[start : start + QUERY_BLOCK]
+        scores = block @ stored.T
+        if sq_norms is not None:  # squared L2: |q|^2 + |v|^2 - 2 q.v, clipped at 0
+            q_norms = np.einsum("ij,ij->i", block, block)[:, None]
+            scores = np.maximum(q_norms + sq_norms[None, :] - 2.0 * scores, 0.0)
+        for row in scores:
+            best = top_k(row, k, higher_is_better=metric == "cosine")
+            hits.append(list(zip(ids[best].tolist(), row[best].tolist(), strict=True)))
+    return hits

@@ -22,6 +22,7 @@ import numpy as np
 
 from app.domain.errors import IndexNotReady, ModelMismatch
 from app.domain.models import IndexInfo
+from app.domain.search_filters import IdFilter
 from app.infrastructure.vector_store.base import BaseVectorStore, Hits, Payloads, unknown_ids
 from app.infrastructure.vector_store.qdrant_connection import (
     QdrantOptions,
@@ -200,6 +201,13 @@ class QdrantVectorStore(BaseVectorStore):
 
     def _search(self, queries: np.ndarray, k: int) -> Hits:
         return self._query(queries, k, None)
+
+    def _search_where(self, queries: np.ndarray, k: int, where: IdFilter) -> Hits:
+        m = qdrant_models()
+        condition = [m.HasIdCondition(has_id=where.ids.tolist())]
+        if where.exclude:
+            return self._query(queries, k, m.Filter(must_not=condition))
+        return self._query(queries, k, m.Filter(must=condition))
 
     @remote
     def _query(self, queries: np.ndarray, k: int, where: Any) -> Hits:
