@@ -51,8 +51,10 @@ def atomic_write(path: Path, writer: Writer) -> None:
             os.fsync(handle.fileno())
         os.chmod(tmp, FILE_MODE)  # mkstemp makes it private
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # e.g. a full disk: say which file could not be written
         raise
     fsync_directory(path.parent)
 

@@ -8,6 +8,7 @@ becomes its endpoint (`POST /rebuild`, `POST /class/update/NAME`).
 
 from __future__ import annotations
 
+import logging
 import re
 from http import HTTPStatus
 from typing import Literal
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.disk_space import is_no_space, no_space_message
 from app.domain.errors import (
     BackendUnavailable,
     ConfigError,
@@ -28,8 +30,11 @@ from app.domain.errors import (
     InvalidInput,
     ModelMismatch,
     NotFound,
+    StorageFull,
     UnsupportedOperation,
 )
+
+logger = logging.getLogger("app.api")
 
 _STATUS: list[tuple[type[ImgRecogError], int]] = [
     (NotFound, 404),
@@ -39,6 +44,7 @@ _STATUS: list[tuple[type[ImgRecogError], int]] = [
     (IndexNotReady, 409),
     (ModelMismatch, 409),
     (BackendUnavailable, 503),
+    (StorageFull, 507),
     (ConfigError, 500),
 ]
 
@@ -69,7 +75,7 @@ class ErrorBody(BaseModel):
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     code: {"model": ErrorBody, "description": HTTPStatus(code).phrase}
-    for code in (400, 401, 404, 409, 413, 415, 422, 500, 503)
+    for code in (400, 401, 404, 409, 413, 415, 422, 500, 503, 507)
 }
 
 # hints written for the command line, and what an HTTP client does instead
@@ -116,7 +122,19 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(422, message, "InvalidInput"), status_code=422)
 
 
+async def _os_error(request: Request, exc: Exception) -> JSONResponse:
+    """A full disk is 507 naming the device and the file; other OS errors are logged, and the
+    answer is a JSON 500 that shows no server paths."""
+    assert isinstance(exc, OSError)
+    if is_no_space(exc):
+        return await _domain_error(request, StorageFull(no_space_message(exc.filename)))
+    logger.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    body = error_body(500, f"internal error ({type(exc).__name__}); see the server log")
+    return JSONResponse(body, status_code=500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ImgRecogError, _domain_error)
+    app.add_exception_handler(OSError, _os_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

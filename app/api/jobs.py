@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
@@ -9,7 +10,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from app.disk_space import is_no_space, no_space_message
 from app.domain.errors import Conflict, ImgRecogError, NotFound
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,6 +81,8 @@ class JobRegistry:
             job.status = "done"
         except ImgRecogError as exc:
             job.status, job.error = "failed", str(exc)
+        except OSError as exc:
+            job.status, job.error = "failed", _os_error_text(exc)
         except Exception as exc:  # a background thread must record, not lose, any failure
             job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
@@ -88,3 +94,11 @@ class JobRegistry:
             if len(self._jobs) <= self._keep:
                 break
             del self._jobs[job.id]
+
+
+def _os_error_text(exc: OSError) -> str:
+    """A full disk named as such; other OS errors by kind (details go to the server log)."""
+    if is_no_space(exc):
+        return no_space_message(exc.filename)
+    logger.error("background job failed", exc_info=exc)
+    return f"{type(exc).__name__}: {exc.strerror or 'operating system error'}"

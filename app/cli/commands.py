@@ -17,7 +17,8 @@ from app.cli.classify_commands import classify, classify_args, train, train_args
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
 from app.cli.migrate_commands import migrate, migrate_args
-from app.domain.errors import ImgRecogError
+from app.disk_space import is_no_space, no_space_message
+from app.domain.errors import ImgRecogError, StorageFull
 
 
 @dataclass(frozen=True)
@@ -271,4 +272,9 @@ def build_parser(
 
 def dispatch(args: argparse.Namespace, ctx: CliContext) -> int:
     command = next(c for c in COMMANDS if c.name == args.command)
-    return command.handler(args, ctx)
+    try:
+        return command.handler(args, ctx)
+    except OSError as exc:
+        if is_no_space(exc):  # one line naming the device and the file, not a traceback
+            raise StorageFull(no_space_message(exc.filename)) from exc
+        raise

@@ -63,9 +63,13 @@ class RebuildLock:
             "host": socket.gethostname(),
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(me).encode("utf-8"), 0)
+            os.fsync(fd)
+        except OSError as exc:  # e.g. a full disk: say which file
+            exc.filename = exc.filename or str(self.path)
+            raise
 
     def _holder(self) -> str:
         try:

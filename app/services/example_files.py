@@ -7,11 +7,13 @@ twice to a class is one file (and one gallery row).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.atomic_files import atomic_write_bytes
+from app.disk_space import ensure_room
 from app.domain.errors import ImageError
 from app.domain.models import ImageUpload, SkippedFile
 from app.services.scanning import IMAGE_EXTENSIONS, os_error_reason
@@ -36,13 +38,20 @@ class ExampleFiles:
     def store_all(
         self, class_name: str, sources: list[Path | ImageUpload]
     ) -> tuple[list[StoredExample], list[SkippedFile]]:
-        """Copy each source into the class folder; unreadable ones are skipped with the reason."""
+        """Copy each source into the class folder; unreadable ones are skipped with the reason.
+        All or nothing on a full disk: room is checked first, and when a copy still fails the
+        copies made so far are deleted."""
+        ensure_room(self.root, sum(_size_of(source) for source in sources))
         stored, skipped = [], []
-        for source in sources:
-            try:
-                stored.append(self.store(class_name, source))
-            except ImageError as exc:
-                skipped.append(SkippedFile(exc.path, exc.reason))
+        try:
+            for source in sources:
+                try:
+                    stored.append(self.store(class_name, source))
+                except ImageError as exc:
+                    skipped.append(SkippedFile(exc.path, exc.reason))
+        except BaseException:
+            self.delete([str(s.path) for s in stored if s.created])
+            raise
         return stored, skipped
 
     def store(self, class_name: str, source: Path | ImageUpload) -> StoredExample:
@@ -61,9 +70,14 @@ class ExampleFiles:
     def delete(self, paths: list[str]) -> None:
         """Remove example files (only ever inside the examples folder); gone ones are fine."""
         root = self.root.resolve()
+        folders = set()
         for path in map(Path, paths):
             if path.resolve().is_relative_to(root):
                 path.unlink(missing_ok=True)
+                folders.add(path.parent)
+        for folder in folders:  # a class folder left empty goes too
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
     def _read(self, source: Path | ImageUpload) -> tuple[bytes, str]:
         if isinstance(source, ImageUpload):
@@ -77,3 +91,12 @@ class ExampleFiles:
             return source.read_bytes(), source.name
         except OSError as exc:
             raise ImageError(source, os_error_reason(exc)) from exc
+
+
+def _size_of(source: Path | ImageUpload) -> int:
+    if isinstance(source, ImageUpload):
+        return len(source.data)
+    try:
+        return source.stat().st_size
+    except OSError:  # reported (and skipped) when it is read
+        return 0

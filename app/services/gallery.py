@@ -50,6 +50,7 @@ from app.interfaces.vector_store import VectorStore
 from app.services.calibration_store import read_calibrations
 from app.services.example_files import ExampleFiles, StoredExample
 from app.services.gallery_guard import GalleryGuard
+from app.services.gallery_undo import GalleryUndo
 from app.services.pipeline import Embedder
 from app.services.scanning import bytes_hash, expand_sources
 
@@ -124,12 +125,14 @@ class GalleryService:
             )
             for s in stored
         ]  # fmt: skip
-        with self._guard.writing():
+        undo = self._undo(stored)
+        with self._guard.writing(), undo.guarding():
             self._check_model(adopt=True)
             rows = self._repo.upsert_images(records)
+            undo.rows_written(rows, existing=set())
             ids = np.array([r.id for r in rows], dtype=np.int64)
             self._store.add(ids, vectors, [VectorPayload(product_id=parent.product_id)] * len(rows))
-            self._commit(rows, [])
+            self._commit(rows, [], undo)
         return rows
 
     # ---- queries -----------------------------------------------------------------------------
@@ -168,12 +171,13 @@ class GalleryService:
     def _put(self, class_name: str, sources: list[Source], mode: str) -> GalleryChange:
         class_name = validate_class_name(class_name)
         self._check_model()
-        if mode == "add" and self._repo.list_images(class_name):
+        if mode == "add" and _live(self._repo.list_images(class_name)):
             raise self._existing_class(class_name)
         stored, vectors, skipped = self._embed(class_name, sources)
-        with self._guard.writing():
+        undo = self._undo(stored)
+        with self._guard.writing(), undo.guarding():
             existing = self._repo.list_images(class_name)
-            if mode == "add" and existing:
+            if mode == "add" and _live(existing):
                 raise self._existing_class(class_name)
             if mode != "add" and not existing:
                 raise self._unknown_class(class_name)
@@ -181,10 +185,11 @@ class GalleryService:
             if mode == "add":
                 self._repo.clear_removals(class_name)
             added = self._stage(class_name, stored, vectors)
+            undo.rows_written(added, existing={r.id for r in existing})
             kept = {r.id for r in added}
             doomed = [r for r in existing if r.id not in kept] if mode == "replace" else []
             self._repo.mark_images_removed([r for r in doomed if r.source == CATALOGUE])
-            self._commit(added, doomed)
+            self._commit(added, doomed, undo)
         return GalleryChange(class_name, added=added, removed=doomed, skipped=skipped)
 
     def _check_model(self, adopt: bool = False) -> None:
@@ -208,7 +213,11 @@ class GalleryService:
         files = expand_sources(sources)
         stored, skipped = self._files.store_all(class_name, files)
         by_path = {s.path: s for s in stored}
-        batch = self._embedder.embed_all(list(by_path))
+        try:
+            batch = self._embedder.embed_all(list(by_path))
+        except BaseException:
+            self._files.delete([str(s.path) for s in stored if s.created])
+            raise
         good = set(batch.items)
         self._files.delete([str(s.path) for s in stored if s.created and s.path not in good])
         skipped += [SkippedFile(by_path[Path(f.path)].origin, f.reason) for f in batch.skipped]
@@ -230,10 +239,18 @@ class GalleryService:
         self._store.add(ids, vectors, [VectorPayload(product_id=class_name)] * len(rows))
         return list({r.id: r for r in rows}.values())
 
-    def _commit(self, added: list[ImageRecord], doomed: list[ImageRecord]) -> None:
+    def _undo(self, stored: list[StoredExample]) -> GalleryUndo:
+        undo = GalleryUndo(self._repo, self._store, self._files)
+        undo.created_files = [s.path for s in stored if s.created]
+        return undo
+
+    def _commit(
+        self, added: list[ImageRecord], doomed: list[ImageRecord], undo: GalleryUndo
+    ) -> None:
         """Save the vectors (additions and removals at once), then stamp and delete rows."""
-        self._store.remove(np.array([r.id for r in doomed], dtype=np.int64))
+        undo.remove_vectors(doomed)
         self._store.save()
+        undo.saved = True
         stamp = self._store.model_stamp
         self._repo.upsert_images([replace(r, embedding_model=stamp) for r in added])
         self._delete_rows(doomed, keep_files={r.path for r in added})
@@ -268,3 +285,9 @@ def _no_usable_image(class_name: str, skipped: list[SkippedFile]) -> ImgRecogErr
         return InvalidInput(f"no images given for class {class_name!r}")
     more = f" (and {len(skipped) - 1} more files)" if len(skipped) > 1 else ""
     return ImageError(skipped[0].path, f"{skipped[0].reason}{more}; class {class_name!r} unchanged")
+
+
+def _live(rows: list[ImageRecord]) -> list[ImageRecord]:
+    """The rows that make a class exist: all but unstamped examples, which a change that failed
+    before its commit (a full disk) may leave behind; adding the class again adopts them."""
+    return [r for r in rows if r.embedding_model is not None or r.source == CATALOGUE]

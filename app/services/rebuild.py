@@ -14,6 +14,7 @@ Classes and files removed by the class commands stay out (see `Repository.remova
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -33,6 +34,9 @@ from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import scan_catalogue
 
 LAST_REBUILD_KEY = "last_rebuild"
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,20 @@ class RebuildService:
         if not root.is_dir():
             raise NotFound(f"products folder not found: {root}")
         with self._lock(), self._guard.writing():
-            return self._run(root, full)
+            try:
+                return self._run(root, full)
+            except BaseException:
+                self._restore_saved()
+                raise
+
+    def _restore_saved(self) -> None:
+        """After a failed run (a full disk, a database gone), searches keep the last saved
+        index rather than the half-built one in memory."""
+        try:
+            if not self._store.load():
+                self._store.reset(self._store.model_stamp or self._embedder.stamp)
+        except Exception as exc:  # the original error is the one to report
+            logger.warning("could not reload the saved index after a failed rebuild: %s", exc)
 
     def _run(self, root: Path, full: bool) -> RebuildReport:
         started = time.perf_counter()

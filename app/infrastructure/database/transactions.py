@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from app.disk_space import is_no_space, no_space_message
 from app.domain.errors import BackendUnavailable, ImgRecogError, StorageFull
-from app.infrastructure.disk_space import is_no_space, no_space_message
 
 logger = logging.getLogger(__name__)
 

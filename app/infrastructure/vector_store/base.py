@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from app.disk_space import ensure_room
 from app.domain.errors import IndexNotReady, ModelMismatch, UnknownIds
 from app.domain.models import IndexInfo, VectorPayload
 from app.domain.scoring import l2_normalize
@@ -176,6 +177,8 @@ class BaseVectorStore:
             return
         with self._lock:
             self._settle()
+            # a new generation is written beside the old one: check the room first
+            ensure_room(self._files.directory, len(self) * ((self._dim or 0) * 4 + 8))
             self._files.commit(self._writers() if len(self) else {}, self._meta())
 
     def load(self) -> bool:

@@ -5,7 +5,9 @@
 
 Writers check free space first where that is cheap (`ensure_room`); a write that still runs out
 (errno ENOSPC / EDQUOT, SQLite "database or disk is full", PostgreSQL 53100) is reported with
-`no_space_message` by the adapter or front door that sees it.
+`no_space_message` by the adapter or front door that sees it. Like atomic_files, this module is
+the bottom layer: it imports nothing of ours, and a full disk stays an OSError (ENOSPC) carrying
+the path until a front door or adapter turns it into one line.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import errno
 import os
 import shutil
 from pathlib import Path
-
-from app.domain.errors import StorageFull
 
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 ROOM_MARGIN = 1 << 20  # keep this much free beyond what a write needs (metadata, journals)
@@ -70,13 +70,14 @@ def no_space_message(path: str | Path | None) -> str:
 
 
 def ensure_room(path: str | Path, needed: int) -> None:
-    """StorageFull before anything is written when `needed` bytes (plus a margin) will not fit."""
+    """OSError(ENOSPC) naming `path` before anything is written when `needed` bytes (plus a
+    margin) will not fit."""
     try:
         free = free_bytes(path)
     except OSError:  # cannot tell: let the write itself find out
         return
     if needed + ROOM_MARGIN > free:
-        raise StorageFull(no_space_message(path) + f" (needs about {_size(needed)})")
+        raise OSError(errno.ENOSPC, f"No space left on device (needs {_size(needed)})", str(path))
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -94,8 +95,9 @@ def _unescape(field: str) -> str:
 
 
 def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} bytes"
+    if n < 1024:
+        return f"{n} bytes"
+    scaled, units = n / 1024, ["KB", "MB", "GB"]
+    while scaled >= 1024 and len(units) > 1:
+        scaled, units = scaled / 1024, units[1:]
+    return f"{scaled:.1f} {units[0]}"

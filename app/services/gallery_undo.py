@@ -1,0 +1,84 @@
+"""All or nothing for a gallery change: what a change has done so far, and how to take it back.
+
+A change copies example files, writes rows, adds (and for `--replace` removes) vectors, then
+saves the vector store: the save is the commit point. When anything before or during the save
+fails (a full disk, a database that went away), `undo` takes every step back: the vectors in
+memory, the new rows and the copied files, so a retry starts from where the user was. After the
+save nothing is undone: the change is durable and `rebuild` finishes what is left.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from app.domain.models import ImageRecord, VectorPayload
+from app.interfaces.repository import Repository
+from app.interfaces.vector_store import VectorStore
+from app.services.example_files import ExampleFiles
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class GalleryUndo:
+    repository: Repository
+    store: VectorStore
+    files: ExampleFiles
+    created_files: list[Path] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+    removed: list[tuple[ImageRecord, np.ndarray]] = field(default_factory=list)
+    saved: bool = False
+
+    @contextmanager
+    def guarding(self) -> Iterator[GalleryUndo]:
+        """Undo everything recorded when the block fails before the save."""
+        try:
+            yield self
+        except BaseException:
+            if not self.saved:
+                self.undo()
+            raise
+
+    def rows_written(self, rows: list[ImageRecord], existing: set[int]) -> None:
+        self.new_ids += [r.id for r in rows if r.id is not None and r.id not in existing]
+
+    def remove_vectors(self, rows: list[ImageRecord]) -> None:
+        """Remove the rows' vectors from the store, keeping them to put back on undo."""
+        ids = np.array([r.id for r in rows], dtype=np.int64)
+        if not ids.size:
+            return
+        stored = set(self.store.ids().tolist())
+        kept = [r for r in rows if r.id in stored]
+        if kept:
+            vectors = self.store.vectors(np.array([r.id for r in kept], dtype=np.int64))
+            self.removed += list(zip(kept, vectors, strict=True))
+        self.store.remove(ids)
+
+    def undo(self) -> None:
+        """Each step is tried on its own (one failing must not stop the others) and logged."""
+        steps = [  # files first: deleting them frees the room the database may need
+            ("files", lambda: self.files.delete([str(p) for p in self.created_files])),
+            ("vectors", self._undo_vectors),
+            ("rows", lambda: self.repository.delete_images(self.new_ids)),
+        ]
+        for what, step in steps:
+            try:
+                step()
+            except Exception as exc:  # undo is best effort; the original error is re-raised
+                logger.warning("could not take back the %s of a failed change: %s", what, exc)
+
+    def _undo_vectors(self) -> None:
+        self.store.remove(np.array(self.new_ids, dtype=np.int64))
+        if self.removed:
+            rows = [r for r, _ in self.removed]
+            self.store.add(
+                np.array([r.id for r in rows], dtype=np.int64),
+                np.stack([v for _, v in self.removed]),
+                [VectorPayload(product_id=r.product_id) for r in rows],
+            )
