@@ -10,7 +10,10 @@ EXAMPLE = (
     "example"  # a row added at run time (`class add` / `class update`), never touched by rebuild
 )
 CROP = "crop"  # an object cut out of a gallery image by `segment` (has parent_id and box)
-SOURCES = (CATALOGUE, EXAMPLE, CROP)
+UPLOAD = "upload"  # a photo sent to POST /upload (or cut from one): searchable, never a class
+SOURCES = (CATALOGUE, EXAMPLE, CROP, UPLOAD)
+LABELLED = (CATALOGUE, EXAMPLE, CROP)  # the sources that classification by retrieval learns from
+UPLOADS = "uploads"  # the product id of uploads sent without a class
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ from app.domain.models import (
     CATALOGUE,
     CROP,
     EXAMPLE,
+    UPLOAD,
+    UPLOADS,
     Crop,
     ImageRecord,
     ImageUpload,
@@ -86,6 +88,25 @@ class GalleryService:
         catalogue photos are then left out of later rebuilds too)."""
         return self._put(class_name, list(sources), mode="replace" if replace_all else "append")
 
+    def add_or_append(self, class_name: str, sources: Iterable[Source]) -> GalleryChange:
+        """Examples of a class, which is created when it does not exist yet."""
+        sources = list(sources)
+        try:
+            return self.add_class(class_name, sources)
+        except Conflict:
+            return self.update_class(class_name, sources)
+
+    def upload(self, sources: Iterable[Source]) -> GalleryChange:
+        """Photos to search for and among, which are no class: searchable and segmentable, never
+        an example of classification by retrieval (under the product id "uploads")."""
+        self._check_model()
+        stored, vectors, skipped = self._embed(UPLOADS, list(sources))
+        with self._guard.writing():
+            self._check_model(adopt=True)
+            added = self._stage(UPLOADS, stored, vectors, source=UPLOAD)
+            self._commit(added, [])
+        return GalleryChange(UPLOADS, added=added, skipped=skipped)
+
     def remove_class(self, class_name: str) -> GalleryChange:
         """Remove every example of a class; `rebuild` will not bring its photos back."""
         class_name = normalise_name(class_name)
@@ -120,7 +141,8 @@ class GalleryService:
         stored, vectors, _ = self._embed(parent.product_id, [c.image for c in crops])
         records = [
             ImageRecord(
-                str(s.path), parent.product_id, s.content_hash, s.size_bytes, source=CROP,
+                str(s.path), parent.product_id, s.content_hash, s.size_bytes,
+                source=UPLOAD if parent.source == UPLOAD else CROP,
                 parent_id=parent.id, box=box_of[s.content_hash],
             )
             for s in stored
@@ -144,6 +166,7 @@ class GalleryService:
             classes=[
                 ClassInfo(name, by.get(CATALOGUE, 0), by.get(EXAMPLE, 0))
                 for name, by in counts.items()
+                if set(by) != {UPLOAD}  # uploads alone make no class
             ],
             size=len(self._store),
             model_stamp=stamp,
@@ -226,12 +249,16 @@ class GalleryService:
         return [by_path[p] for p in batch.items], batch.vectors, skipped
 
     def _stage(
-        self, class_name: str, stored: list[StoredExample], vectors: np.ndarray
+        self,
+        class_name: str,
+        stored: list[StoredExample],
+        vectors: np.ndarray,
+        source: str = EXAMPLE,
     ) -> list[ImageRecord]:
         """Rows written unstamped (a crash leaves them for `rebuild` to embed), vectors added."""
         rows = self._repo.upsert_images(
             [
-                ImageRecord(str(s.path), class_name, s.content_hash, s.size_bytes, source=EXAMPLE)
+                ImageRecord(str(s.path), class_name, s.content_hash, s.size_bytes, source=source)
                 for s in stored
             ]
         )
@@ -263,7 +290,7 @@ class GalleryService:
     def _delete_rows(self, rows: list[ImageRecord], keep_files: set[str]) -> None:
         self._repo.delete_images([r.id for r in rows])
         self._files.delete(
-            [r.path for r in rows if r.source in (EXAMPLE, CROP) and r.path not in keep_files]
+            [r.path for r in rows if r.source != CATALOGUE and r.path not in keep_files]
         )
 
     def _unknown_class(self, class_name: str) -> NotFound:

@@ -20,7 +20,7 @@ import numpy as np
 from app.domain.calibration import CalibrationRecord
 from app.domain.classification import RetrievalPrediction
 from app.domain.errors import IndexNotReady, InvalidInput, ModelMismatch
-from app.domain.models import SkippedFile
+from app.domain.models import LABELLED, SkippedFile
 from app.domain.retrieval_scoring import (
     AGGREGATIONS,
     LabelledGallery,
@@ -162,7 +162,7 @@ class RetrievalClassifier:
     def _build_snapshot(self) -> GallerySnapshot:
         stamp = self._store.model_stamp
         ids = self._store.ids()
-        names = {r.id: r.product_id for r in self._repo.list_images()}
+        names = {r.id: r.product_id for r in self._repo.list_images() if r.source in LABELLED}
         kept = np.array([i for i in ids.tolist() if i in names], dtype=np.int64)
         gallery = LabelledGallery.build(self._store.vectors(kept), [names[i] for i in kept])
         return GallerySnapshot(gallery, stamp, read_calibrations(self._repo, stamp))

@@ -16,3 +16,32 @@ def test_search_k_as_query_parameter_or_form_field(client):
     assert len(client.post("/search", data={"k": "2"}, files=_query()).json()["hits"]) == 2
     assert len(client.post("/search?k=5", data={"k": "3"}, files=_query()).json()["hits"]) == 3
     assert client.post("/search?k=0", files=_query()).status_code == 422
+
+
+def _upload(client, colour, **data) -> dict:
+    r = client.post("/upload", files={"file": ("u.jpg", jpeg(colour, 9), "image/jpeg")}, data=data)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_uploads_are_searchable_but_no_class(client):
+    _rebuild(client)
+    upload = _upload(client, (200, 30, 30))  # a red shoe photo, sent for search
+    assert upload["product_id"] == "uploads"
+    hits = client.post("/search?k=3", files=_query((200, 30, 30))).json()["hits"]
+    assert upload["id"] in [h["image_id"] for h in hits]
+    prediction = client.post("/predict", files=_query((200, 30, 30))).json()
+    assert prediction["predicted_class"] == "red-shoe"
+    assert "uploads" not in prediction["class_probabilities"]
+    assert "uploads" not in client.get("/model/info").json()["classes"]
+    crops = client.post(f"/segment/{upload['id']}").json()["crops"]
+    assert crops and "uploads" not in client.get("/model/info").json()["classes"]
+
+
+def test_upload_naming_a_class_adds_an_example(client):
+    _rebuild(client)
+    assert _upload(client, (90, 90, 90), product_id="mug")["product_id"] == "mug"
+    assert _upload(client, (95, 95, 95), product_id="mug")["product_id"] == "mug"  # appended
+    assert client.get("/model/info").json()["classes"]["mug"] == 2
+    prediction = client.post("/predict", files=_query((92, 92, 92))).json()
+    assert prediction["predicted_class"] == "mug"

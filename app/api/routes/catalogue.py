@@ -24,12 +24,11 @@ from app.api.gallery_schemas import CropOut, Segmented, SegmentRequest, Uploaded
 from app.api.search_focus import FocusForm, focus_form
 from app.api.security import read_upload, require_api_key
 from app.domain.choices import SegmentMode
-from app.domain.errors import Conflict, ImageError, InvalidInput
+from app.domain.errors import ImageError, InvalidInput
 from app.domain.gallery import MAX_ID
 from app.domain.models import QueryResult, SearchHit
 
 router = APIRouter(tags=["catalogue"])
-ProductId = Annotated[str, Form(min_length=1, max_length=100)]
 
 
 def result_body(result: QueryResult) -> dict[str, Any]:
@@ -74,17 +73,23 @@ def _one_mode(in_body: SegmentMode | None, in_query: SegmentMode | None) -> Segm
 
 
 @router.post("/upload", dependencies=[Depends(require_api_key)], status_code=201)
-def upload(image: ImageDep, container: ContainerDep, product_id: ProductId = "uploads") -> Uploaded:
-    """Store the image as an example of `product_id` (embedded and indexed); returns its id."""
+def upload(
+    image: ImageDep,
+    container: ContainerDep,
+    product_id: Annotated[str | None, Form(min_length=1, max_length=100)] = None,
+) -> Uploaded:
+    """Store the image for search (embedded and indexed); returns its id. Without `product_id`
+    it is searchable but no class of classification by retrieval (product id "uploads"); with
+    one, it becomes an example of that class (created when new)."""
     gallery = container.gallery_service()
-    try:
-        change = gallery.add_class(product_id, [image])
-    except Conflict:
-        change = gallery.update_class(product_id, [image])
+    if product_id is None:
+        change = gallery.upload([image])
+    else:
+        change = gallery.add_or_append(product_id, [image])
     if change.skipped:
         raise ImageError(change.skipped[0].path, change.skipped[0].reason)
     added = change.added[0]
-    return Uploaded(id=added.id, product_id=product_id, path=added.path)
+    return Uploaded(id=added.id, product_id=added.product_id, path=added.path)
 
 
 def _top_k(

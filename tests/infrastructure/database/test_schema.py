@@ -192,3 +192,33 @@ def test_an_older_sqlite_database_stops_reusing_ids(tmp_path):
         repo.close()
     assert revision(url) == schema.head_revision()
     assert schema_drift(url) == []
+
+
+def test_earlier_uploads_stop_being_a_class(tmp_path):
+    """Photos that POST /upload stored as examples of "uploads" (and crops cut from them) become
+    uploads: searchable, never learnt by classification by retrieval."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = make_engine(url)
+    rows = [("u.jpg", "uploads", "example", None), ("c.jpg", "uploads", "crop", 1),
+            ("s.jpg", "shoes", "example", None), ("k.jpg", "shoes", "catalogue", None)]  # fmt: skip
+    with engine.begin() as conn:
+        command.upgrade(schema.alembic_config(conn), "0005")
+        for path, product, source, parent in rows:
+            conn.execute(
+                text(
+                    "INSERT INTO images (path, product_id, content_hash, size_bytes, source, "
+                    "parent_id, created_at, updated_at) VALUES (:path, :product, 'h', 1, "
+                    ":source, :parent, '2026-01-01', '2026-01-01')"
+                ),
+                {"path": path, "product": product, "source": source, "parent": parent},
+            )
+    engine.dispose()
+    repo = SqlRepository(url)
+    try:
+        sources = {r.path: r.source for r in repo.list_images()}
+    finally:
+        repo.close()
+    assert sources == {"u.jpg": "upload", "c.jpg": "upload", "s.jpg": "example",
+                       "k.jpg": "catalogue"}  # fmt: skip
