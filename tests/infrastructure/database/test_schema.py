@@ -204,7 +204,7 @@ def test_earlier_uploads_stop_being_a_class(tmp_path):
     rows = [("u.jpg", "uploads", "example", None), ("c.jpg", "uploads", "crop", 1),
             ("s.jpg", "shoes", "example", None), ("k.jpg", "shoes", "catalogue", None)]  # fmt: skip
     with engine.begin() as conn:
-        command.upgrade(schema.alembic_config(conn), "0005")
+        command.upgrade(schema.alembic_config(conn), "0006")
         for path, product, source, parent in rows:
             conn.execute(
                 text(
