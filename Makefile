@@ -37,8 +37,10 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/lint-imports
 
 # pytest runs beside a throw-away PostgreSQL (installed with apt-get when missing and root);
-# the server is stopped and removed afterwards, also when tests fail
+# the server is stopped and removed afterwards, also when tests fail. The web page's browser
+# tests drive Debian's Chromium, installed the same way.
 test: lint
+	scripts/ensure_chromium.sh
 	scripts/pg_test_server.sh $(BIN)/pytest -q
 
 bench: $(VENV)/.prod-installed

@@ -31,9 +31,11 @@ from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
 from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
 from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
+from app.infrastructure.preprocessing.thumbnails import JpegThumbnailer
 from app.infrastructure.rebuild_lock import RebuildLock
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.services.attributes import AttributeClassifier
+from app.services.browse import BrowseService
 from app.services.cache_admin import CacheService
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.calibration import CalibrationService
@@ -189,6 +191,12 @@ class Container(containers.DeclarativeContainer):
         repository=repository.provider,
         store=vector_store.provider,
         model=embedding_model.provider,
+    )
+    browse_service = providers.Factory(  # the web page's image lists and thumbnails, by id
+        BrowseService,
+        repository=repository,
+        roots=providers.List(settings.provided.products_dir, settings.provided.examples_dir),
+        thumbnailer=providers.ThreadSafeSingleton(JpegThumbnailer, preprocess_options),
     )
     embedding_cache = providers.ThreadSafeSingleton(
         FileCache,

@@ -74,6 +74,12 @@ class JobRegistry:
             raise NotFound(f"no job with id {job_id}")
         return job
 
+    def recent(self, kind: str | None = None, limit: int = 10) -> list[Job]:
+        """The latest `limit` jobs (of `kind`, when given), newest first."""
+        with self._lock:
+            jobs = [j for j in self._jobs.values() if kind is None or j.kind == kind]
+        return sorted(jobs, key=lambda j: j.started_at, reverse=True)[:limit]
+
     def _run(self, job: Job, work) -> None:
         job.status = "running"
         try:

@@ -4,8 +4,9 @@
 
 (The CbR service this replaces was started with `uvicorn api.main:app`; here it is `app.api.main`.)
 
-Interactive docs at /docs, the schema at /openapi.json. Endpoints are plain `def` functions, so
-FastAPI runs model inference in its thread pool and never blocks the event loop.
+The web page at /, interactive docs at /docs and /redoc (served offline), the schema at
+/openapi.json. Endpoints are plain `def` functions, so FastAPI runs model inference in its
+thread pool and never blocks the event loop.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from contextlib import asynccontextmanager
 
 from dependency_injector import providers
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from PIL import Image
 
 from app import __version__
 from app.api.errors import ERROR_RESPONSES, install_error_handlers
 from app.api.jobs import JobRegistry
 from app.api.metrics import ApiMetrics, MetricsMiddleware
-from app.api.routes import catalogue, classify, duplicates, feedback, gallery, system
+from app.api.routes import browse, catalogue, classify, duplicates, feedback, gallery, system
+from app.api.web import mount_web_page
 from app.container import Container, build_container
 
 logger = logging.getLogger("app.api")
@@ -44,7 +47,9 @@ def create_app(container: Container | None = None, warm_up: bool = True) -> Fast
             threading.Thread(target=_warm_up, args=(app, container, metrics), daemon=True).start()
         yield
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI / ReDoc from the installed fastapi-offline package,
+    # never from a CDN, so they work on a machine without internet
+    app = FastAPIOffline(
         title="img-recog", version=__version__, lifespan=lifespan, responses=ERROR_RESPONSES
     )
     app.state.container = container
@@ -59,8 +64,10 @@ def create_app(container: Container | None = None, warm_up: bool = True) -> Fast
         gallery.router,
         classify.router,
         feedback.router,
+        browse.router,
     ):
         app.include_router(router)
+    mount_web_page(app)
     return app
 
 

@@ -144,6 +144,7 @@ class CatalogueStats:
     last_rebuild: datetime | None
     indexed: int = 0  # images with a vector from the index's model (searchable)
     pending: int = 0  # images waiting for `rebuild` (no vector yet, e.g. after an interruption)
+    text_search: bool = False  # whether the current model can search by text
 
 
 @dataclass(frozen=True)

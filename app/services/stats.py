@@ -32,4 +32,5 @@ class StatsService:
             last_rebuild=datetime.fromisoformat(last) if last else None,
             indexed=indexed,
             pending=images - indexed,
+            text_search=self._embedder.model.supports_text,
         )

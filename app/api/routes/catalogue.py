@@ -21,6 +21,7 @@ from fastapi import (
 
 from app.api.deps import ContainerDep, ImageDep, upload_limit
 from app.api.gallery_schemas import CropOut, Segmented, SegmentRequest, Uploaded
+from app.api.schemas import JobAccepted, JobList, JobOut, SearchResponse
 from app.api.search_focus import FocusForm, focus_form
 from app.api.security import read_upload, require_api_key
 from app.domain.choices import SegmentMode
@@ -102,7 +103,7 @@ def _top_k(
     return k if k is not None else k_query
 
 
-@router.post("/search")
+@router.post("/search", response_model=SearchResponse, response_model_exclude_none=True)
 def search(
     *,
     request: Request,
@@ -138,7 +139,12 @@ def search(
     return result_body(outcome.results[0])
 
 
-@router.post("/rebuild", dependencies=[Depends(require_api_key)], status_code=202)
+@router.post(
+    "/rebuild",
+    dependencies=[Depends(require_api_key)],
+    status_code=202,
+    response_model=JobAccepted,
+)
 def rebuild(request: Request, container: ContainerDep, full: bool = False) -> dict[str, Any]:
     """Start a rebuild in the background; follow it at GET /jobs/{id}."""
 
@@ -158,6 +164,16 @@ def rebuild(request: Request, container: ContainerDep, full: bool = False) -> di
     return {"status": "accepted", "job_id": job.id, "url": f"/jobs/{job.id}"}
 
 
-@router.get("/jobs/{job_id}")
+@router.get("/jobs", response_model=JobList)
+def jobs(
+    request: Request,
+    kind: Annotated[str | None, Query(max_length=50, description="e.g. rebuild")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> dict[str, Any]:
+    """The most recent background jobs (e.g. the last rebuild and its report), newest first."""
+    return {"jobs": [j.as_dict() for j in request.app.state.jobs.recent(kind, limit)]}
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut)
 def job_status(request: Request, job_id: str) -> dict[str, Any]:
     return request.app.state.jobs.get(job_id).as_dict()

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from app.api.deps import ContainerDep, upload_limit
+from app.api.schemas import FeedbackCleared, FeedbackList, FeedbackStatsOut, PromoteOut
 from app.api.security import read_upload, require_api_key
 from app.domain.errors import InvalidInput
 from app.domain.feedback import judgement_dict, stats_dict
@@ -17,7 +18,7 @@ router = APIRouter(tags=["feedback"])
 Id = Annotated[int | None, Form(ge=1, le=MAX_ID)]
 
 
-@router.post("/feedback", dependencies=[Depends(require_api_key)])
+@router.post("/feedback", dependencies=[Depends(require_api_key)], response_model=FeedbackList)
 def record(
     *,
     container: ContainerDep,
@@ -39,7 +40,7 @@ def record(
     return {"status": "success", "feedback": [judgement_dict(j) for j in judged]}
 
 
-@router.get("/feedback")
+@router.get("/feedback", response_model=FeedbackList)
 def list_feedback(
     container: ContainerDep,
     product_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
@@ -48,17 +49,19 @@ def list_feedback(
     return {"status": "success", "feedback": [judgement_dict(j) for j in judged]}
 
 
-@router.get("/feedback/stats")
+@router.get("/feedback/stats", response_model=FeedbackStatsOut)
 def feedback_stats(container: ContainerDep) -> dict[str, Any]:
     return {"status": "success", **stats_dict(container.feedback_service().stats())}
 
 
-@router.delete("/feedback", dependencies=[Depends(require_api_key)])
+@router.delete("/feedback", dependencies=[Depends(require_api_key)], response_model=FeedbackCleared)
 def clear_feedback(container: ContainerDep) -> dict[str, Any]:
     return {"status": "success", "cleared": container.feedback_service().clear()}
 
 
-@router.post("/feedback/promote", dependencies=[Depends(require_api_key)])
+@router.post(
+    "/feedback/promote", dependencies=[Depends(require_api_key)], response_model=PromoteOut
+)
 def promote(container: ContainerDep) -> dict[str, Any]:
     """Confirmed verdicts become gallery examples of their class."""
     report = container.feedback_curation().promote()

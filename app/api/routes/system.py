@@ -10,12 +10,14 @@ from fastapi.responses import JSONResponse, Response
 
 from app import __version__
 from app.api.errors import error_body
+from app.api.schemas import HealthOut
 
 router = APIRouter(tags=["system"])
 
 
 @router.get(
     "/health",
+    response_model=HealthOut,
     responses={503: {"description": "a dependency (database, index or model) is unavailable"}},
 )
 def health(request: Request) -> Any:
