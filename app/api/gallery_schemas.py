@@ -44,6 +44,9 @@ class ClassChange(BaseModel):
     message: str = Field(examples=["Added class 'cat' with 2 examples"])
     class_name: str
     examples_added: int
+    examples_already_present: int = Field(
+        0, description="images sent that the class already held (same content): not added again"
+    )
     examples_removed: int
     example_ids: list[int] = Field(description="ids of the examples added")
     num_examples: int = Field(description="examples of this class after the change")

@@ -21,6 +21,12 @@ def change_text(change: GalleryChange, verb: str) -> str:
     parts = []
     if change.added:
         parts.append(f"added {len(change.added)} (ids {_ids(change.added)})")
+    if change.already_present:
+        added = [] if change.added else ["0 added"]
+        present = (
+            f"{len(change.already_present)} already present (ids {_ids(change.already_present)})"
+        )
+        parts += [*added, present]
     if change.removed:
         parts.append(f"removed {len(change.removed)}")
     return f"class '{change.class_name}' {verb}: " + ", ".join(parts or ["nothing changed"])

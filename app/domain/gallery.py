@@ -127,3 +127,9 @@ class GalleryChange:
     added: list[ImageRecord] = field(default_factory=list)
     removed: list[ImageRecord] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    already_present: list[ImageRecord] = field(default_factory=list)  # same bytes, same class
+
+    @property
+    def stored(self) -> list[ImageRecord]:
+        """The rows that now hold the images given: new ones, then those already there."""
+        return self.added + self.already_present

@@ -101,10 +101,13 @@ class GalleryService:
         an example of classification by retrieval (under the product id "uploads")."""
         self._check_model()
         stored, vectors, skipped = self._embed(UPLOADS, list(sources))
-        with self._guard.writing():
+        undo = self._undo(stored)
+        with self._guard.writing(), undo.guarding():
             self._check_model(adopt=True)
+            existing = {r.id for r in self._repo.list_images(UPLOADS)}
             added = self._stage(UPLOADS, stored, vectors, source=UPLOAD)
-            self._commit(added, [])
+            undo.rows_written(added, existing=existing)
+            self._commit(added, [], undo)
         return GalleryChange(UPLOADS, added=added, skipped=skipped)
 
     def remove_class(self, class_name: str) -> GalleryChange:
@@ -213,7 +216,14 @@ class GalleryService:
             doomed = [r for r in existing if r.id not in kept] if mode == "replace" else []
             self._repo.mark_images_removed([r for r in doomed if r.source == CATALOGUE])
             self._commit(added, doomed, undo)
-        return GalleryChange(class_name, added=added, removed=doomed, skipped=skipped)
+        before = {r.id for r in existing}
+        return GalleryChange(
+            class_name,
+            added=[r for r in added if r.id not in before],
+            removed=doomed,
+            skipped=skipped,
+            already_present=[r for r in added if r.id in before],
+        )
 
     def _check_model(self, adopt: bool = False) -> None:
         """A gallery of another model's vectors cannot take this model's; an empty one can

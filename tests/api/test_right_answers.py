@@ -45,3 +45,15 @@ def test_upload_naming_a_class_adds_an_example(client):
     assert client.get("/model/info").json()["classes"]["mug"] == 2
     prediction = client.post("/predict", files=_query((92, 92, 92))).json()
     assert prediction["predicted_class"] == "mug"
+
+
+def test_updating_with_a_photo_already_there_adds_nothing(client):
+    photo = [("files", ("a.jpg", jpeg((90, 90, 90), 1), "image/jpeg"))]
+    assert client.post("/class/add/mug", files=photo).json()["examples_added"] == 1
+    body = client.post("/class/update/mug", files=photo).json()
+    assert body["examples_added"] == 0 and body["examples_already_present"] == 1
+    assert body["num_examples"] == 1 and "already present" in body["message"]
+    first = client.get("/model/info").json()["examples"]["mug"]
+    again = client.post("/upload", files={"file": ("a.jpg", jpeg((90, 90, 90), 1))},
+                        data={"product_id": "mug"})  # fmt: skip
+    assert again.status_code == 201 and [again.json()["id"]] == first

@@ -105,3 +105,14 @@ def test_repl_round_trip(container, tmp_path):
     assert "class 'yellow' removed" in out
     assert json.loads(out.splitlines()[-1])["size"] == 9
     assert "Traceback" not in err
+
+
+def test_adding_a_photo_the_class_already_holds_says_so(cli, tmp_path):
+    photo = write_product_photo(tmp_path / "p.jpg", YELLOW, seed=1)
+    other = write_product_photo(tmp_path / "o.jpg", YELLOW, seed=2)
+    assert "added 1" in cli("class", "add", "yellow", str(photo)).out
+    ran = cli("class", "update", "yellow", str(photo))
+    assert ran.code == 0 and "0 added, 1 already present" in ran.out and "added 1" not in ran.out
+    ran = cli("class", "update", "yellow", str(photo), str(other))
+    assert "added 1" in ran.out and "1 already present" in ran.out
+    assert cli("class", "list", "yellow").out.count(".jpg") == 2

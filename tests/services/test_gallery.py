@@ -122,7 +122,9 @@ def test_replace_with_an_image_already_there_keeps_it(gallery, tmp_path):
     service = gallery.gallery_service()
     (kept,) = service.update_class("red-shoe", photos(tmp_path, YELLOW, 1)).added
     again = service.update_class("red-shoe", [tmp_path / "0.jpg"], replace_all=True)
-    assert [r.id for r in again.added] == [kept.id] and Path(kept.path).is_file()
+    assert (
+        [r.id for r in again.stored] == [kept.id] and not again.added and Path(kept.path).is_file()
+    )
     assert [r.id for r in gallery.repository().list_images("red-shoe")] == [kept.id]
     consistent(gallery)
 

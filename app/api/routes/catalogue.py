@@ -89,7 +89,7 @@ def upload(
         change = gallery.add_or_append(product_id, [image])
     if change.skipped:
         raise ImageError(change.skipped[0].path, change.skipped[0].reason)
-    added = change.added[0]
+    added = change.stored[0]
     return Uploaded(id=added.id, product_id=added.product_id, path=added.path)
 
 

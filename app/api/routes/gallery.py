@@ -35,6 +35,7 @@ def _change_body(change: GalleryChange, message: str, container) -> ClassChange:
         message=message,
         class_name=change.class_name,
         examples_added=len(change.added),
+        examples_already_present=len(change.already_present),
         examples_removed=len(change.removed),
         example_ids=[r.id for r in change.added],
         num_examples=size,
@@ -94,11 +95,11 @@ def update_class(
     or a query parameter (`?append=false`)."""
     append = _one_append(append_query, append_form)
     change = container.gallery_service().update_class(name, images, replace_all=not append)
-    added = _plural(len(change.added))
+    present = f" ({len(change.already_present)} already present)" * bool(change.already_present)
     message = (
-        f"Appended {added} to class '{name}'"
+        f"Appended {_plural(len(change.added))} to class '{name}'{present}"
         if append
-        else f"Replaced the examples of class '{name}' with {added}"
+        else f"Replaced the examples of class '{name}' with {_plural(len(change.stored))}"
     )
     return _change_body(change, message, container)
 
