@@ -8,6 +8,7 @@ the epoch, the best val Recall@1 and the history. Written with app/atomic_files.
 from __future__ import annotations
 
 import pickle  # only for its error type: checkpoints load with weights_only=True
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,20 @@ def epoch_file(epoch: int) -> str:
 
 def save(path: Path, payload: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda handle: torch.save(payload, handle))
+    plain = _plain(payload)
+    atomic_write(path, lambda handle: torch.save(plain, handle))
     return path
+
+
+def _plain(value: Any) -> Any:
+    """Settings' enumerations (StrEnum) as plain strings: `weights_only` loads refuse classes."""
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 def load(path: Path) -> dict[str, Any]:
