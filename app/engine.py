@@ -15,8 +15,7 @@ from typing import Any
 
 from app.config import Settings
 from app.container import Container, build_container
-from app.domain.errors import ImageError
-from app.domain.models import QueryResult, RebuildReport
+from app.domain.models import QueryResult, RebuildReport, first_failure
 
 
 class ImageSearchEngine:
@@ -36,7 +35,7 @@ class ImageSearchEngine:
     def search(self, image_path: str | Path, top_k: int = 5) -> list[dict[str, Any]]:
         outcome = self.container.search_service().search_images([Path(image_path)], top_k)
         if outcome.skipped:
-            raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
+            raise first_failure(outcome.skipped)
         return _hit_dicts(outcome.results[0])
 
     def search_text(self, text: str, top_k: int = 5) -> list[dict[str, Any]]:
@@ -48,7 +47,7 @@ class ImageSearchEngine:
         service = self.container.classify_service()
         outcome = service.classify_images([Path(image_path)], use_trained)
         if outcome.skipped:
-            raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
+            raise first_failure(outcome.skipped)
         return asdict(outcome.results[0])
 
     def get_statistics(self) -> dict[str, Any]:

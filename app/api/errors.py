@@ -25,6 +25,7 @@ from app.domain.errors import (
     ConfigError,
     Conflict,
     ImageError,
+    ImageFailure,
     ImgRecogError,
     IndexNotReady,
     InvalidInput,
@@ -49,19 +50,22 @@ _STATUS: list[tuple[type[ImgRecogError], int]] = [
 ]
 
 
+_IMAGE_STATUS: dict[ImageFailure, int] = {
+    ImageFailure.TOO_LARGE: 413,
+    ImageFailure.NOT_AN_IMAGE: 415,
+    ImageFailure.UNSUPPORTED: 415,
+}
+
+
 def status_for(exc: ImgRecogError) -> int:
     if isinstance(exc, ImageError):
-        return image_status(exc.reason)
+        return image_status(exc.kind)
     return next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
 
 
-def image_status(reason: str) -> int:
+def image_status(kind: ImageFailure | str) -> int:
     """413 for too large, 415 for not an image / unsupported mode, 400 for the rest."""
-    if reason.startswith("too large"):
-        return 413
-    if reason.startswith(("not an image", "unsupported mode")):
-        return 415
-    return 400
+    return _IMAGE_STATUS.get(ImageFailure(kind), 400)
 
 
 class ErrorBody(BaseModel):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 
 class ImgRecogError(Exception):
     """Base of every error img-recog reports to a user as one line."""
@@ -15,12 +17,27 @@ class ConfigError(ImgRecogError):
     exit_code = 2
 
 
+class ImageFailure(StrEnum):
+    """Why a file could not be used as an image; front doors pick a status from this, never
+    from the wording of the reason."""
+
+    TOO_LARGE = "too_large"  # bytes or pixels over the limit, decompression bomb
+    NOT_AN_IMAGE = "not_an_image"  # no known image format
+    UNSUPPORTED = "unsupported"  # an image, but a mode or format we cannot convert
+    CORRUPT = "corrupt"  # truncated or damaged image data, empty file
+    UNREADABLE = "unreadable"  # the file cannot be read: missing, permission, directory, I/O
+    UNUSABLE = "unusable"  # anything else (a name no database can hold, a query not kept)
+
+
 class ImageError(ImgRecogError):
     """A file could not be used as an image (corrupt, truncated, not an image, too large, ...)."""
 
-    def __init__(self, path: object, reason: str) -> None:
+    def __init__(
+        self, path: object, reason: str, kind: ImageFailure = ImageFailure.UNUSABLE
+    ) -> None:
         self.path = str(path)
         self.reason = reason
+        self.kind = ImageFailure(kind)
         super().__init__(f"{self.path}: {reason}")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from app.domain.errors import ImageError, ImageFailure
+
 CATALOGUE = "catalogue"  # a row managed by `rebuild` (a photo under the products folder)
 EXAMPLE = (
     "example"  # a row added at run time (`class add` / `class update`), never touched by rebuild
@@ -79,8 +81,26 @@ class QueryResult:
 
 @dataclass(frozen=True)
 class SkippedFile:
+    """A file a batch job left out, with the reason a user reads and its kind."""
+
     path: str
     reason: str
+    kind: ImageFailure = ImageFailure.UNUSABLE
+
+    @classmethod
+    def of(cls, error: ImageError, path: object | None = None) -> SkippedFile:
+        """The skipped-file record of `error` (under another name when `path` is given)."""
+        return cls(error.path if path is None else str(path), error.reason, error.kind)
+
+    def error(self, suffix: str = "") -> ImageError:
+        """This failure raised as an error (for front doors that were given one image)."""
+        return ImageError(self.path, self.reason + suffix, self.kind)
+
+
+def first_failure(skipped: list[SkippedFile], context: str = "") -> ImageError:
+    """The error a request answers with when none of its images could be used."""
+    more = f" (and {len(skipped) - 1} more files)" if len(skipped) > 1 else ""
+    return skipped[0].error(more + context)
 
 
 @dataclass

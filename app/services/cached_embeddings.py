@@ -15,7 +15,7 @@ from app.domain.models import ImageUpload, SkippedFile
 from app.interfaces.cache import Cache
 from app.services.pipeline import Embedder, Source
 from app.services.progress import ProgressFactory, no_progress
-from app.services.scanning import bytes_hash, content_hash, os_error_reason
+from app.services.scanning import bytes_hash, content_hash, unreadable
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class CachedEmbeddings:
                     bytes_hash(path.data) if isinstance(path, ImageUpload) else content_hash(path)
                 )
             except OSError as exc:
-                skipped.append(SkippedFile(str(path), os_error_reason(exc)))
+                skipped.append(unreadable(path, exc))
                 continue
             keys[path] = f"{self.kind}:{self.embedder.stamp}:{digest}"
             if (cached := self.cache.get(keys[path])) is not None:

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from app.atomic_files import atomic_write_bytes
 from app.disk_space import ensure_room
-from app.domain.errors import ImageError
+from app.domain.errors import ImageError, ImageFailure
 from app.domain.models import ImageUpload, SkippedFile
-from app.services.scanning import IMAGE_EXTENSIONS, os_error_reason
+from app.services.scanning import IMAGE_EXTENSIONS, unreadable
 
 DEFAULT_SUFFIX = ".img"
+TOO_LARGE = ImageFailure.TOO_LARGE
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class ExampleFiles:
                 try:
                     stored.append(self.store(class_name, source))
                 except ImageError as exc:
-                    skipped.append(SkippedFile(exc.path, exc.reason))
+                    skipped.append(SkippedFile.of(exc))
         except BaseException:
             self.delete([str(s.path) for s in stored if s.created])
             raise
@@ -82,15 +83,17 @@ class ExampleFiles:
     def _read(self, source: Path | ImageUpload) -> tuple[bytes, str]:
         if isinstance(source, ImageUpload):
             if len(source.data) > self.max_bytes:
-                raise ImageError(source.name, f"too large: {len(source.data)} bytes")
+                raise ImageError(source.name, f"too large: {len(source.data)} bytes", TOO_LARGE)
             return source.data, source.name
         try:
             size = source.stat().st_size
             if size > self.max_bytes:
-                raise ImageError(source, f"too large: {size} bytes > limit {self.max_bytes}")
+                raise ImageError(
+                    source, f"too large: {size} bytes > limit {self.max_bytes}", TOO_LARGE
+                )
             return source.read_bytes(), source.name
         except OSError as exc:
-            raise ImageError(source, os_error_reason(exc)) from exc
+            raise unreadable(source, exc).error() from exc
 
 
 def _size_of(source: Path | ImageUpload) -> int:

@@ -59,7 +59,7 @@ class JudgedQueries:
             if kept.created:  # not an image we can use: keep no copy of it
                 self._files.delete([str(kept.path)])
             name = query.name if isinstance(query, ImageUpload) else str(query)
-            raise ImageError(name, skipped[0].reason)
+            raise ImageError(name, skipped[0].reason, skipped[0].kind)
         return JudgedQuery(kept.content_hash, vectors[0].astype(np.float32), str(kept.path))
 
     def _gallery_image(self, image_id: int) -> JudgedQuery:

@@ -21,7 +21,6 @@ import numpy as np
 
 from app.domain.errors import (
     Conflict,
-    ImageError,
     ImgRecogError,
     InvalidInput,
     ModelMismatch,
@@ -46,6 +45,7 @@ from app.domain.models import (
     ImageUpload,
     SkippedFile,
     VectorPayload,
+    first_failure,
 )
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
@@ -253,7 +253,7 @@ class GalleryService:
             raise
         good = set(batch.items)
         self._files.delete([str(s.path) for s in stored if s.created and s.path not in good])
-        skipped += [SkippedFile(by_path[Path(f.path)].origin, f.reason) for f in batch.skipped]
+        skipped += [replace(f, path=by_path[Path(f.path)].origin) for f in batch.skipped]
         if not batch.items:
             raise _no_usable_image(class_name, skipped)
         return [by_path[p] for p in batch.items], batch.vectors, skipped
@@ -320,8 +320,7 @@ class GalleryService:
 def _no_usable_image(class_name: str, skipped: list[SkippedFile]) -> ImgRecogError:
     if not skipped:
         return InvalidInput(f"no images given for class {class_name!r}")
-    more = f" (and {len(skipped) - 1} more files)" if len(skipped) > 1 else ""
-    return ImageError(skipped[0].path, f"{skipped[0].reason}{more}; class {class_name!r} unchanged")
+    return first_failure(skipped, f"; class {class_name!r} unchanged")
 
 
 def _live(rows: list[ImageRecord]) -> list[ImageRecord]:

@@ -106,7 +106,7 @@ class Embedder:
         try:
             ready.append((item, future.result()))
         except ImageError as exc:
-            skipped.append(SkippedFile(source_name(path_of(item)), exc.reason))
+            skipped.append(SkippedFile.of(exc, source_name(path_of(item))))
 
     def _embed(self, ready: list, skipped: list[SkippedFile]) -> EmbeddedBatch:
         if not ready:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from app.domain.errors import ImageFailure
 from app.domain.models import ImageUpload, ScannedFile, SkippedFile
 
 IMAGE_EXTENSIONS = frozenset(
@@ -78,8 +79,13 @@ def _scan_one(path: Path) -> ScannedFile | SkippedFile:
         size = path.stat().st_size
         digest = content_hash(path)
     except OSError as exc:
-        return SkippedFile(str(path), os_error_reason(exc))
+        return unreadable(path, exc)
     return ScannedFile(str(path), path.parent.name, digest, size)
+
+
+def unreadable(path: object, exc: OSError) -> SkippedFile:
+    """The skipped-file record of a file the OS would not let us read."""
+    return SkippedFile(str(path), os_error_reason(exc), ImageFailure.UNREADABLE)
 
 
 def os_error_reason(exc: OSError) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path, PurePath
 from PIL import Image
 
 from app.atomic_files import atomic_write_json
-from app.domain.errors import ConfigError, NotFound
+from app.domain.errors import ConfigError, ImageFailure, NotFound
 from app.domain.models import SkippedFile
 from app.domain.splits import (
     SPLIT_NAMES,
@@ -33,7 +33,7 @@ from app.domain.splits import (
     group_of,
 )
 from app.services.progress import ProgressFactory, no_progress
-from app.services.scanning import iter_image_files, os_error_reason
+from app.services.scanning import iter_image_files, unreadable
 from app.services.split_layout import Layout, detect_layout, saved_kind, split_of
 
 MANIFEST_FILE = "manifest.json"
@@ -159,11 +159,11 @@ def _image_size(path: Path) -> tuple[int, int] | SkippedFile:
         with Image.open(path) as image:
             return image.size
     except Image.DecompressionBombError:
-        return SkippedFile(str(path), "too many pixels")
+        return SkippedFile(str(path), "too many pixels", ImageFailure.TOO_LARGE)
     except OSError as exc:
         if isinstance(exc, Image.UnidentifiedImageError):
-            return SkippedFile(str(path), "not an image")
-        return SkippedFile(str(path), os_error_reason(exc))
+            return SkippedFile(str(path), "not an image", ImageFailure.NOT_AN_IMAGE)
+        return unreadable(path, exc)
 
 
 def _exclude_small_groups(

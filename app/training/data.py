@@ -49,7 +49,7 @@ def load_images(
         try:
             image = decode(Path(path))
         except ImageError as exc:
-            return SkippedFile(path, exc.reason)
+            return SkippedFile.of(exc, path)
         fitted = ImageOps.fit(image.convert("RGB"), (side, side), Image.Resampling.BICUBIC)
         return np.asarray(fitted, dtype=np.uint8).transpose(2, 0, 1)
 

@@ -25,9 +25,9 @@ from app.api.schemas import JobAccepted, JobList, JobOut, SearchResponse
 from app.api.search_focus import FocusForm, focus_form
 from app.api.security import read_upload, require_api_key
 from app.domain.choices import SegmentMode
-from app.domain.errors import ImageError, InvalidInput
+from app.domain.errors import InvalidInput
 from app.domain.gallery import MAX_ID
-from app.domain.models import QueryResult, SearchHit
+from app.domain.models import QueryResult, SearchHit, first_failure
 
 router = APIRouter(tags=["catalogue"])
 
@@ -88,7 +88,7 @@ def upload(
     else:
         change = gallery.add_or_append(product_id, [image])
     if change.skipped:
-        raise ImageError(change.skipped[0].path, change.skipped[0].reason)
+        raise first_failure(change.skipped)
     added = change.stored[0]
     return Uploaded(id=added.id, product_id=added.product_id, path=added.path)
 
@@ -135,7 +135,7 @@ def search(
     upload = read_upload(file, upload_limit(request))
     outcome = service.search_images([upload], k, refine, options)
     if outcome.skipped:
-        raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
+        raise first_failure(outcome.skipped)
     return result_body(outcome.results[0])
 
 

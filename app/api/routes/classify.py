@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import ContainerDep, ImagesDep
 from app.api.errors import image_status
 from app.domain.classification import classification_dict
-from app.domain.errors import ImageError
+from app.domain.models import first_failure
 
 router = APIRouter(tags=["classification"])
 
@@ -24,12 +24,12 @@ def classify(
     """The same answer as `classify --json`, one object per uploaded image."""
     outcome = container.classify_service().classify_images(images, use_trained)
     if outcome.skipped and not outcome.results:
-        raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
+        raise first_failure(outcome.skipped)
     return {
         "status": "success",
         "results": [classification_dict(r, k) for r in outcome.results],
         "skipped": [
-            {"file": s.path, "reason": s.reason, "code": image_status(s.reason)}
+            {"file": s.path, "reason": s.reason, "code": image_status(s.kind)}
             for s in outcome.skipped
         ],
     }

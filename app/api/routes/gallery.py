@@ -12,9 +12,9 @@ from app.api.errors import image_status
 from app.api.gallery_schemas import ClassChange, ExamplesRemoved, ModelInfo, Prediction, Skipped
 from app.api.security import require_api_key
 from app.domain.choices import Aggregation
-from app.domain.errors import ImageError, InvalidInput
+from app.domain.errors import InvalidInput
 from app.domain.gallery import MAX_ID, GalleryChange
-from app.domain.models import SkippedFile
+from app.domain.models import SkippedFile, first_failure
 
 router = APIRouter(tags=["classification by retrieval"])
 ClassName = Annotated[str, Path(min_length=1, max_length=100)]
@@ -48,7 +48,7 @@ def _change_body(change: GalleryChange, message: str, container) -> ClassChange:
 
 
 def _skipped(s: SkippedFile) -> Skipped:
-    return Skipped(file=s.path, reason=s.reason, code=image_status(s.reason))
+    return Skipped(file=s.path, reason=s.reason, code=image_status(s.kind))
 
 
 @router.get("/model/info")
@@ -146,7 +146,7 @@ def predict(
     """The class of one photo (`-F file=@x.jpg`), with the probability of each best class."""
     outcome = container.retrieval_classifier().predict_images([image], aggregation)
     if outcome.skipped:
-        raise ImageError(outcome.skipped[0].path, outcome.skipped[0].reason)
+        raise first_failure(outcome.skipped)
     p = outcome.predictions[0]
     return Prediction(
         predicted_class=p.class_name,

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from app.domain.errors import ImageError
+from app.domain.errors import ImageError, ImageFailure
 from app.infrastructure.preprocessing.options import PreprocessOptions
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,9 @@ def to_rgb(img: Image.Image, bg_rgb: tuple[int, int, int], label: str = "image")
         try:
             out = img.convert("RGB")
         except ValueError as exc:
-            raise ImageError(label, f"unsupported mode {img.mode}") from exc
+            raise ImageError(
+                label, f"unsupported mode {img.mode}", ImageFailure.UNSUPPORTED
+            ) from exc
     out.info.clear()  # nothing downstream may re-apply EXIF orientation or a palette tRNS
     return out
 
@@ -108,9 +110,11 @@ def _read_bytes(source: Path | str | bytes, label: str, max_bytes: int) -> bytes
     else:
         data = _read_file(Path(source), label, max_bytes)
     if not data:
-        raise ImageError(label, "empty file")
+        raise ImageError(label, "empty file", ImageFailure.CORRUPT)
     if len(data) > max_bytes:
-        raise ImageError(label, f"too large: {len(data)} bytes > limit {max_bytes}")
+        raise ImageError(
+            label, f"too large: {len(data)} bytes > limit {max_bytes}", ImageFailure.TOO_LARGE
+        )
     return data
 
 
@@ -118,37 +122,47 @@ def _read_file(path: Path, label: str, max_bytes: int) -> bytes:
     try:
         info = path.stat()
         if stat.S_ISDIR(info.st_mode):
-            raise ImageError(label, "is a directory")
+            raise ImageError(label, "is a directory", ImageFailure.UNREADABLE)
         if info.st_size > max_bytes:
-            raise ImageError(label, f"too large: {info.st_size} bytes > limit {max_bytes}")
+            raise ImageError(
+                label,
+                f"too large: {info.st_size} bytes > limit {max_bytes}",
+                ImageFailure.TOO_LARGE,
+            )
         with path.open("rb") as fh:
             return fh.read(max_bytes + 1)  # +1: a file that grew (or /dev/zero) is caught too
     except (FileNotFoundError, NotADirectoryError) as exc:
-        raise ImageError(label, "file not found") from exc
+        raise ImageError(label, "file not found", ImageFailure.UNREADABLE) from exc
     except PermissionError as exc:
-        raise ImageError(label, "permission denied") from exc
+        raise ImageError(label, "permission denied", ImageFailure.UNREADABLE) from exc
     except IsADirectoryError as exc:
-        raise ImageError(label, "is a directory") from exc
+        raise ImageError(label, "is a directory", ImageFailure.UNREADABLE) from exc
     except OSError as exc:
-        raise ImageError(label, f"cannot read file ({exc.strerror or exc})") from exc
+        raise ImageError(
+            label, f"cannot read file ({exc.strerror or exc})", ImageFailure.UNREADABLE
+        ) from exc
 
 
 def _open(data: bytes, label: str, max_pixels: int) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise ImageError(label, _bomb_reason(exc)) from exc
+        raise ImageError(label, _bomb_reason(exc), ImageFailure.TOO_LARGE) from exc
     except UnidentifiedImageError as exc:
-        raise ImageError(label, _unidentified_reason(data)) from exc
+        raise ImageError(label, *_unidentified(data)) from exc
     except _DECODE_ERRORS as exc:
-        raise ImageError(label, _decode_reason(exc)) from exc
+        raise ImageError(label, _decode_reason(exc), ImageFailure.CORRUPT) from exc
     width, height = img.size
     if width * height > max_pixels:
         img.close()
-        raise ImageError(label, f"too large: {width}x{height} pixels > limit {max_pixels}")
+        raise ImageError(
+            label,
+            f"too large: {width}x{height} pixels > limit {max_pixels}",
+            ImageFailure.TOO_LARGE,
+        )
     if width < 1 or height < 1:
         img.close()
-        raise ImageError(label, f"corrupt image (size {width}x{height})")
+        raise ImageError(label, f"corrupt image (size {width}x{height})", ImageFailure.CORRUPT)
     return img
 
 
@@ -156,9 +170,9 @@ def _load(img: Image.Image, label: str) -> None:
     try:
         img.load()
     except Image.DecompressionBombError as exc:
-        raise ImageError(label, _bomb_reason(exc)) from exc
+        raise ImageError(label, _bomb_reason(exc), ImageFailure.TOO_LARGE) from exc
     except _DECODE_ERRORS as exc:
-        raise ImageError(label, _decode_reason(exc)) from exc
+        raise ImageError(label, _decode_reason(exc), ImageFailure.CORRUPT) from exc
 
 
 def _apply_orientation(img: Image.Image, label: str) -> Image.Image:
@@ -201,11 +215,14 @@ def _stretch(arr: np.ndarray) -> np.ndarray:
     return np.where(finite, (arr - low) * (255.0 / span), 0.0)
 
 
-def _unidentified_reason(data: bytes) -> str:
+def _unidentified(data: bytes) -> tuple[str, ImageFailure]:
     for magic, fmt in _MAGIC.items():
         if data.startswith(magic):
-            return f"truncated image data ({fmt} header incomplete or corrupt)"
-    return "not an image (unrecognised format)"
+            return (
+                f"truncated image data ({fmt} header incomplete or corrupt)",
+                ImageFailure.CORRUPT,
+            )
+    return "not an image (unrecognised format)", ImageFailure.NOT_AN_IMAGE
 
 
 def _decode_reason(exc: BaseException) -> str:

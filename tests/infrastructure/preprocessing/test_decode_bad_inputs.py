@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.domain.errors import ImageError
+from app.domain.errors import ImageError, ImageFailure
+from app.domain.models import SkippedFile, first_failure
 from app.infrastructure.preprocessing.image_io import decode_image
 from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
@@ -130,3 +131,31 @@ def test_global_pil_settings_are_untouched(tmp_path: Path) -> None:
         )
     assert before == Image.MAX_IMAGE_PIXELS
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+
+
+KINDS: dict[str, ImageFailure] = {
+    "truncated-jpeg": ImageFailure.CORRUPT,
+    "truncated-png": ImageFailure.CORRUPT,
+    "jpeg-header-only": ImageFailure.CORRUPT,
+    "zero-bytes": ImageFailure.CORRUPT,
+    "text-as-jpg": ImageFailure.NOT_AN_IMAGE,
+    "random-bytes": ImageFailure.NOT_AN_IMAGE,
+    "corrupt-png": ImageFailure.CORRUPT,
+    "bomb-100000x100000": ImageFailure.TOO_LARGE,
+    "missing": ImageFailure.UNREADABLE,
+    "missing-parent": ImageFailure.UNREADABLE,
+    "directory": ImageFailure.UNREADABLE,
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_carries_its_kind_and_keeps_it_when_skipped(tmp_path: Path, case: str) -> None:
+    """Front doors pick a status from the kind, never from the wording of the reason."""
+    path = CASES[case][0](tmp_path)
+    with pytest.raises(ImageError) as info:
+        decode_image(path, options=PreprocessOptions(size=32))
+    assert info.value.kind == KINDS[case]
+    skipped = SkippedFile.of(info.value, "upload.jpg")
+    assert (skipped.path, skipped.kind) == ("upload.jpg", KINDS[case])
+    again = first_failure([skipped, skipped])
+    assert again.kind == KINDS[case] and again.reason.endswith("(and 1 more files)")
