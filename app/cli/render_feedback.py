@@ -36,10 +36,10 @@ def list_json(judged: list[Judgement]) -> str:
 
 def stats(s: FeedbackStats) -> str:
     lines = [f"verdicts: {s.total} ({s.good} good, {s.bad} bad) on {s.products} products"]
-    disputed = [(p, g, b) for p, g, b in s.disputed if g and b]
-    if disputed:
-        lines.append("most disputed:")
-        lines += [f"  {p}: {g} good, {b} bad" for p, g, b in disputed]
+    if not s.disputed:
+        return "\n".join([*lines, "most disputed: none (no product was judged both good and bad)"])
+    lines.append("most disputed:")
+    lines += [f"  {p}: {g} good, {b} bad" for p, g, b in s.disputed]
     return "\n".join(lines)
 
 

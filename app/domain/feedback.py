@@ -46,7 +46,8 @@ class FeedbackStats:
     good: int
     bad: int
     products: int
-    disputed: list[tuple[str, int, int]]  # (product, good, bad), most disputed first
+    # products judged both good and bad: (product, good, bad), the most disputed first
+    disputed: list[tuple[str, int, int]]
 
 
 def feedback_stats(judgements: list[Judgement], top: int = 10) -> FeedbackStats:
@@ -54,7 +55,8 @@ def feedback_stats(judgements: list[Judgement], top: int = 10) -> FeedbackStats:
     bad: Counter[str] = Counter(j.product_id for j in judgements if j.verdict == BAD)
     products = set(good) | set(bad)
     # disputed: judged both ways; the more of the rarer verdict, the more disputed
-    ranked = sorted(products, key=lambda p: (-min(good[p], bad[p]), -(good[p] + bad[p]), p))
+    both = [p for p in products if good[p] and bad[p]]
+    ranked = sorted(both, key=lambda p: (-min(good[p], bad[p]), -(good[p] + bad[p]), p))
     return FeedbackStats(
         total=len(judgements),
         good=sum(good.values()),

@@ -71,6 +71,8 @@ def test_one_shot_record_list_stats_and_clear(cli, tmp_path):
     assert (stats["total"], stats["good"], stats["bad"]) == (3, 2, 1)
     assert stats["most_disputed"][0] == {"product_id": "red-shoe", "good": 1, "bad": 1}
     assert "most disputed:\n  red-shoe: 1 good, 1 bad" in cli("feedback", "stats").out
+    assert [d["product_id"] for d in stats["most_disputed"]] == ["red-shoe"]  # not green-hat
+
     assert "cleared 3 verdicts" in cli("feedback", "clear").out
     assert "(no feedback)" in cli("feedback", "list").out
 
@@ -161,3 +163,13 @@ def test_an_unreadable_query_is_refused_and_not_kept(cli, settings, tmp_path):
     kept = settings.index_dir / "feedback" / "queries"
     assert not kept.exists() or not any(kept.iterdir())
     assert "(no feedback)" in cli("feedback", "list").out
+
+
+def test_stats_without_disputes_says_so(cli, tmp_path):
+    query = write_product_photo(tmp_path / "q.jpg", COLOURS["green-hat"], seed=99)
+    cli("rebuild")
+    cli("feedback", "--query", str(query), "--product", "green-hat", "--good")
+    assert json.loads(cli("feedback", "stats", "--json").out)["most_disputed"] == []
+    text = cli("feedback", "stats").out
+    assert "verdicts: 1 (1 good, 0 bad) on 1 products" in text
+    assert "most disputed: none (no product was judged both good and bad)" in text

@@ -63,6 +63,7 @@ def test_stats_rank_disputed_products_first():
     stats = feedback_stats([j("a", "good"), j("b", "good"), j("b", "bad"), j("c", "bad")])
     assert (stats.total, stats.good, stats.bad, stats.products) == (4, 2, 2, 3)
     assert stats.disputed[0] == ("b", 1, 1)
+    assert stats.disputed == [("b", 1, 1)]  # judged one way only is not disputed
 
 
 def test_verdict_is_good_or_bad():
