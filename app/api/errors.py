@@ -33,6 +33,7 @@ from app.domain.errors import (
     NotFound,
     StorageFull,
     UnsupportedOperation,
+    VerificationFailed,
 )
 
 logger = logging.getLogger("app.api")
@@ -45,6 +46,7 @@ _STATUS: list[tuple[type[ImgRecogError], int]] = [
     (IndexNotReady, 409),
     (ModelMismatch, 409),
     (BackendUnavailable, 503),
+    (VerificationFailed, 500),
     (StorageFull, 507),
     (ConfigError, 500),
 ]

@@ -9,7 +9,7 @@ from app.cli import render, render_classify
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SKIPPED
 from app.cli.feedback_commands import remember_classification
-from app.cli.parsing import UsageError
+from app.cli.parsing import UsageError, positive_int
 from app.domain.heads import TrainOptions
 
 _DEFAULTS = TrainOptions()
@@ -28,13 +28,14 @@ def classify_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="one JSON object per line per image")
     p.add_argument(
-        "--k", type=int, default=3, help="most likely classes listed per answer (default 3)"
+        "--k",
+        type=positive_int,
+        default=3,
+        help="most likely classes listed per answer (default 3)",
     )
 
 
 def classify(args: argparse.Namespace, ctx: CliContext) -> int:
-    if args.k < 1:
-        raise UsageError("--k must be at least 1")
     service = ctx.container.classify_service()
     outcome = service.classify_images(args.image, use_trained=args.use_trained)
     remember_classification(ctx, outcome.results)

@@ -17,8 +17,9 @@ from app.cli.classify_commands import classify, classify_args, train, train_args
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
 from app.cli.migrate_commands import migrate, migrate_args
+from app.cli.parsing import UsageError, positive_int
 from app.disk_space import is_no_space, no_space_message
-from app.domain.errors import ImgRecogError, StorageFull
+from app.domain.errors import StorageFull
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ def _query_args(p: argparse.ArgumentParser) -> None:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--image", nargs="+", type=Path, metavar="P", help="image files or folders")
     what.add_argument("--text", help="a text query (needs a text-image model such as CLIP)")
-    p.add_argument("--k", type=int, default=None, help="number of results (default: TOP_K)")
+    p.add_argument(
+        "--k", type=positive_int, default=None, help="number of results (default: TOP_K)"
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line per query")
     p.add_argument("--show", type=Path, metavar="OUT.png", help="write a contact sheet")
     p.add_argument(
@@ -82,12 +85,10 @@ def _query_args(p: argparse.ArgumentParser) -> None:
 
 
 def _query(args: argparse.Namespace, ctx: CliContext) -> int:
-    if args.k is not None and args.k < 1:
-        raise ImgRecogError("--k must be at least 1")
     service = ctx.container.search_service()
     if args.text is not None:
         if args.more_like or args.less_like:
-            raise ImgRecogError("--more-like / --less-like refine image queries only")
+            raise UsageError("--more-like / --less-like refine image queries only")
         results, skipped = [service.search_text(args.text, args.k, focus.search_options(args))], []
         ctx.last = None
     else:

@@ -8,10 +8,8 @@ from pathlib import Path
 
 from app.cli import render, render_gallery
 from app.cli.context import CliContext
+from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
 from app.domain.gallery import GalleryChange
-
-EXIT_OK = 0
-EXIT_SKIPPED = 3
 
 
 def class_args(p: argparse.ArgumentParser) -> None:

@@ -8,13 +8,11 @@ from pathlib import Path
 
 from app.cli import render_learning as render
 from app.cli.context import CliContext
-from app.cli.parsing import UsageError
+from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
+from app.cli.parsing import UsageError, positive_int
 from app.domain.choices import SplitName
 from app.domain.splits import SplitFractions
 from app.domain.training import SCHEDULERS, SELECT_METRICS, FinetuneConfig
-
-EXIT_OK = 0
-EXIT_SKIPPED = 3
 
 
 def split_args(p: argparse.ArgumentParser) -> None:
@@ -71,7 +69,7 @@ def evaluate_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--gallery", type=Path, help="class-folder tree to search in (with --queries)")
     p.add_argument("--queries", type=Path, help="class-folder tree of queries (with --gallery)")
-    p.add_argument("--k", type=int, nargs="+", default=[1, 5], help="K of Recall@K (1 5)")
+    p.add_argument("--k", type=positive_int, nargs="+", default=[1, 5], help="K of Recall@K (1 5)")
     p.add_argument(
         "--rules",
         nargs="+",
@@ -92,8 +90,6 @@ def evaluate(args: argparse.Namespace, ctx: CliContext) -> int:
 
     if (args.gallery is None) != (args.queries is None):
         raise UsageError("--gallery and --queries go together")
-    if min(args.k) < 1:
-        raise UsageError("--k values must be at least 1")
     options = EvaluationOptions(ks=tuple(sorted(set(args.k))), rules=tuple(args.rules))
     service = ctx.container.evaluation_service()
     if args.gallery is not None:

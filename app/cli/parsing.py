@@ -12,6 +12,17 @@ class UsageError(ImgRecogError):
     exit_code = 2
 
 
+def positive_int(text: str) -> int:
+    """argparse type of counts such as --k: a bad value is a usage error (exit 2) everywhere."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 class HelpShown(Exception):
     """Raised by the REPL parser after printing help, instead of exiting the process."""
 

@@ -63,6 +63,10 @@ class BackendUnavailable(ImgRecogError):
     """A model, library or server that the configuration asks for cannot be used."""
 
 
+class VerificationFailed(ImgRecogError):
+    """A copy was written but does not read back the same (the source is left unchanged)."""
+
+
 class UnsupportedOperation(ImgRecogError):
     """The configured model cannot do what was asked (e.g. text queries on an image-only model)."""
 

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from app.domain.errors import ConfigError, ImgRecogError, IndexNotReady
+from app.domain.errors import ConfigError, IndexNotReady, VerificationFailed
 from app.domain.gallery import Removals
 from app.domain.models import ImageRecord, MigrationReport, VectorPayload
 from app.interfaces.repository import Repository
@@ -130,7 +130,7 @@ class MigrateService:
             and target.removals() == self._repo.removals()
         )
         if copied != expected or not same:
-            raise ImgRecogError(
+            raise VerificationFailed(
                 f"verification failed: the source has {expected} images, the target {copied} "
                 "(or other products, sources or removals); the source is unchanged"
             )
@@ -171,14 +171,14 @@ class MigrateService:
     def _verify_vectors(self, target: VectorStore, ids: np.ndarray, stamp: str) -> None:
         """Reload the target from what it persisted and compare it with the source."""
         if not target.load() or target.model_stamp != stamp:
-            raise ImgRecogError("verification failed: the target index did not load back")
+            raise VerificationFailed("verification failed: the target index did not load back")
         copied = np.sort(target.ids())
         if not np.array_equal(copied, np.sort(ids)):
-            raise ImgRecogError(
+            raise VerificationFailed(
                 f"verification failed: the source has {ids.size} vectors, the target "
                 f"{copied.size} (or other ids); the source is unchanged"
             )
         rows = np.unique(np.linspace(0, ids.size - 1, min(SAMPLE, ids.size)).astype(np.int64))
         sample = ids[rows]
         if not np.allclose(target.vectors(sample), self._store.vectors(sample), atol=1e-5):
-            raise ImgRecogError("verification failed: copied vectors differ from the source")
+            raise VerificationFailed("verification failed: copied vectors differ from the source")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from app.domain.errors import ImgRecogError, NotFound
+from app.domain.errors import InvalidInput, NotFound
 from app.domain.heads import LabelledVectors, TrainOptions, TrainReport
 from app.domain.models import SkippedFile
 from app.interfaces.heads import AttributeHeads
@@ -52,7 +52,7 @@ class TrainService:
         label_of = dict(files)
         data = LabelledVectors(vectors, [label_of[path] for path in kept])
         if len(data.classes) < 2:
-            raise ImgRecogError(f"{folder}: needs photos of at least two classes to train")
+            raise InvalidInput(f"{folder}: needs photos of at least two classes to train")
         head = self._heads.train(
             category, attribute, data, options, self._embeddings.embedder.stamp
         )
@@ -85,5 +85,5 @@ def _subfolders(folder: Path) -> list[Path]:
 def _safe(name: str) -> str:
     """A category or attribute name is one folder name, never a path."""
     if not name or Path(name).name != name or name in {".", ".."}:
-        raise ImgRecogError(f"bad name {name!r}: use a plain folder name")
+        raise InvalidInput(f"bad name {name!r}: use a plain folder name")
     return name

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from conftest import write_product_photo
@@ -131,3 +132,19 @@ def test_invalid_setting_names_the_variable(tmp_path, monkeypatch):
     )
     assert ran.returncode == 2
     assert "TOP_K" in ran.stderr and "Traceback" not in ran.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("query", "--text", "a cup", "--k", "0"),
+        ("query", "--text", "a cup", "--k", "many"),
+        ("classify", "photo.jpg", "--k", "0"),
+        ("evaluate", "--k", "1", "0"),
+    ],
+)
+def test_bad_k_is_a_usage_error_for_every_command(cli, argv, capsys):
+    with pytest.raises(SystemExit) as stopped:  # argparse: usage line, then exit status 2
+        cli(*argv)
+    assert stopped.value.code == 2
+    assert "argument --k:" in capsys.readouterr().err
