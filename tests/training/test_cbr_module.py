@@ -108,7 +108,7 @@ def test_same_probabilities_as_the_service(container, tmp_path, aggregation):
     store, repo = container.vector_store(), container.repository()
     ids = store.ids()
     names = repo.get_images(ids.tolist())
-    module = ClassificationByRetrieval(backbone, params)
+    module = ClassificationByRetrieval(backbone, params=params)
     module.add_index_data(store.vectors(ids), [names[i].product_id for i in ids.tolist()])
     preprocessor = container.preprocessor()
     pixels = np.stack([embedding.to_pixels(preprocessor.prepare(q)) for q in queries])

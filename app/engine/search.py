@@ -1,4 +1,4 @@
-"""A small Python API for notebooks and other programs, over the same container and services.
+"""The image search engine's Python API, over the same container and services.
 
 from app.engine import ImageSearchEngine
 engine = ImageSearchEngine()
