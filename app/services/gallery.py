@@ -178,11 +178,12 @@ class GalleryService:
         )
 
     def example_ids(self) -> dict[str, list[int]]:
-        """Every example's id (catalogue photos, added examples, crops), by class, in id order.
-        Ids are stable: removing an example never renumbers the others."""
+        """Every example's id (catalogue photos, added examples, crops; not uploads, which are
+        no class), by class, in id order. Ids are stable: removing one never renumbers others."""
         ids: dict[str, list[int]] = {}
         for row in self._repo.list_images():
-            ids.setdefault(row.product_id, []).append(row.id)
+            if row.source != UPLOAD:
+                ids.setdefault(row.product_id, []).append(row.id)
         return ids
 
     def examples(self, class_name: str) -> list[ImageRecord]:

@@ -51,7 +51,7 @@ def test_an_invalid_mode_in_the_body_is_422(client, mode):
     image_id = upload(client, "x.png", two_objects())
     r = client.post(f"/segment/{image_id}", headers=JSON, content=json.dumps({"mode": mode}))
     assert r.status_code == 422 and "mode" in r.json()["message"]
-    assert client.get("/model/info").json()["num_examples"] == 1  # nothing was cut
+    assert client.get("/model/info").json()["gallery_size"] == 1  # nothing was cut
 
 
 def test_the_body_mode_is_used(client):
