@@ -38,7 +38,7 @@ def classify_args(p: argparse.ArgumentParser) -> None:
 def classify(args: argparse.Namespace, ctx: CliContext) -> int:
     service = ctx.container.classify_service()
     outcome = service.classify_images(args.image, use_trained=args.use_trained)
-    remember_classification(ctx, outcome.results)
+    remember_classification(ctx, outcome.results, args.k)
     for line in render.skipped_lines(outcome.skipped):
         ctx.warn(line)
     if args.json:

@@ -27,11 +27,14 @@ def remember_search(ctx: CliContext, results: list[QueryResult]) -> None:
         ctx.last = LastResult(Path(last.query), ranked)
 
 
-def remember_classification(ctx: CliContext, results: list[ImageClassification]) -> None:
-    """The last image's classes by retrieval, most probable first, become what is judged."""
+def remember_classification(
+    ctx: CliContext, results: list[ImageClassification], shown: int
+) -> None:
+    """The last image's classes by retrieval that the table numbered (#1..#`shown`, most
+    probable first) become what `good N` / `bad N` judge."""
     ctx.last = None
     if results and results[-1].retrieval is not None:
-        classes = results[-1].retrieval.class_probabilities
+        classes = list(results[-1].retrieval.class_probabilities)[:shown]
         ctx.last = LastResult(Path(results[-1].image), [Target(c) for c in classes])
 
 

@@ -35,7 +35,10 @@ def _rows(result: ImageClassification, k: int) -> list[tuple]:
         rows.append(_row(p.name, p.value, p.confidence, p.source, p.reason or others))
     r = result.retrieval
     if r is not None:
-        rows.append(_row("retrieval", r.class_name, r.confidence, "retrieval", r.reason or ""))
+        ranked = list(r.class_probabilities.items())[:k]
+        shown = ", ".join(f"#{n} {c} {v:.2f}" for n, (c, v) in enumerate(ranked, 1))
+        extra = "; ".join(part for part in (r.reason, shown) if part)
+        rows.append(_row("retrieval", r.class_name, r.confidence, "retrieval", extra))
     return rows
 
 

@@ -173,3 +173,14 @@ def test_stats_without_disputes_says_so(cli, tmp_path):
     text = cli("feedback", "stats").out
     assert "verdicts: 1 (1 good, 0 bad) on 1 products" in text
     assert "most disputed: none (no product was judged both good and bad)" in text
+
+
+def test_good_after_classify_judges_only_the_classes_the_table_showed(container, tmp_path):
+    query = write_product_photo(tmp_path / "q.jpg", COLOURS["green-hat"], seed=99)
+    out, err = _repl(container, "rebuild", f"classify --image {query} --k 2", "good 3")
+    retrieval = next(line for line in out.splitlines() if line.strip().startswith("retrieval"))
+    assert "#1 green-hat" in retrieval and "#2 " in retrieval and "#3 " not in retrieval
+    assert "no rank 3 (1..2)" in err and "recorded" not in out
+    second = retrieval.split("#2 ")[1].split()[0]
+    out, err = _repl(container, f"classify --image {query} --k 2", "bad 2")
+    assert f"recorded #1: bad {second}" in out, err
