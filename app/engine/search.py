@@ -5,6 +5,11 @@ engine = ImageSearchEngine()
 engine.build_index()
 engine.search("photo.jpg", top_k=5)   # [{"product_id": ..., "path": ..., "similarity": ...}]
 engine.classify("photo.jpg")           # {"category": {...}, "attributes": [...], "retrieval": ...}
+
+Focused search and catalogue hygiene:
+engine.search("photo.jpg", options=SearchOptions(Focus(products=("shoe",)), cutoff=Cutoff(0.5)))
+engine.search_answer("photo.jpg", options=...)  # {"query", "hits", "cut": hits the cut-off removed}
+engine.find_duplicates(threshold=0.95)          # [{"images", "similarity", "conflict", "pairs"}]
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ from typing import Any
 
 from app.config import Settings
 from app.container import Container, build_container
+from app.domain.duplicates import DedupScope
 from app.domain.models import QueryResult, RebuildReport, first_failure
+from app.domain.search_filters import SearchOptions
+from app.services.dedup import DedupOptions
 
 
 class ImageSearchEngine:
@@ -32,11 +40,36 @@ class ImageSearchEngine:
         store.load()
         return len(store)
 
-    def search(self, image_path: str | Path, top_k: int = 5) -> list[dict[str, Any]]:
-        outcome = self.container.search_service().search_images([Path(image_path)], top_k)
+    def search(
+        self, image_path: str | Path, top_k: int = 5, options: SearchOptions | None = None
+    ) -> list[dict[str, Any]]:
+        """Hits like the photo; `options` filters by product / folder, keeps one hit per
+        product and cuts weak hits (see `search_answer` for how many were cut)."""
+        return self.search_answer(image_path, top_k, options)["hits"]
+
+    def search_answer(
+        self, image_path: str | Path, top_k: int = 5, options: SearchOptions | None = None
+    ) -> dict[str, Any]:
+        """`search`, with the query and the number of hits the cut-off removed (`cut`)."""
+        outcome = self.container.search_service().search_images(
+            [Path(image_path)], top_k, None, options
+        )
         if outcome.skipped:
             raise first_failure(outcome.skipped)
-        return _hit_dicts(outcome.results[0])
+        result = outcome.results[0]
+        return {"query": result.query, "hits": _hit_dicts(result), "cut": result.cut}
+
+    def find_duplicates(
+        self,
+        threshold: float | None = None,
+        conflicts_only: bool = False,
+        scope: DedupScope = DedupScope.ALL,
+    ) -> list[dict[str, Any]]:
+        """Near-duplicate groups (cosine >= threshold, default DEDUP_THRESHOLD), conflicts first."""
+        if threshold is None:
+            threshold = self.container.settings().dedup_threshold
+        options = DedupOptions(threshold, DedupScope(scope), conflicts_only)
+        return [g.as_dict() for g in self.container.dedup_service().find(options).groups]
 
     def search_text(self, text: str, top_k: int = 5) -> list[dict[str, Any]]:
         result = self.container.search_service().search_text(text, top_k)
