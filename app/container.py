@@ -47,6 +47,7 @@ from app.services.finetune import FinetuneService
 from app.services.gallery import GalleryService
 from app.services.gallery_guard import GalleryGuard
 from app.services.health import HealthService
+from app.services.leaks import LeakFinder
 from app.services.migrate import MigrateService
 from app.services.pipeline import Embedder
 from app.services.progress import no_progress
@@ -298,8 +299,16 @@ class Container(containers.DeclarativeContainer):
     )
 
     charts = providers.Singleton(MatplotlibCharts)
+    # near-duplicates across splits (`split`, `evaluate`), on a throw-away in-memory store
+    leak_finder = providers.Factory(
+        LeakFinder,
+        embedder=embedder,
+        store_factory=providers.Callable(partial, MemoryVectorStore, None, "cosine"),
+        threshold=settings.provided.leak_threshold,
+        progress=progress,
+    )
     split_service = providers.Factory(
-        SplitService, splits_dir=settings.provided.splits_dir, progress=progress
+        SplitService, splits_dir=settings.provided.splits_dir, progress=progress, leaks=leak_finder
     )
     # `evaluate` compares the classification rules on a throw-away gallery of its own
     retrieval_classifier_factory = providers.Callable(
@@ -317,6 +326,7 @@ class Container(containers.DeclarativeContainer):
         classifier_factory=retrieval_classifier_factory,
         charts=charts,
         progress=progress,
+        leaks=leak_finder,
     )
     metric_learner = providers.Factory(
         arcface_trainer,

@@ -11,6 +11,7 @@ from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
 from app.cli.parsing import UsageError, positive_int
 from app.domain.choices import SplitName
+from app.domain.duplicates import leak_warning
 from app.domain.splits import SplitFractions
 from app.domain.training import SCHEDULERS, SELECT_METRICS, FinetuneConfig
 
@@ -41,6 +42,11 @@ def split_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="ignore top-level train/ val/ test/ folders and split by group",
     )
+    p.add_argument(
+        "--no-leak-check",
+        action="store_true",
+        help="skip embedding the photos to find near-duplicates across splits",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object")
 
 
@@ -52,10 +58,14 @@ def split(args: argparse.Namespace, ctx: CliContext) -> int:
         fractions = SplitFractions(1.0 - args.val - args.test, args.val, args.test)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    options = SplitOptions(args.seed, fractions, width, height, args.force, args.resplit)
+    options = SplitOptions(
+        args.seed, fractions, width, height, args.force, args.resplit, not args.no_leak_check
+    )
     report = ctx.container.split_service().run(args.data_dir, options)
     for line in render.excluded_lines(report):
         ctx.warn(line)
+    if warning := leak_warning(report.leaks):
+        ctx.warn(warning)
     ctx.say(json.dumps(render.split_dict(report)) if args.json else render.split_text(report))
     return EXIT_OK
 
@@ -98,6 +108,8 @@ def evaluate(args: argparse.Namespace, ctx: CliContext) -> int:
         report = service.evaluate_split(args.split, args.out, options)
     for skipped in report.skipped:
         ctx.warn(f"skipped {skipped.path}: {skipped.reason}")
+    if warning := leak_warning(report.leaks):
+        ctx.warn(warning)
     ctx.say(json.dumps(report.as_dict()) if args.json else render.evaluation_text(report))
     return EXIT_SKIPPED if report.skipped else EXIT_OK
 

@@ -126,6 +126,26 @@ def _group(pairs: list[Pair], records: dict[int, ImageRecord]) -> DuplicateGroup
     )
 
 
-def straddling(pairs: Iterable[Pair], split_of: dict[int, str]) -> list[Pair]:
-    """The pairs whose two images lie in different splits (a train/val/test leak)."""
-    return [p for p in pairs if split_of.get(p.a) != split_of.get(p.b)]
+@dataclass(frozen=True)
+class Leak:
+    """Two near-duplicate images in different splits: the leak group splitting should prevent."""
+
+    a: str
+    split_a: str
+    b: str
+    split_b: str
+    similarity: float
+
+
+def leak_warning(leaks: Sequence[Leak], shown: int = 3) -> str | None:
+    """One line: how many pairs straddle splits, and the first few."""
+    if not leaks:
+        return None
+    first = "; ".join(
+        f"{x.split_a}:{x.a} ~ {x.split_b}:{x.b} ({x.similarity:.3f})" for x in leaks[:shown]
+    )
+    more = f"; and {len(leaks) - shown} more" if len(leaks) > shown else ""
+    return (
+        f"warning: {len(leaks)} near-duplicate pairs straddle splits (a leak that inflates "
+        f"the scores): {first}{more}"
+    )

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.domain.duplicates import Leak
 from app.domain.models import SkippedFile
 
 UNCLASSIFIABLE = "unclassifiable"
@@ -51,6 +52,7 @@ class EvaluationReport:
     skipped: list[SkippedFile] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    leaks: list[Leak] = field(default_factory=list)  # queries with a near-duplicate in the gallery
 
     def as_dict(self) -> dict[str, Any]:
         """Flat, JSON-ready: `recall@K`, `precision@K`, `map`, `n_queries`, per-class, rules."""
@@ -61,6 +63,7 @@ class EvaluationReport:
             "map_depth": self.map_depth,
             "n_queries": self.n_queries,
             "n_gallery": self.n_gallery,
+            "leaks": len(self.leaks),
             "top1_accuracy": _round(self.top1.accuracy),
             "per_class_accuracy": self.top1.as_dict()["per_class_accuracy"],
             "rules": {rule.name: rule.as_dict() for rule in self.rules},

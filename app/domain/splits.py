@@ -9,12 +9,13 @@ as far as whole groups allow. The same seed always gives the same split.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import numpy as np
 
 from app.domain.choices import SplitName
+from app.domain.duplicates import Leak
 from app.domain.models import SkippedFile
 
 SPLIT_NAMES = tuple(SplitName)  # train, val, test
@@ -122,3 +123,4 @@ class SplitReport:
     excluded: list[ExcludedGroup]
     skipped: list[SkippedFile]  # files that could not be read
     layout: str = ""  # one line: how the split was made (the tree's own folders, or by group)
+    leaks: list[Leak] = field(default_factory=list)  # near-duplicates in two splits

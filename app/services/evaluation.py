@@ -27,6 +27,7 @@ from app.domain.models import ImageRecord, SkippedFile
 from app.interfaces.charts import Charts
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
+from app.services.leaks import LeakFinder
 from app.services.pipeline import Embedder
 from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import iter_image_files
@@ -80,7 +81,9 @@ class EvaluationService:
         charts: Charts,
         classifier_factory: ClassifierFactory | None = None,
         progress: ProgressFactory = no_progress,
+        leaks: LeakFinder | None = None,
     ) -> None:
+        self._leaks = leaks
         self._charts = charts
         self._embedder = embedder
         self._splits = splits
@@ -153,6 +156,13 @@ class EvaluationService:
             report.rules = [
                 _rule_scores(rule, classifier, queries, classes) for rule in options.rules
             ]
+        if self._leaks is not None:
+            report.leaks = self._leaks.pairs(
+                {
+                    "gallery": (gallery.paths, gallery.vectors),
+                    "query": (queries.paths, queries.vectors),
+                }
+            )
         report.seconds = time.perf_counter() - started
         report.files = _write_outputs(report, Path(out_dir), self._charts)
         return report

@@ -32,6 +32,7 @@ from app.domain.splits import (
     assign_groups,
     group_of,
 )
+from app.services.leaks import LeakFinder
 from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import iter_image_files, unreadable
 from app.services.split_layout import Layout, detect_layout, saved_kind, split_of
@@ -58,6 +59,7 @@ class SplitOptions:
     min_height: int = 224
     force: bool = False
     resplit: bool = False  # split by group even when the tree has train/val/test folders
+    check_leaks: bool = True  # look for near-duplicates across splits (when a LeakFinder is wired)
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,15 @@ class _Image:
 
 
 class SplitService:
-    def __init__(self, splits_dir: Path, progress: ProgressFactory = no_progress) -> None:
+    def __init__(
+        self,
+        splits_dir: Path,
+        progress: ProgressFactory = no_progress,
+        leaks: LeakFinder | None = None,
+    ) -> None:
         self._splits_dir = Path(splits_dir)
         self._progress = progress
+        self._leaks = leaks
 
     def run(
         self, data_dir: Path, options: SplitOptions, splits_dir: Path | None = None
@@ -97,8 +105,11 @@ class SplitService:
         _write(out, data_dir, assigned=assigned, options=options, excluded=excluded,
                skipped=skipped, layout=layout)  # fmt: skip
         split = self.load(out)
-        return _report(split, out, reused=False, excluded=excluded, skipped=skipped,
-                       layout=layout.describe(data_dir))  # fmt: skip
+        report = _report(split, out, reused=False, excluded=excluded, skipped=skipped,
+                         layout=layout.describe(data_dir))  # fmt: skip
+        if self._leaks is not None and options.check_leaks:
+            report.leaks = self._leaks.find(split.files, root=Path(split.data_dir))
+        return report
 
     def load(self, splits_dir: Path | None = None) -> DatasetSplit:
         """The split saved in `splits_dir` (default SPLITS_DIR)."""

@@ -1,0 +1,72 @@
+"""Use case: near-duplicates that straddle train/val/test splits (a leak), even when the file
+names share no ID. Vectors go into a throw-away store and are paired by its range search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from app.domain.duplicates import Leak, score_to_similarity, similarity_to_score
+from app.interfaces.vector_store import VectorStore
+from app.services.pipeline import Embedder
+from app.services.progress import ProgressFactory, no_progress
+
+NEIGHBOURS = 8  # near neighbours looked at per image
+BLOCK = 1024
+Named = dict[str, tuple[Sequence[str], np.ndarray]]  # split -> (paths, vectors)
+
+
+class LeakFinder:
+    def __init__(
+        self,
+        embedder: Embedder,
+        store_factory: Callable[[], VectorStore],
+        threshold: float,
+        progress: ProgressFactory = no_progress,
+    ) -> None:
+        self._embedder = embedder
+        self._new_store = store_factory
+        self.threshold = threshold  # cosine similarity, as for `dedup`
+        self._progress = progress
+
+    def find(self, files: dict[str, Sequence[str]], root: Path) -> list[Leak]:
+        """Embed the files of each split (paths relative to `root`; unreadable ones are left
+        out) and pair them; the leaks name the files as given."""
+        named: Named = {}
+        total = sum(len(paths) for paths in files.values())
+        bar = self._progress(total=total, desc="checking splits for near-duplicates")
+        try:
+            for split, paths in files.items():
+                kept, blocks = [], []
+                for batch in self._embedder.embed_files(list(paths), root.joinpath):
+                    kept += batch.items
+                    blocks += [batch.vectors] if batch.items else []
+                    bar.update(len(batch.items) + len(batch.skipped))
+                named[split] = (kept, np.concatenate(blocks) if blocks else np.empty((0, 0)))
+        finally:
+            bar.close()
+        return self.pairs(named)
+
+    def pairs(self, named: Named) -> list[Leak]:
+        """Pairs at least `threshold` alike whose images lie in different splits, best first."""
+        paths = [(split, p) for split, (names, _) in named.items() for p in names]
+        blocks = [v for _, v in named.values() if len(v)]
+        if not blocks:
+            return []
+        vectors = np.concatenate(blocks).astype(np.float32)
+        store = self._new_store()
+        store.reset(self._embedder.stamp)
+        store.add(np.arange(len(paths), dtype=np.int64), vectors)
+        radius = similarity_to_score(self.threshold, store.metric)
+        found: dict[tuple[int, int], Leak] = {}
+        for start in range(0, len(paths), BLOCK):
+            rows = store.within(vectors[start : start + BLOCK], radius, NEIGHBOURS)
+            for a, row in enumerate(rows, start):
+                for b, score in row:
+                    (sa, pa), (sb, pb) = paths[min(a, b)], paths[max(a, b)]
+                    if sa != sb:
+                        sim = min(1.0, score_to_similarity(score, store.metric))
+                        found[(min(a, b), max(a, b))] = Leak(pa, sa, pb, sb, sim)
+        return sorted(found.values(), key=lambda x: (-x.similarity, x.a, x.b))
