@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
-from fastapi import Header, HTTPException, Request, UploadFile, status
+from fastapi import HTTPException, Request, Security, UploadFile, status
+from fastapi.security import APIKeyHeader
 
 from app.domain.models import ImageUpload
 
 _CHUNK = 1 << 16
 
 
-def require_api_key(request: Request, x_api_key: str | None = Header(default=None)) -> None:
+# declared in the OpenAPI schema (securitySchemes.ApiKey) on every route that needs it
+API_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="ApiKey",
+    description="the API_KEY setting; required on mutating endpoints when it is set",
+    auto_error=False,
+)
+
+
+def require_api_key(
+    request: Request, x_api_key: Annotated[str | None, Security(API_KEY_HEADER)] = None
+) -> None:
     """401 unless the X-API-Key header matches API_KEY (no key configured: open)."""
     expected = request.app.state.container.settings().api_key
     if not expected:

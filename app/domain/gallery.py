@@ -71,15 +71,29 @@ _NAME_RULES = (
 MAX_ID = 2**63 - 1
 
 
+MAX_IDS_PER_CALL = 10_000  # ids one `examples remove` / DELETE /examples may name
+LISTED_IDS = 10  # ids a message names before "... and N more"
+
+
 def validate_example_ids(ids) -> list[int]:
-    """The distinct ids, in order, when every one is a positive 64-bit integer."""
+    """The distinct ids, in order, when every one is a positive 64-bit integer (and there are
+    at most MAX_IDS_PER_CALL of them)."""
     wanted = list(dict.fromkeys(int(i) for i in ids))
     if not wanted:
         raise InvalidInput("no example ids given")
-    bad = [str(i) for i in wanted if not 1 <= i <= MAX_ID]
+    if len(wanted) > MAX_IDS_PER_CALL:
+        raise InvalidInput(f"{len(wanted)} ids given; at most {MAX_IDS_PER_CALL} per call")
+    bad = [i for i in wanted if not 1 <= i <= MAX_ID]
     if bad:
-        raise InvalidInput(f"invalid example id {', '.join(bad[:10])}: ids are positive integers")
+        raise InvalidInput(f"invalid example id {listed_ids(bad)}: ids are positive integers")
     return wanted
+
+
+def listed_ids(ids: list[int]) -> str:
+    """`1, 2, 3` or, past LISTED_IDS, the first ones and how many more (messages stay short)."""
+    shown = ", ".join(str(i) for i in ids[:LISTED_IDS])
+    more = len(ids) - LISTED_IDS
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 def _class_name_problem(name: str) -> str | None:

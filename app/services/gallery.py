@@ -30,6 +30,7 @@ from app.domain.gallery import (
     ClassInfo,
     GalleryChange,
     GalleryInfo,
+    listed_ids,
     normalise_name,
     validate_class_name,
     validate_example_ids,
@@ -126,9 +127,9 @@ class GalleryService:
         wanted = validate_example_ids(ids)
         with self._guard.writing():
             found = self._repo.get_images(wanted)
-            missing = [str(i) for i in wanted if i not in found]
+            missing = [i for i in wanted if i not in found]
             if missing:
-                raise NotFound(f"no example with id {', '.join(missing)}")
+                raise NotFound(f"no example with id {listed_ids(missing)}")
             rows = [found[i] for i in wanted]
             self._repo.mark_images_removed([r for r in rows if r.source == CATALOGUE])
             self._remove_rows(rows)

@@ -99,6 +99,24 @@ def test_docs_and_schema(client):
         assert path in paths
 
 
+def test_openapi_declares_the_api_key_on_every_mutating_route(client):
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["ApiKey"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "the API_KEY setting; required on mutating endpoints when it is set",
+    }
+    secured = {
+        (method, path)
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+        if {"ApiKey": []} in op.get("security", [])
+    }
+    assert ("post", "/rebuild") in secured and ("delete", "/examples") in secured
+    assert ("post", "/feedback") in secured and ("post", "/search") not in secured
+
+
 def test_classify_answers_like_the_cli(client):
     _rebuild(client)
     blue = ("b.jpg", jpeg((30, 50, 210), 7), "image/jpeg")

@@ -64,3 +64,13 @@ def test_error_paths(client):
         ).status_code
         == 422
     )
+
+
+def test_delete_examples_caps_the_list_and_the_echo(client, container):
+    container.rebuild_service().run(None)
+    r = client.request("DELETE", "/examples", json=list(range(1, 10_002)))
+    assert r.status_code == 422 and len(r.content) < 1000, r.text
+    r = client.request("DELETE", "/examples", json=list(range(100_000, 105_000)))
+    assert r.status_code == 404 and len(r.content) < 1000, r.text
+    assert r.json()["message"].endswith("and 4990 more")
+    assert len(container.vector_store()) == 9  # nothing removed

@@ -21,9 +21,11 @@ from fastapi import (
 
 from app.api.deps import ContainerDep, ImageDep, upload_limit
 from app.api.gallery_schemas import CropOut, Segmented, SegmentRequest, Uploaded
+from app.api.paths import public_path
 from app.api.schemas import JobAccepted, JobList, JobOut, SearchResponse
 from app.api.search_focus import FocusForm, focus_form
 from app.api.security import read_upload, require_api_key
+from app.config import Settings
 from app.domain.choices import SegmentMode
 from app.domain.errors import InvalidInput
 from app.domain.gallery import MAX_ID
@@ -32,17 +34,18 @@ from app.domain.models import QueryResult, SearchHit, first_failure
 router = APIRouter(tags=["catalogue"])
 
 
-def result_body(result: QueryResult) -> dict[str, Any]:
-    return {"query": result.query, "hits": [_hit(h) for h in result.hits], "cut": result.cut}
+def result_body(result: QueryResult, settings: Settings) -> dict[str, Any]:
+    hits = [_hit(h, settings) for h in result.hits]
+    return {"query": result.query, "hits": hits, "cut": result.cut}
 
 
-def _hit(h: SearchHit) -> dict[str, Any]:
+def _hit(h: SearchHit, settings: Settings) -> dict[str, Any]:
     body = {
         "rank": h.rank,
         "score": h.score,
         "image_id": h.image_id,
         "product_id": h.product_id,
-        "path": h.path,
+        "path": public_path(h.path, settings),
     }
     if h.box is not None:  # an object crop: which image it was cut from, and where
         body.update(parent_id=h.parent_id, box=list(h.box))
@@ -62,7 +65,9 @@ def segment(
     The mode is a JSON body (`{"mode": "quick"}`) or a query parameter; default quick."""
     chosen = _one_mode(body.mode if body else None, mode)
     rows = container.segment_service().segment(image_id, chosen)
-    crops = [CropOut(id=r.id, product_id=r.product_id, box=list(r.box or ()), path=r.path)
+    settings = container.settings()
+    crops = [CropOut(id=r.id, product_id=r.product_id, box=list(r.box or ()),
+                     path=public_path(r.path, settings))
              for r in rows]  # fmt: skip
     return Segmented(parent_id=image_id, mode=chosen, crops=crops)
 
@@ -90,7 +95,8 @@ def upload(
     if change.skipped:
         raise first_failure(change.skipped)
     added = change.stored[0]
-    return Uploaded(id=added.id, product_id=added.product_id, path=added.path)
+    shown = public_path(added.path, container.settings())
+    return Uploaded(id=added.id, product_id=added.product_id, path=shown)
 
 
 def _top_k(
@@ -126,7 +132,7 @@ def search(
     service = container.search_service()
     options = focus.options()
     if text is not None:
-        return result_body(service.search_text(text, k, options))
+        return result_body(service.search_text(text, k, options), container.settings())
     refine = replace(
         container.refinement_defaults(),
         more_like=tuple(more_like or ()),
@@ -136,7 +142,7 @@ def search(
     outcome = service.search_images([upload], k, refine, options)
     if outcome.skipped:
         raise first_failure(outcome.skipped)
-    return result_body(outcome.results[0])
+    return result_body(outcome.results[0], container.settings())
 
 
 @router.post(
@@ -156,7 +162,10 @@ def rebuild(request: Request, container: ContainerDep, full: bool = False) -> di
             "embedded": report.embedded,
             "unchanged": report.unchanged,
             "removed": report.removed,
-            "skipped": [{"file": s.path, "reason": s.reason} for s in report.skipped],
+            "skipped": [
+                {"file": public_path(s.path, container.settings()), "reason": s.reason}
+                for s in report.skipped
+            ],
             "seconds": round(report.seconds, 3),
         }
 

@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from app.api.deps import ContainerDep, upload_limit
+from app.api.paths import public_path
 from app.api.schemas import FeedbackCleared, FeedbackList, FeedbackStatsOut, PromoteOut
 from app.api.security import read_upload, require_api_key
 from app.domain.errors import InvalidInput
-from app.domain.feedback import judgement_dict, stats_dict
+from app.domain.feedback import Judgement, judgement_dict, stats_dict
 from app.domain.gallery import MAX_ID
 from app.services.feedback import Target
 
@@ -37,7 +38,7 @@ def record(
     judged = container.feedback_service().record(
         query, [Target(product_id, image_id)], verdict, note
     )
-    return {"status": "success", "feedback": [judgement_dict(j) for j in judged]}
+    return {"status": "success", "feedback": _shown(judged, container)}
 
 
 @router.get("/feedback", response_model=FeedbackList)
@@ -46,7 +47,7 @@ def list_feedback(
     product_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> dict[str, Any]:
     judged = container.feedback_service().list(product_id)
-    return {"status": "success", "feedback": [judgement_dict(j) for j in judged]}
+    return {"status": "success", "feedback": _shown(judged, container)}
 
 
 @router.get("/feedback/stats", response_model=FeedbackStatsOut)
@@ -69,5 +70,14 @@ def promote(container: ContainerDep) -> dict[str, Any]:
         "status": "success",
         "promoted": report.promoted,
         "hard_negatives": report.hard_negatives,
-        "skipped": [{"file": s.path, "reason": s.reason} for s in report.skipped],
+        "skipped": [
+            {"file": public_path(s.path, container.settings()), "reason": s.reason}
+            for s in report.skipped
+        ],
     }
+
+
+def _shown(judged: list[Judgement], container) -> list[dict[str, Any]]:
+    """Verdicts as answers show them: the kept query image relative to its folder."""
+    settings = container.settings()
+    return [judgement_dict(j) | {"query_image": public_path(j.query_ref, settings)} for j in judged]

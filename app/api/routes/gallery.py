@@ -13,7 +13,7 @@ from app.api.gallery_schemas import ClassChange, ExamplesRemoved, ModelInfo, Pre
 from app.api.security import require_api_key
 from app.domain.choices import Aggregation
 from app.domain.errors import InvalidInput
-from app.domain.gallery import MAX_ID, GalleryChange
+from app.domain.gallery import MAX_ID, MAX_IDS_PER_CALL, GalleryChange
 from app.domain.models import SkippedFile, first_failure
 
 router = APIRouter(tags=["classification by retrieval"])
@@ -125,6 +125,7 @@ def remove_examples(
         Body(
             description="example ids as listed by /model/info (stable ids, not positions)",
             min_length=1,
+            max_length=MAX_IDS_PER_CALL,
         ),
     ],
 ) -> ExamplesRemoved:

@@ -147,7 +147,7 @@ def _open(data: bytes, label: str, max_pixels: int) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
-        raise ImageError(label, _bomb_reason(exc), ImageFailure.TOO_LARGE) from exc
+        raise ImageError(label, _bomb_reason(exc, max_pixels), ImageFailure.TOO_LARGE) from exc
     except UnidentifiedImageError as exc:
         raise ImageError(label, *_unidentified(data)) from exc
     except _DECODE_ERRORS as exc:
@@ -170,7 +170,7 @@ def _load(img: Image.Image, label: str) -> None:
     try:
         img.load()
     except Image.DecompressionBombError as exc:
-        raise ImageError(label, _bomb_reason(exc), ImageFailure.TOO_LARGE) from exc
+        raise ImageError(label, _bomb_reason(exc, None), ImageFailure.TOO_LARGE) from exc
     except _DECODE_ERRORS as exc:
         raise ImageError(label, _decode_reason(exc), ImageFailure.CORRUPT) from exc
 
@@ -232,8 +232,11 @@ def _decode_reason(exc: BaseException) -> str:
     return f"corrupt image data ({message[:120]})"
 
 
-def _bomb_reason(exc: BaseException) -> str:
+def _bomb_reason(exc: BaseException, max_pixels: int | None) -> str:
+    """PIL refuses past twice its own limit before our check runs: say the configured limit
+    (MAX_IMAGE_PIXELS), which is the one a user can change."""
     match = _BOMB_SIZES.search(str(exc))
+    limit = max_pixels if max_pixels is not None else (match.group(2) if match else None)
     if match:
-        return f"too large: {match.group(1)} pixels > limit {match.group(2)}"
-    return "too large: decompression bomb"
+        return f"too large: {match.group(1)} pixels > limit {limit} (MAX_IMAGE_PIXELS)"
+    return f"too large: decompression bomb (limit {limit} pixels, MAX_IMAGE_PIXELS)"

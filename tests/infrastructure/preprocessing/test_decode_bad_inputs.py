@@ -86,6 +86,13 @@ def test_per_call_pixel_limit_is_checked_from_the_header(tmp_path: Path) -> None
         decode_image(path, options=PreprocessOptions(max_pixels=1_000_000))
 
 
+def test_a_bomb_past_pils_own_guard_names_the_configured_limit(tmp_path: Path) -> None:
+    """PIL refuses 30000x30000 itself (twice its default); the message says our setting."""
+    path = write(tmp_path, "bomb.png", png_declaring(30_000, 30_000))
+    with pytest.raises(ImageError, match=r"900000000 pixels > limit 1000000 \(MAX_IMAGE_PIXELS\)"):
+        decode_image(path, options=PreprocessOptions(max_pixels=1_000_000))
+
+
 def test_byte_limit(tmp_path: Path) -> None:
     path = write(tmp_path, "heavy.png", encode(noisy_rgb(), "PNG"))
     size = path.stat().st_size
