@@ -10,8 +10,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.domain.errors import InvalidInput
-from app.domain.models import ImageRecord, SkippedFile
+from app.domain.errors import Conflict, ImgRecogError, InvalidInput, NotFound
+from app.domain.models import CATALOGUE, ImageRecord, SkippedFile, first_failure
 
 if TYPE_CHECKING:  # numpy stays out of `--help`
     from app.domain.calibration import CalibrationRecord
@@ -72,7 +72,7 @@ MAX_ID = 2**63 - 1
 
 
 MAX_IDS_PER_CALL = 10_000  # ids one `examples remove` / DELETE /examples may name
-LISTED_IDS = 10  # ids a message names before "... and N more"
+LISTED_IN_ERRORS = 10  # ids or names a message lists before "... and N more"
 
 
 def validate_example_ids(ids) -> list[int]:
@@ -90,9 +90,9 @@ def validate_example_ids(ids) -> list[int]:
 
 
 def listed_ids(ids: list[int]) -> str:
-    """`1, 2, 3` or, past LISTED_IDS, the first ones and how many more (messages stay short)."""
-    shown = ", ".join(str(i) for i in ids[:LISTED_IDS])
-    more = len(ids) - LISTED_IDS
+    """`1, 2, 3`, or past LISTED_IN_ERRORS the first ones and how many more."""
+    shown = ", ".join(str(i) for i in ids[:LISTED_IN_ERRORS])
+    more = len(ids) - LISTED_IN_ERRORS
     return f"{shown} and {more} more" if more > 0 else shown
 
 
@@ -147,3 +147,31 @@ class GalleryChange:
     def stored(self) -> list[ImageRecord]:
         """The rows that now hold the images given: new ones, then those already there."""
         return self.added + self.already_present
+
+
+# ---- what gallery changes answer when they cannot be made ----------------------------------
+
+
+def unknown_class(class_name: str, names: list[str]) -> NotFound:
+    shown = ", ".join(names[:LISTED_IN_ERRORS]) + (", ..." if len(names) > LISTED_IN_ERRORS else "")
+    hint = f" (classes: {shown})" if names else " (the gallery is empty)"
+    return NotFound(f"class {class_name!r} not found{hint}")
+
+
+def existing_class(class_name: str) -> Conflict:
+    return Conflict(
+        f"class {class_name!r} already exists: use `class update {class_name} FILES...` "
+        "to add examples (with `--replace` to replace them)"
+    )
+
+
+def no_usable_image(class_name: str, skipped: list[SkippedFile]) -> ImgRecogError:
+    if not skipped:
+        return InvalidInput(f"no images given for class {class_name!r}")
+    return first_failure(skipped, f"; class {class_name!r} unchanged")
+
+
+def live_rows(rows: list[ImageRecord]) -> list[ImageRecord]:
+    """The rows that make a class exist: all but unstamped examples, which a change that failed
+    before its commit (a full disk) may leave behind; adding the class again adopts them."""
+    return [r for r in rows if r.embedding_model is not None or r.source == CATALOGUE]

@@ -3,12 +3,11 @@
 Add a class from images, append to or replace the examples of a class, remove a class, remove
 examples by id, list what is there. Example images are copied into the examples folder; rows
 ("example" source) and vectors persist and survive a restart.
-
 Writes are ordered for crash safety, like `rebuild`: new rows are written unstamped, the vector
 store is saved atomically (additions and removals in one save), then new rows are stamped and
 removed rows deleted. Removal marks are written first, so a crash can never let `rebuild` bring
-back what was removed. All of it happens inside the gallery guard, so predictions running at the
-same time see the gallery before or after the change.
+back what was removed. A failure before the save is undone (gallery_undo.py). All of it happens
+inside the gallery guard, so predictions see the gallery before or after the change.
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ import numpy as np
 
 from app.domain.errors import (
     Conflict,
-    ImgRecogError,
-    InvalidInput,
     ModelMismatch,
     NotFound,
 )
@@ -30,8 +27,12 @@ from app.domain.gallery import (
     ClassInfo,
     GalleryChange,
     GalleryInfo,
+    existing_class,
     listed_ids,
+    live_rows,
+    no_usable_image,
     normalise_name,
+    unknown_class,
     validate_class_name,
     validate_example_ids,
 )
@@ -46,7 +47,6 @@ from app.domain.models import (
     ImageUpload,
     SkippedFile,
     VectorPayload,
-    first_failure,
 )
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
@@ -58,7 +58,6 @@ from app.services.pipeline import Embedder
 from app.services.scanning import bytes_hash, expand_sources
 
 Source = Path | ImageUpload
-LISTED_IN_ERRORS = 10
 
 
 class GalleryService:
@@ -199,14 +198,14 @@ class GalleryService:
     def _put(self, class_name: str, sources: list[Source], mode: str) -> GalleryChange:
         class_name = validate_class_name(class_name)
         self._check_model()
-        if mode == "add" and _live(self._repo.list_images(class_name)):
-            raise self._existing_class(class_name)
+        if mode == "add" and live_rows(self._repo.list_images(class_name)):
+            raise existing_class(class_name)
         stored, vectors, skipped = self._embed(class_name, sources)
         undo = self._undo(stored)
         with self._guard.writing(), undo.guarding():
             existing = self._repo.list_images(class_name)
-            if mode == "add" and _live(existing):
-                raise self._existing_class(class_name)
+            if mode == "add" and live_rows(existing):
+                raise existing_class(class_name)
             if mode != "add" and not existing:
                 raise self._unknown_class(class_name)
             self._check_model(adopt=True)
@@ -248,16 +247,13 @@ class GalleryService:
         files = expand_sources(sources)
         stored, skipped = self._files.store_all(class_name, files)
         by_path = {s.path: s for s in stored}
-        try:
+        with self._undo(stored).guarding():  # a failed embedding keeps no copies
             batch = self._embedder.embed_all(list(by_path))
-        except BaseException:
-            self._files.delete([str(s.path) for s in stored if s.created])
-            raise
         good = set(batch.items)
         self._files.delete([str(s.path) for s in stored if s.created and s.path not in good])
         skipped += [replace(f, path=by_path[Path(f.path)].origin) for f in batch.skipped]
         if not batch.items:
-            raise _no_usable_image(class_name, skipped)
+            raise no_usable_image(class_name, skipped)
         return [by_path[p] for p in batch.items], batch.vectors, skipped
 
     def _stage(
@@ -279,9 +275,9 @@ class GalleryService:
         return list({r.id: r for r in rows}.values())
 
     def _undo(self, stored: list[StoredExample]) -> GalleryUndo:
-        undo = GalleryUndo(self._repo, self._store, self._files)
-        undo.created_files = [s.path for s in stored if s.created]
-        return undo
+        return GalleryUndo(
+            self._repo, self._store, self._files, [s.path for s in stored if s.created]
+        )
 
     def _commit(
         self, added: list[ImageRecord], doomed: list[ImageRecord], undo: GalleryUndo
@@ -306,26 +302,4 @@ class GalleryService:
         )
 
     def _unknown_class(self, class_name: str) -> NotFound:
-        names = sorted(self._repo.product_counts())
-        shown = ", ".join(names[:LISTED_IN_ERRORS]) + (", ..." if len(names) > 10 else "")
-        hint = f" (classes: {shown})" if names else " (the gallery is empty)"
-        return NotFound(f"class {class_name!r} not found{hint}")
-
-    @staticmethod
-    def _existing_class(class_name: str) -> Conflict:
-        return Conflict(
-            f"class {class_name!r} already exists: use `class update {class_name} FILES...` "
-            "to add examples (with `--replace` to replace them)"
-        )
-
-
-def _no_usable_image(class_name: str, skipped: list[SkippedFile]) -> ImgRecogError:
-    if not skipped:
-        return InvalidInput(f"no images given for class {class_name!r}")
-    return first_failure(skipped, f"; class {class_name!r} unchanged")
-
-
-def _live(rows: list[ImageRecord]) -> list[ImageRecord]:
-    """The rows that make a class exist: all but unstamped examples, which a change that failed
-    before its commit (a full disk) may leave behind; adding the class again adopts them."""
-    return [r for r in rows if r.embedding_model is not None or r.source == CATALOGUE]
+        return unknown_class(class_name, sorted(self._repo.product_counts()))
