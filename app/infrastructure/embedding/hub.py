@@ -52,3 +52,13 @@ def probe_hub(repo_id: str, timeout: float = PROBE_TIMEOUT_S) -> str | None:
     except Exception as error:
         return one_line(error)
     return None
+
+
+def files_fingerprint(folder: Path) -> str:
+    """Name, size and modification time of every file in a model folder (no reading)."""
+    parts = []
+    for path in sorted(Path(folder).rglob("*")):
+        if path.is_file():
+            info = path.stat()
+            parts.append(f"{path.relative_to(folder)}:{info.st_size}:{info.st_mtime_ns}")
+    return "|".join(parts)

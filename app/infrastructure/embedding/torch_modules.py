@@ -38,6 +38,21 @@ class HFImageFeatures(nn.Module):
         return image_features(self.model, pixels, self.text_image)
 
 
+class HFTextFeatures(nn.Module):
+    """A text-image model's projected text features: (input ids, attention mask) -> (N, D)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return pooled(
+            self.model.get_text_features(input_ids=input_ids, attention_mask=attention_mask)
+        )
+
+
 class EmbeddingNet(nn.Module):
     """Backbone -> linear head -> L2 normalisation. `meta` describes it in plain types."""
 
