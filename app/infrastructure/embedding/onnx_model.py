@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +40,7 @@ logger = logging.getLogger("app.embedding")
 SAMPLE_PHOTOS = ("coffee", "chelsea", "astronaut", "rocket")  # real photos shipped with skimage
 SAMPLE_TEXTS = ("a photo of a red shoe", "a blue summer dress with flowers", "a hat", "coffee")
 CPU = "CPUExecutionProvider"
+_IMPORT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -179,8 +182,7 @@ class OnnxEmbedding(EmbedImagesFromPixels):
 def make_session(data: bytes, settings: SessionSettings) -> Any:
     """An ONNX Runtime session with deliberate options: NUM_THREADS intra-op threads (0 = every
     core), one inter-op thread (graphs run sequentially), all graph optimisations, memory arena."""
-    import onnxruntime as ort
-
+    ort = import_onnxruntime(settings.cache_dir)
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.num_threads or os.cpu_count() or 1
     options.inter_op_num_threads = 1
@@ -191,6 +193,30 @@ def make_session(data: bytes, settings: SessionSettings) -> Any:
     available = set(ort.get_available_providers())
     providers = [name for name in settings.providers if name in available] or [CPU]
     return ort.InferenceSession(data, sess_options=options, providers=providers)
+
+
+def import_onnxruntime(cache_dir: Path) -> Any:
+    """`onnxruntime`, imported with its telemetry off and its device-id files kept in `cache_dir`.
+
+    ONNX Runtime (1.2x+) writes telemetry files under $XDG_CACHE_HOME (~/.cache) when it is
+    imported; the application writes only under its data and models folders, so the first import
+    points XDG_CACHE_HOME there for a moment, then telemetry events are disabled.
+    """
+    with _IMPORT_LOCK:
+        if "onnxruntime" not in sys.modules:
+            saved = os.environ.get("XDG_CACHE_HOME")
+            os.environ["XDG_CACHE_HOME"] = str((Path(cache_dir) / ".onnxruntime").absolute())
+            try:
+                import onnxruntime
+            finally:
+                if saved is None:
+                    os.environ.pop("XDG_CACHE_HOME", None)
+                else:
+                    os.environ["XDG_CACHE_HOME"] = saved
+        import onnxruntime
+
+        onnxruntime.disable_telemetry_events()
+    return onnxruntime
 
 
 def sample_photos() -> list[Image.Image]:
