@@ -8,6 +8,7 @@ Tests swap parts with `container.<provider>.override(...)`.
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
 from dependency_injector import containers, providers
 
@@ -54,6 +55,7 @@ from app.services.pipeline import Embedder
 from app.services.progress import no_progress
 from app.services.rebuild import RebuildOptions, RebuildService
 from app.services.retrieval import CbrOptions, RetrievalClassifier
+from app.services.scanning import content_hash
 from app.services.search import SearchService
 from app.services.segment import SegmentService
 from app.services.splitting import SplitService
@@ -110,6 +112,11 @@ def _default_backbone(s: Settings) -> str:
     if name.lower() == AUTO or is_checkpoint_name(name):
         return EFFICIENTNET_ID
     return name
+
+
+def _feature_cache_dir(s: Settings) -> Path:
+    """Where `finetune` keeps backbone features (by content hash and model stamp)."""
+    return Path(s.models_dir) / "feature_cache"
 
 
 class Container(containers.DeclarativeContainer):
@@ -341,7 +348,9 @@ class Container(containers.DeclarativeContainer):
         arcface_trainer,
         network_factory=providers.Object(build_embedding_net),
         decode=preprocessor.provided.prepare,
+        digest=providers.Object(content_hash),
         progress=progress,
+        feature_cache_dir=providers.Callable(_feature_cache_dir, settings),
         num_threads=settings.provided.num_threads,
     )
     finetune_service = providers.Factory(
@@ -351,6 +360,7 @@ class Container(containers.DeclarativeContainer):
         models_dir=settings.provided.models_dir,
         charts=charts,
         default_backbone=providers.Callable(_default_backbone, settings),
+        default_device=settings.provided.device,
     )
 
 

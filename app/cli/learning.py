@@ -9,11 +9,12 @@ from pathlib import Path
 from app.cli import render_learning as render
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
+from app.cli.options import add_config_options, config_from_args
 from app.cli.parsing import UsageError, positive_int
 from app.domain.choices import SplitName
 from app.domain.duplicates import leak_warning
 from app.domain.splits import SplitFractions
-from app.domain.training import SCHEDULERS, SELECT_METRICS, FinetuneConfig
+from app.domain.training import FinetuneConfig
 
 
 def split_args(p: argparse.ArgumentParser) -> None:
@@ -115,135 +116,14 @@ def evaluate(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def finetune_args(p: argparse.ArgumentParser) -> None:
-    d = FinetuneConfig()
-    p.add_argument(
-        "--backbone",
-        help="efficientnet-lite0 or a Hugging Face image model "
-        "(default: EMBEDDING_MODEL, or efficientnet-lite0)",
-    )
-    p.add_argument(
-        "--frozen-epochs",
-        type=int,
-        default=d.frozen_epochs,
-        help=f"phase 1: frozen backbone, margin 0 ({d.frozen_epochs})",
-    )
-    p.add_argument(
-        "--epochs",
-        type=int,
-        default=d.unfrozen_epochs,
-        help=f"phase 2: unfrozen backbone, full margin ({d.unfrozen_epochs})",
-    )
-    p.add_argument(
-        "-P",
-        "--classes-per-batch",
-        type=int,
-        default=d.classes_per_batch,
-        help=f"P classes per batch ({d.classes_per_batch})",
-    )
-    p.add_argument(
-        "-K",
-        "--images-per-class",
-        type=int,
-        default=d.images_per_class,
-        help=f"K images per class in a batch ({d.images_per_class})",
-    )
-    p.add_argument("--lr", type=float, default=d.lr, help=f"learning rate of the head ({d.lr})")
-    p.add_argument(
-        "--backbone-lr-factor",
-        type=float,
-        default=d.backbone_lr_factor,
-        help=f"backbone lr = lr x this ({d.backbone_lr_factor})",
-    )
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument(
-        "--margin",
-        type=float,
-        default=d.margin,
-        help=f"ArcFace margin in phase 2, radians ({d.margin})",
-    )
-    p.add_argument(
-        "--scale",
-        type=float,
-        default=d.scale,
-        help=f"ArcFace scale ({d.scale:g}; try 16-30 with fewer than ~20 classes)",
-    )
-    p.add_argument("--dim", type=int, default=d.embedding_dim, help="embedding size (512)")
-    p.add_argument("--image-size", type=int, default=None, help="input side (backbone's own)")
-    p.add_argument(
-        "--accumulation", type=int, default=d.accumulation, help="batches per optimiser step (1)"
-    )
-    p.add_argument(
-        "--scheduler",
-        choices=SCHEDULERS,
-        default=d.scheduler,
-        help="cosine warm restarts or reduce-on-plateau of val Recall@1",
-    )
-    p.add_argument(
-        "--restart-epochs",
-        type=int,
-        default=d.restart_epochs,
-        help=f"cosine: epochs per cycle ({d.restart_epochs})",
-    )
-    p.add_argument(
-        "--patience",
-        type=int,
-        default=d.patience,
-        help=f"stop after this many epochs without a better val score, see --select ({d.patience})",
-    )
-    p.add_argument(
-        "--select",
-        choices=SELECT_METRICS,
-        default=d.select_metric,
-        help="val score that picks best_model.pt and stops early (recall@1; map is steadier "
-        "when Recall@1 is near 1 or val is small)",
-    )
-    p.add_argument("--checkpoint-every", type=int, default=0, help="keep epoch_NNN.pt every N")
-    p.add_argument("--fresh", action="store_true", help="ignore and replace saved checkpoints")
-    p.add_argument(
-        "--amp",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="mixed precision (default: on with CUDA)",
-    )
-    p.add_argument(
-        "--tf32",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="TF32 matmuls (default: on with Ampere or newer GPUs)",
-    )
-    p.add_argument("--device", default=None, help="auto, cpu, cuda (default: DEVICE)")
-    p.add_argument("--seed", type=int, default=0)
+    add_config_options(p, FinetuneConfig)
     p.add_argument("--out", type=Path, default=None, help="default: MODELS_DIR/embedder")
     p.add_argument("--json", action="store_true", help="one JSON object")
 
 
 def finetune(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
-        config = FinetuneConfig(
-            backbone=args.backbone or "",
-            embedding_dim=args.dim,
-            image_size=args.image_size,
-            frozen_epochs=args.frozen_epochs,
-            unfrozen_epochs=args.epochs,
-            classes_per_batch=args.classes_per_batch,
-            images_per_class=args.images_per_class,
-            lr=args.lr,
-            backbone_lr_factor=args.backbone_lr_factor,
-            weight_decay=args.weight_decay,
-            margin=args.margin,
-            scale=args.scale,
-            accumulation=args.accumulation,
-            scheduler=args.scheduler,
-            restart_epochs=args.restart_epochs,
-            patience=args.patience,
-            select_metric=args.select,
-            checkpoint_every=args.checkpoint_every,
-            fresh=args.fresh,
-            amp=args.amp,
-            tf32=args.tf32,
-            device=args.device or ctx.container.settings().device,
-            seed=args.seed,
-        )
+        config = config_from_args(FinetuneConfig, args)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     outcome = ctx.container.finetune_service().run(config, args.out)

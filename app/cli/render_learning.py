@@ -92,6 +92,8 @@ def finetune_text(outcome: TrainingOutcome) -> str:
             f"trained epochs {outcome.start_epoch}..{outcome.last_epoch} on {outcome.device} "
             f"({outcome.precision}) in {outcome.seconds / 60:.1f} min"
             f"{', stopped early' if outcome.stopped_early else ''}"
+            f"{', --max-minutes reached (run again to go on)' if outcome.stopped_by_budget else ''}"
+            f"; ArcFace scale {outcome.scale:g}, margin {outcome.margin:.2f}"
         )
     lines += [
         _val_line(outcome),

@@ -29,17 +29,24 @@ class FinetuneService:
         splits: SplitService,
         models_dir: Path,
         charts: Charts,
+        *,
         default_backbone: str = "efficientnet-lite0",
+        default_device: str = "auto",
     ) -> None:
         self._charts = charts
         self._learner = learner
         self._splits = splits
         self._models_dir = Path(models_dir)
         self._default_backbone = default_backbone
+        self._default_device = default_device
 
     def run(self, config: FinetuneConfig, out_dir: Path | None = None) -> TrainingOutcome:
         split = self._splits.load()
-        config = replace(config, backbone=config.backbone or self._default_backbone)
+        config = replace(
+            config,
+            backbone=config.backbone or self._default_backbone,
+            device=config.device or self._default_device,
+        )
         out = Path(out_dir or self._models_dir / EMBEDDER_DIR)
         index = split.class_to_idx
         job = TrainingJob(
@@ -49,7 +56,8 @@ class FinetuneService:
             out_dir=out,
             config=config,
         )
-        title = f"{config.backbone} -> {config.embedding_dim}-d, ArcFace s={config.scale:g}"
+        scale = "auto" if config.scale is None else f"{config.scale:g}"
+        title = f"{config.backbone} -> {config.embedding_dim}-d, ArcFace s={scale}"
         unfrozen = config.frozen_epochs + 0.5 if config.unfrozen_epochs else None
 
         def record(history: list[EpochRecord]) -> None:

@@ -1,11 +1,13 @@
 """Metric learning with ArcFace (pytorch-metric-learning): the MetricLearner port's adapter.
 
-Phase 1 trains the head (and the class centres) on a frozen backbone with margin 0; phase 2
-unfreezes the backbone (at a lower learning rate) with the full margin. Every epoch ends with val
-Recall@1 and mAP against the train gallery: the best network by the selected one (Recall@1 unless
-told otherwise) is kept as best_model.pt, the newest as latest_model.pt (a later run resumes from
-it), and training stops after `patience` epochs without progress. Epoch 0 is the untrained
-network, so best_model.pt is never worse than the start.
+Phase 1 trains the head and the class centres on cached backbone features (the centre crop and a
+few augmented views of each image, computed once and kept on disk by content hash + model stamp)
+with margin 0: seconds per epoch. Phase 2 unfreezes the last blocks of the backbone (lower
+learning rate), streams the images from disk, and ramps the margin up. Every epoch ends with val
+Recall@1 and mAP against the train gallery: the best network by the selected score is kept as
+best_model.pt, the newest as latest_model.pt (a later run resumes from it); a phase stops after
+`patience` epochs without progress, the run at the end of the epoch that crosses `max_minutes`.
+Epoch 0 is the untrained network, so best_model.pt is never worse on val than the start.
 """
 
 from __future__ import annotations
@@ -14,25 +16,29 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from pytorch_metric_learning.losses import ArcFaceLoss
 
-from app.domain.errors import ModelMismatch, NotFound
-from app.domain.training import EpochRecord, TrainingJob, TrainingOutcome
+from app.domain.errors import NotFound
+from app.domain.training import EpochRecord, TrainingJob, TrainingOutcome, arcface_defaults
 from app.training import checkpoints
 from app.training.augment import Normalise
-from app.training.data import Decode, ImageSet, load_images
+from app.training.data import Decode, Digest, ImageSet, Reader, index_images
 from app.training.epochs import (
     StepParts,
     backbone_features,
     head_embeddings,
     pk_batches,
     train_epoch,
+    train_head_epoch,
     val_scores,
 )
-from app.training.runtime import choose_precision, pick_device, seed_everything
+from app.training.feature_cache import FeatureCache, cached_features, model_stamp
+from app.training.runtime import Budget, choose_precision, pick_device, seed_everything
 from app.training.state import (
     RunState,
     build_optimizer,
@@ -41,52 +47,72 @@ from app.training.state import (
     payload,
     restore_run,
     restore_weights,
+    resumable,
 )
+from app.training.unfreeze import set_trainable
 
 logger = logging.getLogger("app.training")
 
 NetworkFactory = Callable[..., Any]  # (backbone, embedding_dim, image_size, device, num_threads)
-_MATCHED_META = ("backbone", "embedding_dim", "pixels")
+
+
+@dataclass
+class _Data:
+    train: ImageSet
+    val: ImageSet
+    features: torch.Tensor | None  # cached (N, views, D) of train; None when phase 1 is done
+    val_features: torch.Tensor | None
+    reader: Reader
+    norm: Normalise
 
 
 class ArcFaceTrainer:
     def __init__(
         self,
+        *,
         network_factory: NetworkFactory,
         decode: Decode,
+        digest: Digest,
         progress: Callable[..., Any],
+        feature_cache_dir: Path,
         num_threads: int = 0,
     ) -> None:
         self._factory = network_factory
         self._decode = decode
+        self._digest = digest
         self._progress = progress
+        self._cache_dir = Path(feature_cache_dir)
         self._threads = num_threads
-        self._frozen_cache: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def fit(
         self, job: TrainingJob, on_epoch: Callable[[list[EpochRecord]], None] | None = None
     ) -> TrainingOutcome:
-        started = time.perf_counter()
+        budget = Budget(job.config.max_minutes)
         cfg = job.config
         precision = choose_precision(pick_device(cfg.device), cfg.amp, cfg.tf32)
         seed_everything(cfg.seed)
         device = str(precision.device)
         net = self._factory(cfg.backbone, cfg.embedding_dim, cfg.image_size, device, self._threads)
         init_head(net)
+        auto_scale, auto_margin = arcface_defaults(len(job.classes))
+        scale, margin = (
+            cfg.scale or auto_scale,
+            cfg.margin if cfg.margin is not None else auto_margin,
+        )
         loss = ArcFaceLoss(
             num_classes=len(job.classes),
             embedding_size=cfg.embedding_dim,
-            margin=math.degrees(cfg.margin),
-            scale=cfg.scale,
+            margin=math.degrees(margin),
+            scale=scale,
         ).to(precision.device)
         scaler = torch.amp.GradScaler("cuda") if precision.grad_scaler else None
         parts = StepParts(net, loss, build_optimizer(net, loss, cfg), scaler, precision)
-        saved = self._saved(job, net)
+        saved = resumable(job, net)
         run = RunState() if saved is None else restore_run(saved, cfg.select_metric)
         run.stopped_early = cfg.patience > 0 and run.bad_epochs >= cfg.patience  # this patience
         start_epoch = run.epoch + 1
         if start_epoch <= cfg.total_epochs and not run.stopped_early:
-            self._train(job, parts, run, saved, on_epoch=on_epoch)
+            self._train(job, parts, run, saved, on_epoch=on_epoch, budget=budget, margin=margin)
         elif on_epoch is not None:
             on_epoch(run.history)
         out = job.out_dir
@@ -101,63 +127,63 @@ class ArcFaceTrainer:
             stopped_early=run.stopped_early,
             device=device,
             precision=precision.describe(),
-            seconds=time.perf_counter() - started,
+            seconds=budget.seconds(),
             history=list(run.history),
+            stopped_by_budget=run.stopped_by_budget,
+            scale=float(scale),
+            margin=float(margin),
         )
 
-    def _saved(self, job: TrainingJob, net: Any) -> dict[str, Any] | None:
-        """The latest checkpoint to resume from, checked against this job (None: start afresh)."""
-        latest = job.out_dir / checkpoints.LATEST_FILE
-        if job.config.fresh or not latest.is_file():
-            checkpoints.clear(job.out_dir)
-            return None
-        saved = checkpoints.load(latest)
-        before = {key: saved.get("meta", {}).get(key) for key in _MATCHED_META}
-        now = {key: net.meta.get(key) for key in _MATCHED_META}
-        if before != now or saved.get("classes") != list(job.classes):
-            raise ModelMismatch(
-                f"the checkpoints in {job.out_dir} are of {_describe(before, saved.get('classes'))}"
-                f"; this run asks for {_describe(now, job.classes)}: use --fresh to start over, "
-                "or another --out"
-            )
-        return saved
-
-    def _train(
-        self,
-        job: TrainingJob,
-        parts: StepParts,
-        run: RunState,
-        saved: dict[str, Any] | None,
-        *,
-        on_epoch: Callable[[list[EpochRecord]], None] | None,
-    ) -> None:
+    def _train(self, job, parts, run, saved, *, on_epoch, budget: Budget, margin: float) -> None:
         cfg = job.config
-        self._frozen_cache = None
+        data = self._prepare(job, parts, needs_features=run.epoch < cfg.frozen_epochs)
+        try:
+            if len(data.train) == 0 or len(data.val) == 0:
+                raise NotFound("no usable train or val images: run `split` again (see --val)")
+            scheduler = self._enter_phase(parts, cfg, cfg.phase_of(run.epoch + 1), saved, run)
+            if saved is None:
+                self._baseline(job, parts, run, data, scheduler)
+                if on_epoch is not None:
+                    on_epoch(run.history)
+            for epoch in range(run.epoch + 1, cfg.total_epochs + 1):
+                if cfg.phase_of(epoch) != run.phase:
+                    scheduler = self._enter_phase(parts, cfg, cfg.phase_of(epoch), None, run)
+                parts.loss.margin = cfg.margin_at(epoch, margin)
+                self._epoch(job, parts, run, data, scheduler=scheduler, epoch=epoch)
+                if on_epoch is not None:
+                    on_epoch(run.history)
+                if run.stopped_early:
+                    break
+                if budget.spent() and epoch < cfg.total_epochs:
+                    logger.warning("stopping: --max-minutes %g reached", cfg.max_minutes)
+                    run.stopped_by_budget = True
+                    break
+        finally:
+            data.reader.close()
+
+    def _prepare(self, job: TrainingJob, parts: StepParts, *, needs_features: bool) -> _Data:
+        """The image sets, and (while phase 1 is ahead) the cached backbone features."""
+        cfg = job.config
         pixels = parts.net.meta["pixels"]
         norm = Normalise(int(pixels["crop"]), tuple(pixels["mean"]), tuple(pixels["std"]))
-        train = load_images(
-            job.train, self._decode, int(pixels["resize"]), self._progress, "train images"
+        reader = Reader(self._decode, int(pixels["resize"]), cfg.num_workers)
+        train = index_images(job.train, self._digest, self._progress, "train images")
+        val = index_images(job.val, self._digest, self._progress, "val images")
+        if not needs_features:
+            return _Data(train, val, None, None, reader, norm)
+        cache = FeatureCache(self._cache_dir, model_stamp(parts.net.backbone, pixels))
+        tools = (reader, norm, parts.precision)
+        backbone = parts.net.backbone
+        views = cfg.feature_views
+        features, train = cached_features(
+            backbone, train, tools, cache, views=views, progress=self._progress
         )
-        val = load_images(
-            job.val, self._decode, int(pixels["resize"]), self._progress, "val images"
+        val_features, val = cached_features(
+            backbone, val, tools, cache, views=1, progress=self._progress
         )
-        if len(train) == 0 or len(val) == 0:
-            raise NotFound("no usable train or val images: run `split` again (see --val)")
-        scheduler = self._enter_phase(parts, cfg, cfg.phase_of(run.epoch + 1), saved, run)
-        if saved is None:
-            self._baseline(job, parts, run, (train, val, norm), scheduler)
-            if on_epoch is not None:
-                on_epoch(run.history)
-        for epoch in range(run.epoch + 1, cfg.total_epochs + 1):
-            if cfg.phase_of(epoch) != run.phase:
-                scheduler = self._enter_phase(parts, cfg, cfg.phase_of(epoch), None, run)
-            self._epoch(job, parts, run, (train, val, norm), scheduler=scheduler, epoch=epoch)
-            if on_epoch is not None:
-                on_epoch(run.history)
-            if run.stopped_early:
-                break
+        return _Data(train, val, features, val_features, reader, norm)
 
-    def _baseline(self, job, parts, run, data, scheduler) -> None:
+    def _baseline(self, job, parts, run, data: _Data, scheduler) -> None:
         started = time.perf_counter()
         recall, mean_ap = self._val_scores(parts, data, frozen=True)
         lr = parts.optimizer.param_groups[0]["lr"]
@@ -166,22 +192,23 @@ class ArcFaceTrainer:
         run.best, run.best_epoch = run.history[0].score(job.config.select_metric), 0
         self._save(job, parts, run, scheduler, best=True)
 
-    def _epoch(self, job, parts, run, data, *, scheduler, epoch: int) -> None:
+    def _epoch(self, job, parts, run, data: _Data, *, scheduler, epoch: int) -> None:
         started = time.perf_counter()
-        train, _, norm = data
         cfg = job.config
         frozen = run.phase == 1
         lr = parts.optimizer.param_groups[0]["lr"]
         seed = cfg.seed * 1000 + epoch
-        batches = pk_batches(train.labels, cfg.classes_per_batch, cfg.images_per_class, seed)
-        desc = f"epoch {epoch}/{cfg.total_epochs} (phase {run.phase})"
-        bar = self._progress(total=sum(len(b) for b in batches), desc=desc)
-        try:
-            mean_loss = train_epoch(
-                parts, train, batches, norm, (frozen, cfg.accumulation, seed), on_batch=bar.update
-            )
-        finally:
-            bar.close()
+        batches = pk_batches(data.train.labels, cfg.classes_per_batch, cfg.images_per_class, seed)
+        if frozen:
+            mean_loss = train_head_epoch(parts, data.features, data.train.labels, batches, seed)
+        else:
+            desc = f"epoch {epoch}/{cfg.total_epochs} (last {cfg.unfreeze_blocks or 'all'} blocks)"
+            bar = self._progress(total=sum(len(b) for b in batches), desc=desc)
+            try:
+                mean_loss = train_epoch(parts, (data.train, data.reader), batches, data.norm,
+                                        (cfg.accumulation, seed), on_batch=bar.update)  # fmt: skip
+            finally:
+                bar.close()
         recall, mean_ap = self._val_scores(parts, data, frozen=frozen)
         margin = float(parts.loss.margin)
         seconds = time.perf_counter() - started
@@ -189,6 +216,11 @@ class ArcFaceTrainer:
             EpochRecord(epoch, run.phase, mean_loss, recall, lr, margin, seconds, mean_ap)
         )
         run.epoch = epoch
+        self._progress_run(job, parts, run, scheduler)
+
+    def _progress_run(self, job, parts, run, scheduler) -> None:
+        """Scheduler step, best model, patience and checkpoints after an epoch."""
+        cfg = job.config
         score = run.history[-1].score(cfg.select_metric)
         if cfg.scheduler == "plateau":
             scheduler.step(score)
@@ -196,56 +228,52 @@ class ArcFaceTrainer:
             scheduler.step()
         improved = score > run.best
         if improved:
-            run.best, run.best_epoch, run.bad_epochs = score, epoch, 0
+            run.best, run.best_epoch, run.bad_epochs = score, run.epoch, 0
         else:
             run.bad_epochs += 1
         run.stopped_early = cfg.patience > 0 and run.bad_epochs >= cfg.patience
-        if run.stopped_early and epoch < cfg.total_epochs:
+        if run.stopped_early and run.epoch < cfg.total_epochs:
             logger.warning(
                 "stopping early: no better val %s for %d epochs", cfg.select_metric, cfg.patience
             )
         self._save(job, parts, run, scheduler, best=improved)
-        if cfg.checkpoint_every and epoch % cfg.checkpoint_every == 0:
+        if cfg.checkpoint_every and run.epoch % cfg.checkpoint_every == 0:
             checkpoints.save(
-                job.out_dir / checkpoints.epoch_file(epoch), payload(job, parts, run, scheduler)
+                job.out_dir / checkpoints.epoch_file(run.epoch),
+                payload(job, parts, run, scheduler),
             )
 
-    def _val_scores(
-        self, parts: StepParts, data: tuple[ImageSet, ImageSet, Normalise], frozen: bool
-    ) -> tuple[float, float]:
-        """Val queries against the train gallery (centre crops). A frozen backbone's features
-        do not change, so they are computed once."""
-        train, val, norm = data
-        if frozen and self._frozen_cache is not None:
-            gallery, queries = self._frozen_cache
+    def _val_scores(self, parts: StepParts, data: _Data, frozen: bool) -> tuple[float, float]:
+        """Val queries against the train gallery (centre crops): from the cached features while
+        the backbone is frozen, else computed now."""
+        if frozen and data.features is not None and data.val_features is not None:
+            device = parts.precision.device
+            gallery = data.features[:, 0].float().to(device)
+            queries = data.val_features[:, 0].float().to(device)
         else:
-            gallery = backbone_features(parts.net, train, norm, parts.precision)
-            queries = backbone_features(parts.net, val, norm, parts.precision)
-            self._frozen_cache = (gallery, queries) if frozen else None
+            tools = (data.reader, data.norm, parts.precision)
+            gallery = backbone_features(parts.net, data.train, *tools)
+            queries = backbone_features(parts.net, data.val, *tools)
         return val_scores(
             head_embeddings(parts.net, queries),
-            val.labels,
+            data.val.labels,
             head_embeddings(parts.net, gallery),
-            train.labels,
+            data.train.labels,
         )
 
     def _enter_phase(self, parts: StepParts, cfg, phase: int, saved, run: RunState) -> Any:
-        """Freeze or unfreeze the backbone, set the margin, start this phase's lr schedule;
-        when resuming inside the same phase, continue the saved schedule and optimiser."""
-        frozen = phase == 1
-        for param in parts.net.backbone.parameters():
-            param.requires_grad_(not frozen)
-        parts.loss.margin = 0.0 if frozen else float(cfg.margin)
+        """Freeze the backbone (phase 1) or unfreeze its last blocks (phase 2), start this phase's
+        lr schedule; when resuming inside the same phase, continue the saved schedule."""
+        if phase == 1:
+            parts.net.backbone.requires_grad_(False)
+        else:
+            trained = set_trainable(parts.net.backbone, cfg.unfreeze_blocks)
+            logger.info("phase 2: %d backbone parameters train", trained)
         for group in parts.optimizer.param_groups:
             group["lr"] = group.get("initial_lr", group["lr"])
         scheduler = build_scheduler(parts.optimizer, cfg)
         if saved is not None:
-            if saved.get("phase") == phase and saved.get("scheduler") is not None:
-                scheduler.load_state_dict(saved["scheduler"])
-            parts.optimizer.load_state_dict(saved["optimizer"])
-            if parts.scaler is not None and saved.get("scaler") is not None:
-                parts.scaler.load_state_dict(saved["scaler"])
-            restore_weights(parts, saved)
+            restore_weights(parts, saved, scheduler if saved.get("phase") == phase else None)
             if saved.get("phase") != phase:
                 for group in parts.optimizer.param_groups:
                     group["lr"] = group.get("initial_lr", group["lr"])
@@ -259,12 +287,3 @@ class ArcFaceTrainer:
         checkpoints.save(job.out_dir / checkpoints.LATEST_FILE, data)
         if best:
             checkpoints.save(job.out_dir / checkpoints.BEST_FILE, data)
-
-
-def _describe(meta: dict[str, Any], classes: Any) -> str:
-    pixels = meta.get("pixels") or {}
-    n = len(classes) if isinstance(classes, list) else "?"
-    return (
-        f"{meta.get('backbone')} -> {meta.get('embedding_dim')}-d, input {pixels.get('crop')} px,"
-        f" {n} classes"
-    )

@@ -1,8 +1,10 @@
-"""Checkpoint files of a fine-tuning run: best_model.pt, latest_model.pt, epoch_NNN.pt.
+"""Checkpoint files of a fine-tuning run: best_model.pt, latest_model.pt, checkpoint_epoch_N.pt.
 
 Each holds plain types and tensors only (loads with `torch.load(weights_only=True)`): the network
-(`format`, `meta`, fp32 `model`), the loss's class centres, optimizer, scheduler and scaler state,
-the epoch, the best val Recall@1 and the history. Written with app/atomic_files.py.
+(`format`, `meta`, fp32 `model_state_dict`), the loss's class centres (`loss`),
+`optimizer_state_dict`, `scheduler_state_dict`, scaler state, `epoch`, `best_metric` (the best val
+score) and the history. Checkpoints written before these names (`model`, `optimizer`,
+`scheduler`, `best_score`) still load: `normalise` maps them. Written with app/atomic_files.py.
 """
 
 from __future__ import annotations
@@ -21,8 +23,26 @@ BEST_FILE = "best_model.pt"
 LATEST_FILE = "latest_model.pt"
 
 
+# documented names <- the names of checkpoints written before them
+_RENAMED = {
+    "model_state_dict": "model",
+    "optimizer_state_dict": "optimizer",
+    "scheduler_state_dict": "scheduler",
+    "best_metric": "best_score",
+}
+
+
 def epoch_file(epoch: int) -> str:
-    return f"epoch_{epoch:03d}.pt"
+    return f"checkpoint_epoch_{epoch}.pt"
+
+
+def normalise(saved: dict[str, Any]) -> dict[str, Any]:
+    """The checkpoint with the documented key names, whichever names it was written with."""
+    out = dict(saved)
+    for new, old in _RENAMED.items():
+        if new not in out and old in out:
+            out[new] = out.pop(old)
+    return out
 
 
 def save(path: Path, payload: dict[str, Any]) -> Path:
@@ -56,7 +76,7 @@ def clear(out_dir: Path) -> None:
     """Remove the checkpoints of an earlier run (for --fresh)."""
     if not out_dir.is_dir():
         return
-    for path in out_dir.glob("epoch_*.pt"):
+    for path in [*out_dir.glob("epoch_*.pt"), *out_dir.glob("checkpoint_epoch_*.pt")]:
         path.unlink()
     for name in (BEST_FILE, LATEST_FILE):
         (out_dir / name).unlink(missing_ok=True)

@@ -13,8 +13,9 @@ from pytorch_metric_learning.samplers import MPerClassSampler
 
 from app.domain import metrics
 from app.training.augment import Normalise, augment, centre_crop
-from app.training.data import ImageSet
+from app.training.data import ImageSet, Reader
 from app.training.runtime import Precision
+from app.training.unfreeze import freeze_modes
 
 EVAL_BATCH = 64
 MAP_DEPTH = 1000
@@ -46,43 +47,62 @@ def pk_batches(labels: torch.Tensor, p: int, k: int, seed: int) -> list[torch.Te
 
 def train_epoch(
     parts: StepParts,
-    data: ImageSet,
+    data: tuple[ImageSet, Reader],
     batches: list[torch.Tensor],
     norm: Normalise,
-    options: tuple[bool, int, int],
+    options: tuple[int, int],
     *,
     on_batch: Callable[[int], None],
 ) -> float:
-    """Mean loss of one pass. `options`: (backbone frozen, accumulation steps, seed)."""
-    frozen, accumulation, seed = options
+    """Mean loss of one pass with the backbone (partly) trainable; images decoded batch by
+    batch, the next while this one trains. `options`: (accumulation steps, seed)."""
+    images, reader = data
+    accumulation, seed = options
     generator = torch.Generator().manual_seed(seed)
     device = parts.precision.device
     parts.net.train()
-    if frozen:
-        parts.net.backbone.eval()  # frozen: batch-norm statistics stay as pretrained
+    freeze_modes(parts.net.backbone)
     parts.optimizer.zero_grad(set_to_none=True)
     total, count = 0.0, 0
-    for step, index in enumerate(batches, start=1):
-        pixels = augment(data.images[index].to(device), norm, generator)
-        labels = data.labels[index].to(device)
+    for step, (batch, labels) in enumerate(reader.batches(images, batches), start=1):
+        if len(labels) == 0:
+            continue
+        pixels = augment(batch.to(device), norm, generator)
         with parts.precision.autocast():
-            embeddings = _embed(parts.net, pixels, frozen)
-        loss = parts.loss(embeddings.float(), labels)
+            embeddings = parts.net(pixels)
+        loss = parts.loss(embeddings.float(), labels.to(device))
         _backward(parts, loss / accumulation)
         if step % accumulation == 0 or step == len(batches):
             _step(parts)
-        total += float(loss.detach()) * len(index)
-        count += len(index)
-        on_batch(len(index))
+        total += float(loss.detach()) * len(labels)
+        count += len(labels)
+        on_batch(len(labels))
     return total / max(1, count)
 
 
-def _embed(net: Any, pixels: torch.Tensor, frozen: bool) -> torch.Tensor:
-    if not frozen:
-        return net(pixels)
-    with torch.no_grad():
-        features = net.backbone(pixels)
-    return F.normalize(net.head(features).float(), dim=1)
+def train_head_epoch(
+    parts: StepParts,
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    batches: list[torch.Tensor],
+    seed: int,
+) -> float:
+    """Mean loss of one pass of the head (and class centres) over cached backbone features
+    (N, views, D): each image is seen as one of its views, drawn at random."""
+    generator = torch.Generator().manual_seed(seed)
+    device = parts.precision.device
+    parts.net.head.train()
+    total, count = 0.0, 0
+    for index in batches:
+        view = torch.randint(features.shape[1], (len(index),), generator=generator)
+        rows = features[index, view].float().to(device)
+        embeddings = F.normalize(parts.net.head(rows).float(), dim=1)
+        loss = parts.loss(embeddings, labels[index].to(device))
+        _backward(parts, loss)
+        _step(parts)
+        total += float(loss.detach()) * len(index)
+        count += len(index)
+    return total / max(1, count)
 
 
 def _backward(parts: StepParts, loss: torch.Tensor) -> None:
@@ -103,13 +123,14 @@ def _step(parts: StepParts) -> None:
 
 @torch.inference_mode()
 def backbone_features(
-    net: Any, data: ImageSet, norm: Normalise, precision: Precision
+    net: Any, data: ImageSet, reader: Reader, norm: Normalise, precision: Precision
 ) -> torch.Tensor:
-    """Backbone features of the centre crops (eval mode), on the training device."""
+    """Backbone features of the centre crops (eval mode), decoded from disk batch by batch."""
     net.eval()
+    order = list(torch.arange(len(data)).split(EVAL_BATCH))
     blocks = []
-    for start in range(0, len(data), EVAL_BATCH):
-        pixels = centre_crop(data.images[start : start + EVAL_BATCH].to(precision.device), norm)
+    for images, _ in reader.batches(data, order):
+        pixels = centre_crop(images.to(precision.device), norm)
         with precision.autocast():
             blocks.append(net.backbone(pixels).float())
     return torch.cat(blocks) if blocks else torch.zeros(0, 1, device=precision.device)

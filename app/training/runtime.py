@@ -8,6 +8,7 @@ On the CPU everything stays fp32 unless mixed precision (bf16) is asked for.
 from __future__ import annotations
 
 import random
+import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -78,3 +79,17 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % (2**32))  # samplers draw from numpy's global state
     torch.manual_seed(seed)
+
+
+class Budget:
+    """Wall-clock time of a run against an optional limit in minutes."""
+
+    def __init__(self, max_minutes: float | None) -> None:
+        self._started = time.perf_counter()
+        self._limit = None if max_minutes is None else max_minutes * 60.0
+
+    def seconds(self) -> float:
+        return time.perf_counter() - self._started
+
+    def spent(self) -> bool:
+        return self._limit is not None and self.seconds() >= self._limit

@@ -8,8 +8,12 @@ from typing import Any
 
 import torch
 
+from app.domain.errors import ModelMismatch
 from app.domain.training import EpochRecord, FinetuneConfig, TrainingJob
+from app.training import checkpoints
 from app.training.epochs import StepParts
+
+_MATCHED_META = ("backbone", "embedding_dim", "pixels")
 
 
 @dataclass
@@ -22,6 +26,7 @@ class RunState:
     best_epoch: int = 0
     bad_epochs: int = 0
     stopped_early: bool = False
+    stopped_by_budget: bool = False
     history: list[EpochRecord] = field(default_factory=list)
 
 
@@ -54,9 +59,16 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: FinetuneConfig) -> An
     )
 
 
-def restore_weights(parts: StepParts, saved: dict[str, Any]) -> None:
-    parts.net.load_state_dict(saved["model"], strict=True)
+def restore_weights(parts: StepParts, saved: dict[str, Any], scheduler: Any = None) -> None:
+    """Network, class centres, optimiser and scaler (and `scheduler`, when given) as saved."""
+    saved = checkpoints.normalise(saved)
+    parts.net.load_state_dict(saved["model_state_dict"], strict=True)
     parts.loss.load_state_dict(saved["loss"])
+    parts.optimizer.load_state_dict(saved["optimizer_state_dict"])
+    if parts.scaler is not None and saved.get("scaler") is not None:
+        parts.scaler.load_state_dict(saved["scaler"])
+    if scheduler is not None and saved.get("scheduler_state_dict") is not None:
+        scheduler.load_state_dict(saved["scheduler_state_dict"])
 
 
 def restore_run(saved: dict[str, Any], select_metric: str) -> RunState:
@@ -75,15 +87,20 @@ def restore_run(saved: dict[str, Any], select_metric: str) -> RunState:
 
 
 def payload(job: TrainingJob, parts: StepParts, run: RunState, scheduler: Any) -> dict[str, Any]:
+    """A checkpoint with the documented keys: model_state_dict, optimizer_state_dict,
+    scheduler_state_dict, epoch, best_metric (plus what resuming and serving need)."""
+    exported = parts.net.export()
     return {
-        **parts.net.export(),
+        "format": exported["format"],
+        "meta": exported["meta"],
+        "model_state_dict": exported["model"],
         "loss": {k: v.detach().float().cpu() for k, v in parts.loss.state_dict().items()},
-        "optimizer": parts.optimizer.state_dict(),
-        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "optimizer_state_dict": parts.optimizer.state_dict(),
+        "scheduler_state_dict": scheduler.state_dict() if scheduler is not None else None,
         "scaler": parts.scaler.state_dict() if parts.scaler is not None else None,
         "phase": run.phase,
         "epoch": run.epoch,
-        "best_score": run.best,
+        "best_metric": run.best,
         "best_epoch": run.best_epoch,
         "bad_epochs": run.bad_epochs,
         "stopped_early": run.stopped_early,
@@ -91,3 +108,30 @@ def payload(job: TrainingJob, parts: StepParts, run: RunState, scheduler: Any) -
         "classes": list(job.classes),
         "config": asdict(job.config),
     }
+
+
+def resumable(job: TrainingJob, net: Any) -> dict[str, Any] | None:
+    """The latest checkpoint to resume from, checked against this job (None: start afresh)."""
+    latest = job.out_dir / checkpoints.LATEST_FILE
+    if job.config.fresh or not latest.is_file():
+        checkpoints.clear(job.out_dir)
+        return None
+    saved = checkpoints.normalise(checkpoints.load(latest))
+    before = {key: saved.get("meta", {}).get(key) for key in _MATCHED_META}
+    now = {key: net.meta.get(key) for key in _MATCHED_META}
+    if before != now or saved.get("classes") != list(job.classes):
+        raise ModelMismatch(
+            f"the checkpoints in {job.out_dir} are of {_describe(before, saved.get('classes'))}"
+            f"; this run asks for {_describe(now, job.classes)}: use --fresh to start over, "
+            "or another --out"
+        )
+    return saved
+
+
+def _describe(meta: dict[str, Any], classes: Any) -> str:
+    pixels = meta.get("pixels") or {}
+    n = len(classes) if isinstance(classes, list) else "?"
+    return (
+        f"{meta.get('backbone')} -> {meta.get('embedding_dim')}-d, input {pixels.get('crop')} px,"
+        f" {n} classes"
+    )

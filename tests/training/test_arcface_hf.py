@@ -13,6 +13,7 @@ from app.infrastructure.embedding.finetuned import FineTunedEmbedding, build_emb
 from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
 from app.services.progress import no_progress
+from app.services.scanning import content_hash
 from app.training.arcface import ArcFaceTrainer
 from conftest import write_product_photo
 
@@ -52,22 +53,25 @@ def job(tmp_path, tiny_resnet_dir):
     )
 
 
-def _trainer() -> ArcFaceTrainer:
+def _trainer(job: TrainingJob) -> ArcFaceTrainer:
     prepare = PadResizePreprocessor(PreprocessOptions(size=48)).prepare
-    return ArcFaceTrainer(build_embedding_net, prepare, no_progress)
+    return ArcFaceTrainer(
+        network_factory=build_embedding_net, decode=prepare, digest=content_hash,
+        progress=no_progress, feature_cache_dir=job.out_dir.parent / "features",
+    )  # fmt: skip
 
 
 def test_hf_backbone_trains_selects_on_map_and_loads(job):
     seen: list[int] = []
-    outcome = _trainer().fit(job, on_epoch=lambda history: seen.append(len(history)))
+    outcome = _trainer(job).fit(job, on_epoch=lambda history: seen.append(len(history)))
     assert seen == [1, 2, 3, 4]
     assert (outcome.start_epoch, outcome.last_epoch, outcome.select_metric) == (1, 3, "map")
     maps = {r.epoch: r.val_map for r in outcome.history}
     assert maps[outcome.best_epoch] == max(maps.values())
     for epoch in (1, 2, 3):
-        assert (job.out_dir / f"epoch_{epoch:03d}.pt").is_file()
+        assert (job.out_dir / f"checkpoint_epoch_{epoch}.pt").is_file()
     saved = torch.load(job.out_dir / "latest_model.pt", weights_only=True)
-    assert saved["config"]["scheduler"] == "plateau" and saved["scheduler"] is not None
+    assert saved["config"]["scheduler"] == "plateau" and saved["scheduler_state_dict"] is not None
     model = FineTunedEmbedding(job.out_dir / "best_model.pt")
     from PIL import Image
 
@@ -77,17 +81,30 @@ def test_hf_backbone_trains_selects_on_map_and_loads(job):
 def test_patience_stops_early_and_a_stopped_run_stays_stopped(job):
     config = FinetuneConfig(**{**job.config.__dict__, "patience": 1, "unfrozen_epochs": 6})
     job = TrainingJob(job.classes, job.train, job.val, job.out_dir, config)
-    outcome = _trainer().fit(job)
+    outcome = _trainer(job).fit(job)
     if not outcome.stopped_early:
         pytest.skip("the score kept improving every epoch (nothing to stop)")
     assert outcome.last_epoch < config.total_epochs
-    again = _trainer().fit(job)
+    again = _trainer(job).fit(job)
     assert again.stopped_early and again.start_epoch == outcome.last_epoch + 1
     assert again.last_epoch == outcome.last_epoch
     # with more patience the stop no longer holds: one more epoch is trained
     patient = FinetuneConfig(
         **{**config.__dict__, "patience": 0, "unfrozen_epochs": outcome.last_epoch}
     )
-    resumed = _trainer().fit(TrainingJob(job.classes, job.train, job.val, job.out_dir, patient))
+    resumed = _trainer(job).fit(TrainingJob(job.classes, job.train, job.val, job.out_dir, patient))
     assert not resumed.stopped_early
     assert (resumed.start_epoch, resumed.last_epoch) == (outcome.last_epoch + 1,) * 2
+
+
+def test_checkpoints_written_with_the_old_key_names_still_resume(job):
+    first = _trainer(job).fit(job)
+    latest = job.out_dir / "latest_model.pt"
+    saved = torch.load(latest, weights_only=True)
+    old = {"model_state_dict": "model", "optimizer_state_dict": "optimizer",
+           "scheduler_state_dict": "scheduler", "best_metric": "best_score"}  # fmt: skip
+    torch.save({old.get(key, key): value for key, value in saved.items()}, latest)
+    more = FinetuneConfig(**{**job.config.__dict__, "unfrozen_epochs": 3})
+    resumed = _trainer(job).fit(TrainingJob(job.classes, job.train, job.val, job.out_dir, more))
+    assert (resumed.start_epoch, resumed.last_epoch) == (first.last_epoch + 1, 4)
+    assert set(old) <= set(torch.load(latest, weights_only=True))

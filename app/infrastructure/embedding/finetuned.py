@@ -160,5 +160,6 @@ class FineTunedEmbedding(EmbedImagesFromPixels):
         net = build_embedding_net(
             meta["backbone"], meta["embedding_dim"], crop, self._device, self._num_threads
         )
-        net.load_state_dict(data["model"], strict=True)
+        # "model": checkpoints written before the documented "model_state_dict"
+        net.load_state_dict(data.get("model_state_dict", data.get("model")), strict=True)
         return net.eval()
