@@ -45,7 +45,7 @@ class FinetuneService:
         config = replace(
             config,
             backbone=config.backbone or self._default_backbone,
-            device=config.device or self._default_device,
+            device=str(config.device or self._default_device),
         )
         out = Path(out_dir or self._models_dir / EMBEDDER_DIR)
         index = split.class_to_idx

@@ -106,7 +106,7 @@ def payload(job: TrainingJob, parts: StepParts, run: RunState, scheduler: Any) -
         "stopped_early": run.stopped_early,
         "history": [record.as_dict() for record in run.history],
         "classes": list(job.classes),
-        "config": asdict(job.config),
+        "config": _plain(asdict(job.config)),
     }
 
 
@@ -135,3 +135,8 @@ def _describe(meta: dict[str, Any], classes: Any) -> str:
         f"{meta.get('backbone')} -> {meta.get('embedding_dim')}-d, input {pixels.get('crop')} px,"
         f" {n} classes"
     )
+
+
+def _plain(config: dict[str, Any]) -> dict[str, Any]:
+    """Plain str for StrEnum values, so the checkpoint loads with weights_only=True."""
+    return {key: str(value) if isinstance(value, str) else value for key, value in config.items()}
