@@ -1,22 +1,26 @@
-"""Benchmark fine-tuning with EfficientNet-Lite0 on the CPU: pretrained backbone vs fine-tuned.
+"""Benchmark fine-tuning on the CPU: frozen (packaged) model vs `finetune` with its defaults.
 
-For each data set: test Recall@1/@5 and mAP against the train gallery, first with the packaged
-pretrained model (1280-d), then after `finetune` (ArcFace on the train split): best_model.pt
-(selected on val, `--select`) and latest_model.pt (the last epoch), with the epochs and minutes the
-fine-tuning took.
+For each data set, in a process of its own (so peak memory is that data set's): `split` (the set's
+own train/val/test folders, or by object for eth80), `evaluate --split test` with the frozen
+EfficientNet-Lite0 (test Recall@1/@5, mAP, the prototype and kNN rules), `finetune` with the
+defaults (plus --max-minutes), and the same evaluation of best_model.pt; the minutes the
+fine-tuning took and the process's peak resident memory. First, the CPU speed of the torch model
+measured in the same run (forward, and a training step with the last blocks unfrozen).
 
-- eth80: ../shared/data/eth80-groups, split by object with `split` (70/15/15, seed 0).
-- clothing: ../shared/data/clothing-small, its own train/validation/test folders
-  (train limited to --limit photos per class to keep the run short; no groups there).
+- cub100: ../shared/data/cub100-birds (100 look-alike bird species, its own train/val/test);
+- clothing: ../shared/data/clothing-small (10 classes, its own train/validation/test);
+- eth80: ../shared/data/eth80-groups (8 classes, split by object with `split`, 70/15/15).
 
-    python scripts/bench_finetune.py [--datasets eth80 clothing] [--frozen-epochs 3]
-        [--epochs 2] [--limit 60] [--image-size 224] [--scale 30] [--select recall@1] [--out DIR]
+    python scripts/bench_finetune.py [--datasets cub100 clothing eth80] [--max-minutes 30]
+        [--out DIR] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,117 +28,147 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.config import load_settings
-from app.container import build_container
-from app.domain.training import FinetuneConfig
-from app.services.splitting import CLASS_FILE, MANIFEST_FILE, SplitOptions, split_file
-
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATASETS = {"cub100": "cub100-birds", "clothing": "clothing-small", "eth80": "eth80-groups"}
 
 
-def _clothing_split(source: Path, data: Path, splits_dir: Path, limit: int | None) -> None:
-    """The data set's own train/validation/test folders as a saved split over a tree of
-    symlinks `data/<class>/<split>-<file>` (the split layout puts the class first)."""
-    files: dict[str, list[str]] = {}
-    for name, folder in (("train", "train"), ("val", "validation"), ("test", "test")):
-        files[name] = []
-        for cls in sorted(p for p in (source / folder).iterdir() if p.is_dir()):
-            photos = sorted(cls.glob("*.jpg"))[: limit if name == "train" else None]
-            for photo in photos:
-                link = data / cls.name / f"{name}-{photo.name}"
-                link.parent.mkdir(parents=True, exist_ok=True)
-                link.symlink_to(photo)
-                files[name].append(f"{cls.name}/{link.name}")
-    classes = sorted(p.name for p in (source / "train").iterdir() if p.is_dir())
-    splits_dir.mkdir(parents=True, exist_ok=True)
-    for name, rels in files.items():
-        (splits_dir / split_file(name)).write_text(json.dumps(rels))
-    (splits_dir / CLASS_FILE).write_text(json.dumps({c: i for i, c in enumerate(classes)}))
-    (splits_dir / MANIFEST_FILE).write_text(json.dumps({"data_dir": str(data), "seed": 0}))
+def torch_speed(seconds: float = 8.0) -> dict[str, float]:
+    """Images per second of EfficientNet-Lite0 at 224 px, batch 32: inference, and a training
+    step (forward + backward) with the last 5 blocks unfrozen (the finetune default)."""
+    import torch
+
+    from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+    from app.training.unfreeze import freeze_modes, set_trainable
+
+    net = EfficientNetLiteEmbedding(device="cpu").torch_module()
+    batch = torch.randn(32, 3, 224, 224).contiguous(memory_format=torch.channels_last)
+
+    def rate(step) -> float:
+        step()  # warm-up
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            step()
+            done += batch.shape[0]
+        return done / (time.perf_counter() - started)
+
+    def infer() -> None:
+        with torch.inference_mode():
+            net.eval()(batch)
+
+    def train() -> None:
+        net.train()
+        freeze_modes(net)
+        net(batch).sum().backward()
+
+    forward = rate(infer)
+    set_trainable(net, 5)
+    return {"forward_img_s": round(forward, 1), "train_step_img_s": round(rate(train), 1)}
 
 
-def _evaluate(settings, out: Path) -> dict:
-    report = build_container(settings).evaluation_service().evaluate_split("test", out)
+def one(name: str, work: Path, max_minutes: float) -> dict:
+    """Everything for one data set (run in a child process)."""
+    from app.config import load_settings
+    from app.container import build_container
+    from app.domain.training import FinetuneConfig
+    from app.services.splitting import SplitOptions
+
+    data = SHARED / DATASETS[name]
+    settings = load_settings(
+        _env_file=None, products_dir=data, index_dir=work / "index",
+        database_url=f"sqlite:///{work / 'app.db'}", splits_dir=work / "splits",
+        models_dir=work / "models", embedding_model="efficientnet-lite0",
+    )  # fmt: skip
+    report = build_container(settings).split_service().run(data, SplitOptions(seed=0, force=True))
+    print(f"[{name}] {report.layout}", file=sys.stderr, flush=True)
+    frozen = _evaluate(settings, work / "eval-frozen")
+    print(f"[{name}] frozen:     {_line(frozen)}", file=sys.stderr, flush=True)
+    started = time.perf_counter()
+    config = FinetuneConfig(max_minutes=max_minutes, fresh=True)
+    outcome = build_container(settings).finetune_service().run(config)
+    minutes = (time.perf_counter() - started) / 60
+    tuned = _evaluate(settings.model_copy(update={"embedding_model": outcome.best_path}),
+                      work / "eval-tuned")  # fmt: skip
+    print(f"[{name}] fine-tuned: {_line(tuned)}", file=sys.stderr, flush=True)
     return {
-        "recall@1": report.recall[1],
-        "recall@5": report.recall[5],
-        "map": report.mean_average_precision,
-        "n_gallery": report.n_gallery,
-        "n_queries": report.n_queries,
-        "seconds": report.seconds,
+        "dataset": name,
+        "classes": len(report.counts["train"]),
+        "images": {s: sum(c.values()) for s, c in report.counts.items()},
+        "frozen": frozen,
+        "fine-tuned": tuned,
+        "finetune_minutes": round(minutes, 1),
+        "epochs": f"{outcome.last_epoch} (best {outcome.best_epoch}, val {outcome.select_metric})",
+        "stopped_by_budget": outcome.stopped_by_budget,
+        "arcface": {"scale": round(outcome.scale, 1), "margin": round(outcome.margin, 3)},
+        "val_map": [round(r.val_map or 0.0, 3) for r in outcome.history],
+        "val_recall@1": [round(r.val_recall_at_1, 3) for r in outcome.history],
+        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
     }
 
 
-def bench(name: str, settings, config: FinetuneConfig, work: Path) -> dict:
-    """Pretrained, then fine-tuned: best_model.pt (selected on val) and latest_model.pt."""
-    started = time.perf_counter()
-    rows = {"pretrained": _evaluate(settings, work / f"{name}-eval-pretrained")}
-    print(f"[{name}] pretrained:            {_line(rows['pretrained'])}", flush=True)
-    tuned_start = time.perf_counter()
-    outcome = build_container(settings).finetune_service().run(config, work / f"{name}-model")
-    minutes = (time.perf_counter() - tuned_start) / 60
-    for label, path in (("best", outcome.best_path), ("last", outcome.latest_path)):
-        tuned = settings.model_copy(update={"embedding_model": path})
-        rows[label] = _evaluate(tuned, work / f"{name}-eval-{label}")
-        print(f"[{name}] fine-tuned ({label} epoch): {_line(rows[label])}", flush=True)
-    unfrozen = outcome.last_epoch - config.frozen_epochs
+def _evaluate(settings, out: Path) -> dict:
+    from app.container import build_container
+
+    report = build_container(settings).evaluation_service().evaluate_split("test", out)
+    rules = {rule.name: round(rule.accuracy, 3) for rule in report.rules}
     return {
-        "dataset": name,
-        **rows,
-        "epochs": f"{config.frozen_epochs} frozen + {unfrozen} unfrozen",
-        "best_epoch": f"{outcome.best_epoch} (by val {outcome.select_metric})",
-        "val_recall@1": [round(r.val_recall_at_1, 3) for r in outcome.history],
-        "val_map": [round(r.val_map or 0.0, 3) for r in outcome.history],
-        "train_minutes": round(minutes, 1),
-        "total_minutes": round((time.perf_counter() - started) / 60, 1),
-        "precision": outcome.precision,
+        "recall@1": round(report.recall[1], 3),
+        "recall@5": round(report.recall[5], 3),
+        "map": round(report.mean_average_precision, 3),
+        "prototype": rules.get("prototype"),
+        "knn": rules.get("knn"),
+        "n_queries": report.n_queries,
+        "n_gallery": report.n_gallery,
     }
 
 
 def _line(m: dict) -> str:
     return (
         f"R@1 {m['recall@1']:.3f}  R@5 {m['recall@5']:.3f}  mAP {m['map']:.3f}  "
-        f"({m['n_queries']} queries, {m['n_gallery']} gallery, {m['seconds']:.0f}s)"
+        f"prototype {m['prototype']}  kNN {m['knn']}  ({m['n_queries']} queries)"
     )
 
 
-def _settings(work: Path, name: str, products: Path):
-    return load_settings(
-        _env_file=None, products_dir=products, index_dir=work / f"{name}-index",
-        database_url=f"sqlite:///{work / (name + '.db')}", splits_dir=work / f"{name}-splits",
-        models_dir=work / f"{name}-models", embedding_model="efficientnet-lite0",
-    )  # fmt: skip
+def table(speed: dict, rows: list[dict]) -> str:
+    lines = [
+        f"torch CPU speed (EfficientNet-Lite0, 224 px, batch 32): forward {speed['forward_img_s']}"
+        f" img/s, training step (last 5 blocks) {speed['train_step_img_s']} img/s",
+        "| data | model | test R@1 | R@5 | mAP | prototype | kNN | minutes | peak memory |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        f, t = row["frozen"], row["fine-tuned"]
+        lines.append(f"| {row['dataset']} ({row['classes']} classes) | frozen | {f['recall@1']:.3f}"
+                     f" | {f['recall@5']:.3f} | {f['map']:.3f} | {f['prototype']} | {f['knn']} | |"
+                     " |")  # fmt: skip
+        lines.append(f"| | fine-tuned, {row['epochs']} | {t['recall@1']:.3f} | {t['recall@5']:.3f}"
+                     f" | {t['map']:.3f} | {t['prototype']} | {t['knn']} | "
+                     f"{row['finetune_minutes']} | {row['peak_rss_gb']} GB |")  # fmt: skip
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="+", default=["eth80", "clothing"])
-    parser.add_argument("--frozen-epochs", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=2, help="unfrozen epochs")
-    parser.add_argument("--limit", type=int, default=60, help="clothing train photos per class")
-    parser.add_argument("--image-size", type=int, default=None)
-    parser.add_argument("--scale", type=float, default=30.0)
-    parser.add_argument("--select", choices=["recall@1", "map"], default="recall@1")
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--max-minutes", type=float, default=30.0, help="finetune budget (30)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process: one data set
     args = parser.parse_args()
     work = args.out or Path(tempfile.mkdtemp(prefix="bench-finetune-"))
-    config = FinetuneConfig(
-        backbone="efficientnet-lite0", image_size=args.image_size, scale=args.scale,
-        frozen_epochs=args.frozen_epochs, unfrozen_epochs=args.epochs, patience=0, fresh=True,
-        select_metric=args.select,
-    )  # fmt: skip
-    results = []
+    if args.one:
+        print(json.dumps(one(args.one, work / args.one, args.max_minutes)))
+        return 0
+    speed = torch_speed()
+    print(f"torch CPU speed: {speed}", file=sys.stderr, flush=True)
+    rows = []
     for name in args.datasets:
-        if name == "eth80":
-            data = SHARED / "eth80-groups"
-            settings = _settings(work, name, data)
-            build_container(settings).split_service().run(data, SplitOptions(seed=0))
-        else:
-            data = work / "clothing-data"
-            settings = _settings(work, name, data)
-            _clothing_split(SHARED / "clothing-small", data, settings.splits_dir, args.limit)
-        results.append(bench(name, settings, config, work))
-    print(json.dumps(results, indent=1))
+        cmd = [sys.executable, __file__, "--one", name, "--out", str(work),
+               "--max-minutes", str(args.max_minutes)]  # fmt: skip
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print(table(speed, rows))
+    if args.json:
+        print(json.dumps({"torch_speed": speed, "rows": rows}, indent=1))
     return 0
 
 
