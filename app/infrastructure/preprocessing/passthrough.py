@@ -22,5 +22,5 @@ class PadResizePreprocessor:
         self.stamp = pad_stamp(self.options)
 
     def prepare(self, source: Path | str | bytes, name: str | None = None) -> Image.Image:
-        img = decode_image(source, name, self.options)
+        img = decode_image(source, name, self.options, draft_size=self.options.size)
         return square_pad_resize(img, self.options)
