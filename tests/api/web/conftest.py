@@ -107,3 +107,21 @@ def watched(browser):
     yield w
     context.close()
     assert w.unexpected() == [], "the page logged errors"
+
+
+@pytest.fixture
+def keyed_world(settings, colour_model):
+    """A server with API_KEY set, over the small coloured catalogue and a fast text-image
+    stand-in model (so the text box is on). Yields (base URL, key)."""
+    from dependency_injector import providers
+
+    from app.api.main import create_app
+    from app.container import build_container
+
+    key = "s3cret-key"
+    container = build_container(settings.model_copy(update={"api_key": key}))
+    container.embedding_model.override(providers.Object(colour_model))
+    container.rebuild_service().run()
+    with live_server(create_app(container, warm_up=False)) as url:
+        yield url, key
+    container.unwire()
