@@ -314,7 +314,7 @@ class Container(containers.DeclarativeContainer):
         progress=progress,
     )
 
-    charts = providers.Singleton(MatplotlibCharts)
+    charts = providers.ThreadSafeSingleton(MatplotlibCharts)
     # near-duplicates across splits (`split`, `evaluate`), on a throw-away in-memory store
     leak_finder = providers.Factory(
         LeakFinder,

@@ -10,6 +10,7 @@ file's folder while the session is created (and restored right after).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -30,7 +31,9 @@ from app.infrastructure.preprocessing.options import PreprocessOptions
 log = logging.getLogger(__name__)
 
 ALPHA_THRESHOLD = 64  # mask values above this count as foreground for the tight crop
-_HINT = "set USE_BG_REMOVAL=false, or REMBG_MODEL_PATH to a local model file"
+_HINT = (
+    "set REMBG_MODEL_PATH to a local model file (REMBG_MODEL=u2net_custom), or USE_BG_REMOVAL=false"
+)
 # rembg session that loads a model file, for each model name that may come with a path.
 _FILE_SESSIONS = {
     "u2net_custom": "u2net_custom",
@@ -125,11 +128,54 @@ def _create_session(model_name: str, model_path: Path | None, num_threads: int) 
         opts.intra_op_num_threads = num_threads
         opts.inter_op_num_threads = 1
     log.info("loading background removal model %s", model_path or model_name)
+    _quiet_downloads()
     try:
         with _rembg_home(model_path):
             return rembg.new_session(session_name, sess_opts=opts, **kwargs)
     except (OSError, ValueError, RuntimeError, *_onnxruntime_errors()) as exc:
+        if _is_download_failure(exc):
+            raise _not_downloadable(model_name, exc) from exc
         raise _unavailable(model_name, f"{type(exc).__name__}: {exc}") from exc
+
+
+_NETWORK_ERRORS = {
+    *("ConnectionError", "MaxRetryError", "NameResolutionError", "NewConnectionError"),
+    *("URLError", "gaierror", "Timeout", "ConnectTimeout", "HTTPError"),
+}
+
+
+def _is_download_failure(exc: BaseException | None) -> bool:
+    """A model download that could not reach its host (anywhere in the exception chain)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if type(exc).__name__ in _NETWORK_ERRORS:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def model_home() -> str:
+    """The folder where rembg finds a model file by its name (`u2net.onnx`): `U2NET_HOME`,
+    else `~/.u2net` (the folder the README names)."""
+    return os.environ.get("U2NET_HOME") or "~/.u2net"
+
+
+def _not_downloadable(model_name: str, exc: BaseException) -> BackendUnavailable:
+    home = model_home()
+    return BackendUnavailable(
+        f"background removal model '{model_name}' is not in {home} and could not be downloaded "
+        f"({type(exc).__name__}: no connection to its host): put {model_name}.onnx in {home}, "
+        f"or {_HINT}"
+    )
+
+
+def _quiet_downloads() -> None:
+    """pooch (rembg's downloader) prints where it downloads to, a folder that is not the one to
+    put a model in by hand: failures are said in our own line instead."""
+    with contextlib.suppress(ImportError):
+        import pooch
+
+        pooch.get_logger().setLevel(logging.WARNING)
 
 
 def _session_args(model_name: str, model_path: Path | None) -> tuple[str, dict[str, str]]:

@@ -159,3 +159,19 @@ def test_constructing_does_not_import_rembg() -> None:
     )
     root = Path(__file__).resolve().parents[3]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, timeout=60)
+
+
+def test_offline_message_is_one_whole_line_naming_the_documented_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture
+) -> None:
+    monkeypatch.delenv("U2NET_HOME", raising=False)
+    with pytest.raises(BackendUnavailable) as info:
+        RembgPreprocessor(OPTIONS, "u2net").prepare(_red_square_scene())
+    message = str(info.value)
+    assert "put u2net.onnx in ~/.u2net" in message  # the folder README names
+    assert message.endswith("or USE_BG_REMOVAL=false") and "\n" not in message
+    assert "HTTPSConnectionPool" not in message and ".rembg" not in message
+    assert ".rembg" not in capfd.readouterr().err  # no download chatter naming another folder
+    monkeypatch.setenv("U2NET_HOME", str(tmp_path / "models"))
+    with pytest.raises(BackendUnavailable, match=f"put u2net.onnx in {tmp_path / 'models'}"):
+        RembgPreprocessor(OPTIONS, "u2net").prepare(_red_square_scene())
