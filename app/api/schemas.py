@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.api.gallery_schemas import Skipped
 from app.domain.choices import Verdict
 
 
@@ -157,3 +158,33 @@ class ImageOut(BaseModel):
 class ImageList(BaseModel):
     total: int = Field(description="images of the product in all (the list may be cut short)")
     images: list[ImageOut]
+
+
+class PredictionOut(BaseModel):
+    value: str | None = Field(description="the answer; null when too unsure")
+    confidence: float
+    source: str = Field(description="zero-shot, trained or labels")
+    unsure: bool
+    reason: str | None = Field(description="why the answer is unsure")
+    top: dict[str, float] = Field(description="the k most probable classes, best first")
+
+
+class RetrievalOut(BaseModel):
+    class_name: str | None = Field(alias="class", description="null when unclassifiable")
+    confidence: float
+    unclassifiable: bool
+    reason: str | None
+
+
+class ImageClassificationOut(BaseModel):
+    image: str = Field(description="the uploaded file's name")
+    category: PredictionOut | None
+    attributes: dict[str, PredictionOut]
+    retrieval: RetrievalOut | None = Field(description="classification by retrieval")
+    notes: list[str] = Field(description="why parts are missing, e.g. an image-only model")
+
+
+class ClassifyOut(BaseModel):
+    status: Literal["success"]
+    results: list[ImageClassificationOut]
+    skipped: list[Skipped] = Field(description="uploads that could not be used")

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import ContainerDep, ImagesDep
 from app.api.errors import image_status
+from app.api.schemas import ClassifyOut
 from app.domain.classification import classification_dict
 from app.domain.models import first_failure
 
 router = APIRouter(tags=["classification"])
 
 
-@router.post("/classify")
+@router.post("/classify", response_model=ClassifyOut)
 def classify(
     images: ImagesDep,
     container: ContainerDep,

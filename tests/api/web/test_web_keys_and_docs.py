@@ -14,9 +14,12 @@ OFFLINE = re.compile(r"^https?://(?!127\.0\.0\.1[:/])")
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
-def test_mutations_ask_for_the_key_once_and_401_reads_as_needs_the_key(keyed_world, watched):
+def test_mutations_ask_for_the_key_once_and_401_reads_as_needs_the_key(
+    keyed_world, watched, settings
+):
     url, key = keyed_world
     page = watched.page
+    (settings.products_dir / "red-shoe" / "broken.jpg").write_bytes(b"\xff\xd8\xff cut short")
     watched.allow(r"status of 401")
     page.goto(url)
     expect(page.locator("#stats")).to_contain_text("colour-words")
@@ -32,6 +35,8 @@ def test_mutations_ask_for_the_key_once_and_401_reads_as_needs_the_key(keyed_wor
     page.get_by_role("textbox", name="API key").fill(key)
     page.get_by_role("button", name="Use key").click()
     expect(page.locator("#rebuild-status")).to_contain_text("rebuild done")
+    expect(page.locator("#rebuild-summary")).to_contain_text("1 skipped")
+    expect(page.locator("#rebuild-report .skipped")).to_contain_text("broken.jpg: truncated")
     assert page.evaluate("sessionStorage.getItem('img-recog-api-key')") == key
     page.get_by_label("New class name").fill("orange-cap")
     cap = {"name": "cap.jpg", "mimeType": "image/jpeg", "buffer": jpeg((230, 140, 20), 3)}

@@ -81,9 +81,11 @@ def test_adding_a_class_shows_it_in_gallery_and_predictions(world, watched):
     _search(page, eth80_photo("tomato", 2, 7))
     expect(page.locator("#what-class")).to_contain_text("tomato")
 
-    # remove one example, then the class: both show in place
+    # append an example, remove one, then remove the class: each shows in place
+    card.get_by_label("Add examples").set_input_files(str(eth80_photo("tomato", 3, 1)))
+    expect(card.locator(".count")).to_have_text("7 examples")
     card.get_by_role("button", name="remove example").first.click()
-    expect(card.locator(".count")).to_have_text("5 examples")
+    expect(card.locator(".count")).to_have_text("6 examples")
     card.get_by_role("button", name="remove class tomato").click()
     expect(page.locator('.class-card[data-class="tomato"]')).to_have_count(0)
 
