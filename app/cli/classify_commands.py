@@ -9,10 +9,9 @@ from app.cli import render, render_classify
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SKIPPED
 from app.cli.feedback_commands import remember_classification
+from app.cli.options import add_config_options, config_from_args
 from app.cli.parsing import UsageError, positive_int
 from app.domain.heads import TrainOptions
-
-_DEFAULTS = TrainOptions()
 
 
 def classify_args(p: argparse.ArgumentParser) -> None:
@@ -55,20 +54,7 @@ def train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--category", help="category folder under TRAINING_DIR")
     p.add_argument("--attribute", help="attribute folder under TRAINING_DIR/<category>")
     p.add_argument("--all", action="store_true", help="train every attribute found")
-    p.add_argument("--epochs", type=int, default=_DEFAULTS.epochs)
-    p.add_argument(
-        "--batch-size", "--batch_size", dest="batch_size", type=int, default=_DEFAULTS.batch_size
-    )
-    p.add_argument("--lr", type=float, default=_DEFAULTS.lr, help="Adam learning rate")
-    p.add_argument(
-        "--val-fraction",
-        "--val_fraction",
-        dest="val_fraction",
-        type=float,
-        default=_DEFAULTS.val_fraction,
-        help="part of each class held out to measure accuracy",
-    )
-    p.add_argument("--seed", type=int, default=_DEFAULTS.seed)
+    add_config_options(p, TrainOptions)
 
 
 def train(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -76,7 +62,7 @@ def train(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.all == named or (named and not (args.category and args.attribute)):
         raise UsageError("train: give --category C --attribute A, or --all")
     try:
-        options = TrainOptions(args.epochs, args.batch_size, args.lr, args.val_fraction, args.seed)
+        options = config_from_args(TrainOptions, args)
     except ValueError as exc:
         raise UsageError(f"train: {exc}") from None
     service = ctx.container.train_service()

@@ -1,6 +1,6 @@
 """Command-line options derived from a config dataclass (as litgpt derives its parsers).
 
-Each field made with `app.domain.training.option` carries its help and flags; the type comes from
+Each field made with `app.domain.options.option` carries its help and flags; the type comes from
 the annotation: int, float, str (with `choices`), `X | None` (default None), bool (a switch) and
 `bool | None` (`--flag`, `--flag=false`, `--no-flag`). `config_from_args` builds the dataclass back.
 """

@@ -7,17 +7,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.domain.models import SkippedFile
+from app.domain.options import option
 
 
 @dataclass(frozen=True)
 class TrainOptions:
     """A linear head on frozen embeddings: Adam, cross-entropy, a stratified validation part."""
 
-    epochs: int = 10
-    batch_size: int = 8
-    lr: float = 1e-4
-    val_fraction: float = 0.2
-    seed: int = 0
+    epochs: int = option(10, "passes over the training photos")
+    batch_size: int = option(8, "photos per optimiser step")
+    lr: float = option(1e-4, "Adam learning rate")
+    val_fraction: float = option(0.2, "part of each class held out to measure accuracy")
+    seed: int = option(0, "random seed")
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:

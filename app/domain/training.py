@@ -7,14 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.domain.options import option
+
 SCHEDULERS = ("cosine", "plateau")
 SELECT_METRICS = ("recall@1", "map")
-
-
-def option(default: Any, help: str, *flags: str, **extra: Any) -> Any:
-    """A dataclass field that also describes its command-line option: `help`, and the `flags`
-    (default: `--name-with-dashes` and `--name_with_underscores`); see app/cli/options.py."""
-    return field(default=default, metadata={"help": help, "flags": flags, **extra})
 
 
 @dataclass(frozen=True)
