@@ -77,6 +77,8 @@ def stats_text(stats: CatalogueStats) -> str:
 
 
 def _index_line(idx) -> str:
+    if idx.problem:
+        return f"unusable ({idx.kind}, {idx.metric}): {idx.problem}"
     if not idx.size:
         return f"empty ({idx.kind}, {idx.metric}): run `rebuild` or `class add`"
     return (

@@ -140,6 +140,7 @@ class IndexInfo:
     metric: str
     model_stamp: str | None
     bytes_on_disk: int = 0
+    problem: str | None = None  # why the saved index could not be loaded (then it is empty)
 
 
 @dataclass

@@ -36,9 +36,13 @@ class VectorStore(Protocol):
       leaves a half-written index, the previous one stays loadable. Server stores (Qdrant) persist
       each call and `save()` makes the current collection the one that `load()` finds. `load()`
       reads the last saved state and returns False when nothing was saved yet.
+    - `load_problem` says why the saved index could not be used (saved with another metric or
+      kind, damaged, missing), from that failed `load()` until the next `load()` or `save()` that
+      works; the store is then empty, and "empty" would be the wrong thing to tell a user.
     """
 
     metric: str
+    load_problem: str | None
 
     @property
     def model_stamp(self) -> str | None: ...

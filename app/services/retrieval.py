@@ -151,7 +151,9 @@ class RetrievalClassifier:
         model than the current one."""
         snapshot = self._guard.snapshot(self._build_snapshot)
         if len(snapshot.gallery) == 0:
-            raise IndexNotReady("the gallery is empty: run `rebuild` or `class add`")
+            raise IndexNotReady(
+                self._store.load_problem or "the gallery is empty: run `rebuild` or `class add`"
+            )
         if snapshot.model_stamp != self._embedder.stamp:
             raise ModelMismatch(
                 f"index built with {snapshot.model_stamp}, current model is "

@@ -113,7 +113,9 @@ class SearchService:
     def _check_index(self) -> None:
         built_with = self._store.model_stamp
         if built_with is None or len(self._store) == 0:
-            raise IndexNotReady("the index is empty: run `rebuild` first")
+            raise IndexNotReady(
+                self._store.load_problem or "the index is empty: run `rebuild` first"
+            )
         if built_with != self._embedder.stamp:
             raise ModelMismatch(
                 f"index built with {built_with}, current model is {self._embedder.stamp}: "

@@ -9,7 +9,8 @@ prepared.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -100,6 +101,7 @@ class BaseVectorStore:
         self._stamp: str | None = None
         self._dim: int | None = None
         self._lock = threading.RLock()
+        self.load_problem: str | None = None
 
     # ---- the port ----------------------------------------------------------------------------
 
@@ -180,11 +182,12 @@ class BaseVectorStore:
             # a new generation is written beside the old one: check the room first
             ensure_room(self._files.directory, len(self) * ((self._dim or 0) * 4 + 8))
             self._files.commit(self._writers() if len(self) else {}, self._meta())
+            self.load_problem = None
 
     def load(self) -> bool:
         if self._files is None:
             return False
-        with self._lock, self._files.reading():
+        with self._lock, self._files.reading(), self.recording_problems():
             try:
                 manifest = self._files.read()
             except OSError as exc:
@@ -195,10 +198,23 @@ class BaseVectorStore:
             self._load_manifest(manifest)
             return True
 
+    @contextmanager
+    def recording_problems(self) -> Iterator[None]:
+        """Around a load: remember why it failed (`load_problem`), or forget an earlier failure."""
+        try:
+            yield
+        except (IndexNotReady, ModelMismatch) as exc:
+            self.load_problem = str(exc)
+            raise
+        self.load_problem = None
+
     def info(self) -> IndexInfo:
         with self._lock:
             on_disk = self._files.bytes_on_disk() if self._files is not None else 0
-            return IndexInfo(self.kind, len(self), self._dim, self.metric, self._stamp, on_disk)
+            return IndexInfo(
+                self.kind, len(self), self._dim, self.metric, self._stamp, on_disk,
+                self.load_problem,
+            )  # fmt: skip
 
     # ---- shared helpers ----------------------------------------------------------------------
 

@@ -94,10 +94,11 @@ class QdrantVectorStore(BaseVectorStore):
                 },
             )
             self._drop_collections(keep={self.collection, replaced})
+            self.load_problem = None
 
     @remote
     def load(self) -> bool:
-        with self._lock:
+        with self._lock, self.recording_problems():
             state = read_state(self._client(), self._state_name)
             if state is None:
                 return False
@@ -122,7 +123,13 @@ class QdrantVectorStore(BaseVectorStore):
     def info(self) -> IndexInfo:
         with self._lock:
             return IndexInfo(
-                self.kind, len(self), self._dim, self.metric, self._stamp, self._bytes_on_disk()
+                self.kind,
+                len(self),
+                self._dim,
+                self.metric,
+                self._stamp,
+                self._bytes_on_disk(),
+                self.load_problem,
             )
 
     @remote
