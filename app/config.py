@@ -20,6 +20,7 @@ from app.domain.choices import (
     InferenceRuntime,
     KnnWeighting,
     Metric,
+    PreprocessorKind,
     VectorStoreKind,
 )
 from app.domain.errors import ConfigError
@@ -70,7 +71,8 @@ class Settings(BaseSettings):
     qdrant_on_disk: bool = False
     qdrant_timeout: int = Field(30, ge=1)
 
-    use_bg_removal: bool = False
+    preprocessor: PreprocessorKind | None = None  # unset: USE_BG_REMOVAL decides
+    use_bg_removal: bool = False  # the older switch: true means PREPROCESSOR=rembg
     rembg_model: str = "u2net"
     rembg_model_path: Path | None = None
     preprocess_size: int = Field(256, ge=16, le=4096)
@@ -152,6 +154,13 @@ class Settings(BaseSettings):
     def detector_query_list(self) -> tuple[str, ...]:
         """DETECTOR_QUERIES split at commas, blanks dropped."""
         return tuple(q.strip() for q in self.detector_queries.split(",") if q.strip())
+
+    @property
+    def preprocessor_name(self) -> PreprocessorKind:
+        """PREPROCESSOR when set, else rembg for USE_BG_REMOVAL=true, else passthrough."""
+        if self.preprocessor is not None:
+            return self.preprocessor
+        return PreprocessorKind.REMBG if self.use_bg_removal else PreprocessorKind.PASSTHROUGH
 
     @property
     def bg_rgb(self) -> tuple[int, int, int]:

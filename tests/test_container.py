@@ -35,6 +35,29 @@ def test_inference_runtime_selects_onnx_runtime_or_torch(settings):
     assert default.stamp == torch.embedding_model().stamp  # same index either way
 
 
+def test_preprocessor_is_chosen_by_value_with_use_bg_removal_as_alias(settings, monkeypatch):
+    from app.config import load_settings
+
+    def stamp(**update):
+        return build_container(settings.model_copy(update=update)).preprocessor().stamp
+
+    assert stamp(preprocessor="rembg").startswith("rembg:")
+    assert stamp(preprocessor="passthrough", use_bg_removal=True).startswith("pad:")
+    monkeypatch.setenv("PREPROCESSOR", "rembg")
+    assert load_settings(_env_file=None).preprocessor_name == "rembg"
+    monkeypatch.setenv("PREPROCESSOR", "")
+    monkeypatch.setenv("USE_BG_REMOVAL", "true")
+    assert load_settings(_env_file=None).preprocessor_name == "rembg"
+
+
+def test_each_provider_is_declared_once(settings):
+    """One CbR options object serves the live classifier and evaluate's throw-away galleries."""
+    c = build_container(settings)
+    live = c.retrieval_classifier().options
+    assert c.classification.cbr_options() is live
+    assert c.retrieval_classifier_factory()(c.vector_store(), c.repository()).options is live
+
+
 def test_index_settings_select_faiss_kinds_and_qdrant(settings):
     hnsw = build_container(settings.model_copy(update={"faiss_index": "hnsw"})).vector_store()
     assert hnsw.info().kind == "faiss-hnsw"
@@ -47,7 +70,7 @@ def test_index_settings_select_faiss_kinds_and_qdrant(settings):
 def test_qdrant_server_settings(settings):
     from pydantic import SecretStr
 
-    from app.backends import qdrant_options
+    from app.wiring.storage import qdrant_options
 
     options = qdrant_options(
         settings.model_copy(

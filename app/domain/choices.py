@@ -67,6 +67,13 @@ class InferenceRuntime(StrEnum):
     TORCH = "torch"
 
 
+class PreprocessorKind(StrEnum):
+    """PREPROCESSOR: pad and resize only, or remove the background with rembg first."""
+
+    PASSTHROUGH = "passthrough"
+    REMBG = "rembg"
+
+
 class Verdict(StrEnum):
     GOOD = "good"
     BAD = "bad"

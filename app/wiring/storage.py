@@ -1,7 +1,5 @@
-"""The storage back ends of the composition root: settings -> vector store and repository
-providers, their options and locations, and the targets of `migrate`.
-
-Part of the composition root: only app/container.py uses it. Adapters never read settings.
+"""Storage sub-container: settings -> the vector store (VECTOR_STORE), the repository
+(DATABASE_URL) and the caches; the stores' options and locations, and the targets of `migrate`.
 """
 
 from __future__ import annotations
@@ -11,10 +9,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from dependency_injector import providers
+from dependency_injector import containers, providers
 
 from app.config import Settings, with_overrides
 from app.domain.errors import ConfigError, IndexNotReady, ModelMismatch
+from app.infrastructure.cache.file_cache import FileCache
+from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.vector_store.faiss_store import FaissIndexOptions, FaissVectorStore
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
@@ -109,43 +109,46 @@ def loaded(store):
     return store
 
 
-def vector_store_selector(settings: providers.Provider) -> providers.Selector:
-    """VECTOR_STORE -> one loaded store per process (faiss, memory or qdrant)."""
-    return providers.Selector(
+def _embedding_cache_dir(s: Settings) -> Path:
+    return s.index_dir / "embedding-cache"
+
+
+def _loaded_store(factory: type, **kwargs: Any) -> providers.ThreadSafeSingleton:
+    """One store per process, its last saved state loaded."""
+    return providers.ThreadSafeSingleton(loaded, providers.Factory(factory, **kwargs))
+
+
+class Storage(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    vector_store = providers.Selector(  # VECTOR_STORE: faiss, memory or qdrant
         settings.provided.vector_store,
-        faiss=providers.ThreadSafeSingleton(
-            loaded,
-            providers.Factory(
-                FaissVectorStore,
-                directory=providers.Callable(faiss_directory, settings),
-                metric=settings.provided.metric,
-                options=providers.Callable(faiss_options, settings),
-            ),
+        faiss=_loaded_store(
+            FaissVectorStore,
+            directory=providers.Callable(faiss_directory, settings),
+            metric=settings.provided.metric,
+            options=providers.Callable(faiss_options, settings),
         ),
-        memory=providers.ThreadSafeSingleton(
-            loaded,
-            providers.Factory(
-                MemoryVectorStore,
-                directory=providers.Callable(memory_directory, settings),
-                metric=settings.provided.metric,
-            ),
+        memory=_loaded_store(
+            MemoryVectorStore,
+            directory=providers.Callable(memory_directory, settings),
+            metric=settings.provided.metric,
         ),
-        qdrant=providers.ThreadSafeSingleton(
-            loaded,
-            providers.Factory(
-                QdrantVectorStore,
-                options=providers.Callable(qdrant_options, settings),
-                metric=settings.provided.metric,
-            ),
+        qdrant=_loaded_store(
+            QdrantVectorStore,
+            options=providers.Callable(qdrant_options, settings),
+            metric=settings.provided.metric,
         ),
     )
-
-
-def repository_provider(settings: providers.Provider) -> providers.ThreadSafeSingleton:
-    """DATABASE_URL -> one repository per process (SQLite or a pooled PostgreSQL engine)."""
-    return providers.ThreadSafeSingleton(
+    repository = providers.ThreadSafeSingleton(  # SQLite or a pooled PostgreSQL engine
         SqlRepository,
         settings.provided.database_url,
         pool_size=settings.provided.database_pool_size,
         max_overflow=settings.provided.database_max_overflow,
+    )
+    cache = providers.ThreadSafeSingleton(MemoryCache, settings.provided.cache_size)
+    embedding_cache = providers.ThreadSafeSingleton(
+        FileCache,
+        directory=providers.Callable(_embedding_cache_dir, settings),
+        max_entries=settings.provided.embedding_cache_size,
     )

@@ -1,0 +1,65 @@
+"""Feedback sub-container: the verdict store (in the repository's database), the re-ranker that
+search uses (FEEDBACK_RERANK), the query side of a verdict and the feedback use cases.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dependency_injector import containers, providers
+
+from app.config import Settings
+from app.domain.feedback import Refinement, RerankParams
+from app.infrastructure.database.feedback_store import SqlFeedbackStore
+from app.services.example_files import ExampleFiles
+from app.services.feedback import FeedbackService
+from app.services.feedback_curation import FeedbackCuration
+from app.services.feedback_queries import JudgedQueries
+from app.services.reranking import FeedbackReranker
+
+
+def rerank_params(s: Settings) -> RerankParams:
+    return RerankParams(s.feedback_similarity, s.feedback_weight, s.feedback_candidates)
+
+
+def refinement_defaults(s: Settings) -> Refinement:
+    """Rocchio weights for `query --more-like/--less-like` (the ids come with each query)."""
+    return Refinement(beta=s.feedback_rocchio_beta, gamma=s.feedback_rocchio_gamma)
+
+
+def _reranker(s: Settings, feedback, repository) -> FeedbackReranker | None:
+    return FeedbackReranker(feedback, repository, rerank_params(s)) if s.feedback_rerank else None
+
+
+def _queries_dir(s: Settings) -> Path:
+    """Query copies are kept under INDEX_DIR/feedback/queries/ (for promote and export)."""
+    return s.index_dir / "feedback"
+
+
+class Feedback(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    repository = providers.Dependency()
+    vector_store = providers.Dependency()
+    embedder = providers.Dependency()
+    cache = providers.Dependency()
+    gallery_service = providers.Dependency()
+
+    store = providers.ThreadSafeSingleton(SqlFeedbackStore, repository.provided.engine)
+    refinement_defaults = providers.Callable(refinement_defaults, settings)
+    reranker = providers.Callable(_reranker, settings, store, repository)
+    queries = providers.Factory(
+        JudgedQueries,
+        repository=repository,
+        store=vector_store,
+        embedder=embedder,
+        cache=cache,
+        files=providers.Factory(
+            ExampleFiles,
+            root=providers.Callable(_queries_dir, settings),
+            max_bytes=settings.provided.max_image_bytes,
+        ),
+    )
+    service = providers.Factory(
+        FeedbackService, feedback=store, queries=queries, repository=repository
+    )
+    curation = providers.Factory(FeedbackCuration, feedback=store, gallery=gallery_service)

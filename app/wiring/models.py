@@ -1,0 +1,96 @@
+"""Models sub-container: the embedding model (EMBEDDING_MODEL), the preprocessor chosen by
+PREPROCESSOR (passthrough or rembg), the `segment` detectors and the batching embedder.
+
+Every model is a ThreadSafeSingleton that loads its weights lazily on first use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dependency_injector import containers, providers
+
+from app.config import Settings
+from app.infrastructure.detection.foreground import ForegroundDetector
+from app.infrastructure.detection.owl import build_detector
+from app.infrastructure.embedding.onnx_model import with_runtime
+from app.infrastructure.embedding.resolver import create_embedding_model
+from app.infrastructure.preprocessing.options import PreprocessOptions
+from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
+from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
+from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
+from app.services.pipeline import Embedder
+
+
+def preprocess_options(s: Settings) -> PreprocessOptions:
+    return PreprocessOptions(
+        size=s.preprocess_size,
+        padding=s.preprocess_padding,
+        bg_rgb=s.bg_rgb,
+        max_pixels=s.max_image_pixels,
+        max_bytes=s.max_image_bytes,
+    )
+
+
+def _onnx_dir(s: Settings) -> Path:
+    return s.models_dir / "onnx"
+
+
+def _writer(s: Settings) -> PreprocessedWriter | None:
+    return PreprocessedWriter(s.preprocessed_dir) if s.save_preprocessed else None
+
+
+class Models(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    embedding_observer = providers.Dependency(default=None)  # the API times batches with it
+
+    torch_embedding_model = providers.ThreadSafeSingleton(  # device resolved when weights load
+        create_embedding_model,
+        name=settings.provided.embedding_model,
+        device=settings.provided.device,
+        num_threads=settings.provided.num_threads,
+        state_dir=settings.provided.index_dir,
+    )
+    embedding_model = providers.ThreadSafeSingleton(  # INFERENCE_RUNTIME: ONNX Runtime or torch
+        with_runtime,
+        torch_embedding_model,
+        runtime=settings.provided.inference_runtime,
+        device=settings.provided.device,
+        cache_dir=providers.Callable(_onnx_dir, settings),
+        num_threads=settings.provided.num_threads,
+    )
+    preprocess_options = providers.ThreadSafeSingleton(preprocess_options, settings)
+    rembg_preprocessor = providers.ThreadSafeSingleton(
+        RembgPreprocessor,
+        preprocess_options,
+        model_name=settings.provided.rembg_model,
+        model_path=settings.provided.rembg_model_path,
+        num_threads=settings.provided.num_threads,
+    )
+    preprocessor = providers.Selector(  # PREPROCESSOR (USE_BG_REMOVAL=true means rembg)
+        settings.provided.preprocessor_name,
+        passthrough=providers.ThreadSafeSingleton(PadResizePreprocessor, preprocess_options),
+        rembg=rembg_preprocessor,
+    )
+    detectors = providers.Dict(  # `segment` modes
+        quick=providers.ThreadSafeSingleton(ForegroundDetector, preprocess_options),
+        accurate=providers.ThreadSafeSingleton(
+            ForegroundDetector, preprocess_options, mask=rembg_preprocessor.provided.foreground_mask
+        ),
+        detector=providers.ThreadSafeSingleton(  # OWLv2 / OWL-ViT, lazy; off when unset
+            build_detector,
+            model_name=settings.provided.detector_model,
+            options=preprocess_options,
+            queries=settings.provided.detector_query_list,
+            device=settings.provided.device,
+        ),
+    )
+    embedder = providers.ThreadSafeSingleton(
+        Embedder,
+        preprocessor=preprocessor,
+        model=embedding_model,
+        batch_size=settings.provided.batch_size,
+        workers=settings.provided.decode_workers,
+        on_prepared=providers.Callable(_writer, settings),
+        on_batch=embedding_observer,
+    )
