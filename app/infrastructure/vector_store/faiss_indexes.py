@@ -126,6 +126,20 @@ def search_params(index: Any, selector: Any, k: int, options: FaissIndexOptions)
     return faiss.SearchParameters(sel=selector)
 
 
+def search_with(index: Any, queries: np.ndarray, k: int, params: Any) -> tuple[Any, Any]:
+    """`index.search` with parameters, through the SWIG call itself: faiss.contrib.torch_utils
+    (imported by pytorch-metric-learning) replaces `search` by a version without `params`."""
+    faiss = load_faiss()
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    n = queries.shape[0]
+    scores = np.empty((n, k), dtype=np.float32)
+    found = np.empty((n, k), dtype=np.int64)
+    index.search_c(
+        n, faiss.swig_ptr(queries), k, faiss.swig_ptr(scores), faiss.swig_ptr(found), params
+    )
+    return scores, found
+
+
 def is_ivf(index: Any) -> bool:
     return isinstance(index, load_faiss().IndexIVF)
 

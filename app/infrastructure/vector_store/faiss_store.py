@@ -26,6 +26,7 @@ from app.infrastructure.vector_store.faiss_indexes import (
     new_flat,
     new_hnsw,
     search_params,
+    search_with,
     stored_ids,
     stored_rows,
     train_ivf,
@@ -142,7 +143,7 @@ class FaissVectorStore(BaseVectorStore):
                 return exact_search(queries, k, allowed, vectors, self.metric)
         selector, _keep = id_selector(where.ids, where.exclude)
         params = search_params(self._index, selector, k, self.options)
-        return _rows(*self._index.search(queries, k, params=params))
+        return _rows(*search_with(self._index, queries, k, params))
 
     def _within(self, queries: np.ndarray, radius: float, k: int) -> Hits:
         """Flat: FAISS range search, cut to the best k. HNSW / IVF: k-NN cut at the radius."""

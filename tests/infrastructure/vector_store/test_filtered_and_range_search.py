@@ -85,3 +85,18 @@ def test_range_search_returns_the_vectors_within_the_radius(filled, kind):
         assert scores == sorted(scores, reverse=metric == "cosine")
         want = sims[q] >= radius if metric == "cosine" else 2 - 2 * sims[q] <= radius
         assert {i for i, _ in row} == set(ids[want].tolist())
+
+
+@pytest.mark.parametrize("kind", ["faiss", "faiss-hnsw"])
+def test_filters_and_ranges_work_after_faiss_torch_utils_patched_search(tmp_path, kind):
+    """pytorch-metric-learning imports faiss.contrib.torch_utils, which replaces Index.search
+    by a version without `params`: a process that fine-tuned must still filter."""
+    import faiss.contrib.torch_utils  # noqa: F401 - the patch itself
+
+    store = STORES[kind](tmp_path, "cosine")
+    store.reset("stamp")
+    vectors = _vectors(300)
+    store.add(np.arange(300), vectors)
+    rows = store.search(vectors[:2], 3, IdFilter.of([7, 8, 9, 10], exclude=True))
+    assert all(len(row) == 3 and not {i for i, _ in row} & {7, 8, 9, 10} for row in rows)
+    assert store.within(vectors[:2], 0.99, 5)[0][0][0] == 0
