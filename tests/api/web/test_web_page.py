@@ -136,3 +136,28 @@ def test_phone_width_reflows_without_sideways_scrolling(world, browser):
     boxes = [page.locator("#results .hit").nth(i).bounding_box() for i in range(3)]
     assert boxes[0]["width"] < 375 and len({b["x"] for b in boxes}) <= 2  # 2 columns at most
     context.close()
+
+
+DROP = """([zone, bytes, name]) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], name, { type: "image/jpeg" }));
+    zone.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
+}"""
+UNLABELLED = """els => els.filter(e => !(e.labels && e.labels.length)
+    && !e.getAttribute("aria-label") && !e.textContent.trim()).map(e => e.outerHTML)"""
+
+
+def test_dropping_a_photo_searches_and_every_control_has_a_label(world, watched):
+    url, _ = world
+    page = watched.page
+    page.goto(url)
+    expect(page.locator(".class-card").first).to_be_visible()
+    photo = eth80_photo("apple", CATALOGUE_OBJECTS, 11)
+    zone = page.locator("#drop-zone").element_handle()
+    page.evaluate(DROP, [zone, list(photo.read_bytes()), photo.name])
+    expect(page.locator("#search-status")).to_contain_text(f"results for {photo.name}")
+    assert page.locator("#results [data-product-id]").count() > 0
+    controls = page.locator("input, button").evaluate_all(UNLABELLED)
+    assert controls == [], "controls without a label"
+    page.keyboard.press("Tab")  # the page is reachable from the keyboard
+    assert page.evaluate("document.activeElement.tagName") in ("A", "INPUT", "BUTTON")
