@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 from PIL import Image
@@ -96,3 +97,18 @@ class ColourWordsModel(ThumbnailModel):
             canvas[16:48, 12:52] = COLOUR_WORDS[colours[0]]
         pixels = self.to_pixels(Image.fromarray(canvas))
         return l2_normalize(pixels[None])[0]
+
+
+class SlowModel(ThumbnailModel):
+    """The thumbnail model taking `seconds` per call, recording each call's batch size (so tests
+    can see concurrent requests share model calls)."""
+
+    def __init__(self, seconds: float = 0.02) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.batches: list[int] = []
+
+    def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
+        self.batches.append(len(pixels))
+        time.sleep(self.seconds)
+        return super().embed_pixels(pixels)

@@ -24,14 +24,16 @@ def test_settings_select_the_adapters(settings):
 
 
 def test_inference_runtime_selects_onnx_runtime_or_torch(settings):
+    from app.infrastructure.embedding.batching import MicroBatchingEmbedding
     from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
     from app.infrastructure.embedding.onnx_model import OnnxEmbedding
 
     cpu = settings.model_copy(update={"device": "cpu"})
     default = build_container(cpu).embedding_model()
-    assert isinstance(default, OnnxEmbedding) and not default.is_loaded
+    assert isinstance(default, MicroBatchingEmbedding)  # API requests share model calls
+    assert isinstance(default.inner, OnnxEmbedding) and not default.is_loaded
     torch = build_container(cpu.model_copy(update={"inference_runtime": "torch"}))
-    assert isinstance(torch.embedding_model(), EfficientNetLiteEmbedding)
+    assert isinstance(torch.embedding_model().inner, EfficientNetLiteEmbedding)
     assert default.stamp == torch.embedding_model().stamp  # same index either way
 
 

@@ -13,6 +13,7 @@ from dependency_injector import containers, providers
 from app.config import Settings
 from app.infrastructure.detection.foreground import ForegroundDetector
 from app.infrastructure.detection.owl import build_detector
+from app.infrastructure.embedding.batching import MicroBatchingEmbedding
 from app.infrastructure.embedding.onnx_model import with_runtime
 from app.infrastructure.embedding.resolver import create_embedding_model
 from app.infrastructure.preprocessing.options import PreprocessOptions
@@ -51,13 +52,16 @@ class Models(containers.DeclarativeContainer):
         num_threads=settings.provided.num_threads,
         state_dir=settings.provided.index_dir,
     )
-    embedding_model = providers.ThreadSafeSingleton(  # INFERENCE_RUNTIME: ONNX Runtime or torch
+    runtime_embedding_model = providers.ThreadSafeSingleton(  # INFERENCE_RUNTIME: ONNX or torch
         with_runtime,
         torch_embedding_model,
         runtime=settings.provided.inference_runtime,
         device=settings.provided.device,
         cache_dir=providers.Callable(_onnx_dir, settings),
         num_threads=settings.provided.num_threads,
+    )
+    embedding_model = providers.ThreadSafeSingleton(  # concurrent API requests share model calls
+        MicroBatchingEmbedding, runtime_embedding_model, max_batch=settings.provided.batch_size
     )
     preprocess_options = providers.ThreadSafeSingleton(preprocess_options, settings)
     rembg_preprocessor = providers.ThreadSafeSingleton(

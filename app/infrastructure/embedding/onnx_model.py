@@ -32,7 +32,7 @@ from app.infrastructure.embedding.onnx_export import (
     row_cosines,
     torch_reference,
 )
-from app.infrastructure.embedding.runtime import EmbedImagesFromPixels
+from app.infrastructure.embedding.wrapping import EmbeddingWrapper
 from app.infrastructure.lazy import Lazy
 
 logger = logging.getLogger("app.embedding")
@@ -59,27 +59,14 @@ class _Graph:
     session: Any
 
 
-class OnnxEmbedding(EmbedImagesFromPixels):
+class OnnxEmbedding(EmbeddingWrapper):
     """EmbeddingModel running the wrapped adapter's image (and text) graph in ONNX Runtime."""
 
     def __init__(self, inner: Any, settings: SessionSettings) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._settings = settings
-        self.model_id = inner.model_id
         self._image: Lazy[_Graph] = Lazy(lambda: self._load("image tower", self._image_request))
         self._text: Lazy[_Graph] = Lazy(lambda: self._load("text tower", self._text_request))
-
-    @property
-    def stamp(self) -> str:
-        return str(self._inner.stamp)
-
-    @property
-    def supports_text(self) -> bool:
-        return bool(self._inner.supports_text)
-
-    @property
-    def dim(self) -> int:
-        return int(self._inner.dim)
 
     @property
     def runtime(self) -> str:
@@ -89,16 +76,7 @@ class OnnxEmbedding(EmbedImagesFromPixels):
 
     @property
     def is_loaded(self) -> bool:
-        return self._image.loaded or self._text.loaded or bool(self._inner.is_loaded)
-
-    def to_pixels(self, image: Image.Image) -> np.ndarray:
-        return self._inner.to_pixels(image)
-
-    def pixel_spec(self) -> Any:
-        return self._inner.pixel_spec()
-
-    def torch_module(self) -> Any:
-        return self._inner.torch_module()
+        return self._image.loaded or self._text.loaded or bool(self.inner.is_loaded)
 
     def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
         batch = np.ascontiguousarray(pixels, dtype=np.float32)
@@ -106,27 +84,27 @@ class OnnxEmbedding(EmbedImagesFromPixels):
             return np.empty((0, self.dim), dtype=np.float32)
         session = self._image.get().session
         if session is None:
-            return self._inner.embed_pixels(batch)
+            return self.inner.embed_pixels(batch)
         return l2_normalize(session.run(None, {"pixels": batch})[0])
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         if not texts or not self.supports_text:
-            return self._inner.embed_texts(texts)
+            return self.inner.embed_texts(texts)
         session = self._text.get().session
         if session is None:
-            return self._inner.embed_texts(texts)
+            return self.inner.embed_texts(texts)
         wanted = {node.name for node in session.get_inputs()}
-        tokens = self._inner.tokenize(list(texts))
+        tokens = self.inner.tokenize(list(texts))
         feeds = {name: value for name, value in tokens.items() if name in wanted}
         return l2_normalize(session.run(None, feeds)[0])
 
     def unload(self) -> None:
         self._image.reset()
         self._text.reset()
-        self._inner.unload()
+        self.inner.unload()
 
     def _cached(self, tower: str) -> CachedGraph:
-        fingerprint = getattr(self._inner, "weights_fingerprint", lambda: "")()
+        fingerprint = getattr(self.inner, "weights_fingerprint", lambda: "")()
         label = f"{self.model_id} {tower}"
         return CachedGraph.of(self._settings.cache_dir, label, self.stamp, fingerprint)
 
@@ -159,7 +137,7 @@ class OnnxEmbedding(EmbedImagesFromPixels):
         else:
             if worst >= MIN_COSINE:
                 _save(cached, data, worst)
-                self._inner.unload()  # the torch weights reload only if torch is needed again
+                self.inner.unload()  # the torch weights reload only if torch is needed again
                 return session
             reason = f"cosine to torch {worst:.6f} < {MIN_COSINE}"
         cached.refuse(reason)
@@ -167,16 +145,16 @@ class OnnxEmbedding(EmbedImagesFromPixels):
         return None
 
     def _image_request(self) -> ExportRequest:
-        pixels = np.stack([self._inner.to_pixels(photo) for photo in sample_photos()])
+        pixels = np.stack([self.inner.to_pixels(photo) for photo in sample_photos()])
         return ExportRequest(
-            self._inner.torch_module, {"pixels": pixels}, checks=({"pixels": pixels[:1]},)
+            self.inner.torch_module, {"pixels": pixels}, checks=({"pixels": pixels[:1]},)
         )
 
     def _text_request(self) -> ExportRequest:
-        tokens = self._inner.tokenize(list(SAMPLE_TEXTS))
-        single = self._inner.tokenize(list(SAMPLE_TEXTS[2:3]))  # another sequence length
+        tokens = self.inner.tokenize(list(SAMPLE_TEXTS))
+        single = self.inner.tokenize(list(SAMPLE_TEXTS[2:3]))  # another sequence length
         axes = {name: {0: "batch", 1: "sequence"} for name in tokens}
-        return ExportRequest(self._inner.text_module, tokens, checks=(single,), dynamic=axes)
+        return ExportRequest(self.inner.text_module, tokens, checks=(single,), dynamic=axes)
 
 
 def make_session(data: bytes, settings: SessionSettings) -> Any:

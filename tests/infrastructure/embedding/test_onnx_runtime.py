@@ -54,7 +54,7 @@ def test_efficientnet_export_agrees_is_cached_and_a_corrupt_file_is_rebuilt(cach
     second = _onnx(EfficientNetLiteEmbedding(), cache)  # a second start: loads the cached file
     _agree(expected, second.embed_images(photos))
     assert graph.stat().st_mtime_ns == exported
-    assert not second._inner.is_loaded  # no torch weights were needed
+    assert not second.inner.is_loaded  # no torch weights were needed
 
     graph.write_bytes(graph.read_bytes()[: graph.stat().st_size // 2])  # truncated
     third = _onnx(EfficientNetLiteEmbedding(), cache)
