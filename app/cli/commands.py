@@ -4,7 +4,6 @@ CLI and the REPL. Handlers are thin: parse, call one service, render."""
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -136,12 +135,6 @@ def _cache(args: argparse.Namespace, ctx: CliContext) -> int:
     return EXIT_OK
 
 
-def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
-    from app.cli.repl import run_repl, run_script
-
-    return run_repl(ctx) if sys.stdin.isatty() else run_script(ctx, sys.stdin)
-
-
 def _api_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
@@ -156,7 +149,7 @@ def _api(args: argparse.Namespace, ctx: CliContext) -> int:
     return EXIT_OK
 
 
-def _no_args(p: argparse.ArgumentParser) -> None:
+def no_args(p: argparse.ArgumentParser) -> None:
     return None
 
 
@@ -247,14 +240,16 @@ COMMANDS: list[Command] = [
         fb.bad,
         in_cli=False,
     ),
-    Command("serve", "interactive shell", _no_args, _serve, in_repl=False),
     Command("api", "serve the HTTP API (docs at /docs)", _api_args, _api, in_repl=False),
 ]
 
 
 def build_parser(
-    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser, repl: bool = False
+    commands: list[Command],
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+    repl: bool = False,
 ) -> argparse.ArgumentParser:
+    """One parser over `commands`; each command's handler lands in `args.handler`."""
     parser = parser_class(
         prog="" if repl else "python -m app.cli.main",
         description="img-recog: visual search over a folder of product photos",
@@ -263,18 +258,17 @@ def build_parser(
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=parser_class
     )
-    for command in COMMANDS:
+    for command in commands:
         if (repl and command.in_repl) or (not repl and command.in_cli):
-            command.configure(
-                sub.add_parser(command.name, help=command.help, description=command.help)
-            )
+            child = sub.add_parser(command.name, help=command.help, description=command.help)
+            command.configure(child)
+            child.set_defaults(handler=command.handler)
     return parser
 
 
 def dispatch(args: argparse.Namespace, ctx: CliContext) -> int:
-    command = next(c for c in COMMANDS if c.name == args.command)
     try:
-        return command.handler(args, ctx)
+        return args.handler(args, ctx)
     except OSError as exc:
         if is_no_space(exc):  # one line naming the device and the file, not a traceback
             raise StorageFull(no_space_message(exc.filename)) from exc

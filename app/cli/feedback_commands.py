@@ -65,8 +65,7 @@ def bad(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def feedback_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", nargs="?", choices=ACTIONS, help="omit to record a verdict")
-    p.add_argument("directory", nargs="?", type=Path, help="export: where to write")
+    """`feedback --query IMG --product ID --good` records; `feedback ACTION` does the rest."""
     query = p.add_mutually_exclusive_group()
     query.add_argument("--query", type=Path, metavar="IMG", help="the query image judged")
     query.add_argument(
@@ -77,7 +76,7 @@ def feedback_args(p: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="a gallery image used as the query",
     )
-    p.add_argument("--product", help="the product (class) judged; with list: only its verdicts")
+    p.add_argument("--product", help="the product (class) judged")
     p.add_argument(
         "--image-id",
         "--image_id",
@@ -90,7 +89,17 @@ def feedback_args(p: argparse.ArgumentParser) -> None:
     verdict.add_argument("--good", dest="verdict", action="store_const", const=GOOD)
     verdict.add_argument("--bad", dest="verdict", action="store_const", const=BAD)
     p.add_argument("--note", help="a note kept with the verdict")
-    p.add_argument("--json", action="store_true", help="list / stats as JSON")
+    sub = p.add_subparsers(dest="action", metavar="ACTION", help="omit to record a verdict")
+    listed = sub.add_parser("list", help="the verdicts, newest first")
+    listed.add_argument("--product", help="only the verdicts on this product (class)")
+    listed.add_argument("--json", action="store_true", help="as JSON")
+    sub.add_parser("stats", help="counts and the most disputed products").add_argument(
+        "--json", action="store_true", help="as JSON"
+    )
+    sub.add_parser("clear", help="delete every verdict")
+    sub.add_parser("promote", help="good verdicts' query images become class examples")
+    export = sub.add_parser("export", help="write the judged queries as a class-folder tree")
+    export.add_argument("directory", nargs="?", type=Path, help="where to write")
 
 
 def feedback(args: argparse.Namespace, ctx: CliContext) -> int:

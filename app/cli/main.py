@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import sys
@@ -14,15 +15,25 @@ if not __package__:  # run as a file: the project root, not app/cli/, goes first
         *(p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent),
     ]
 
-from app.cli.commands import build_parser, dispatch
+from app.cli.commands import COMMANDS, Command, build_parser, dispatch, no_args
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_BROKEN_PIPE
 from app.domain.errors import ImgRecogError
 
 
+def _serve(args: argparse.Namespace, ctx: CliContext) -> int:
+    from app.cli.repl import run_repl, run_script  # prompt_toolkit only for the shell
+
+    return run_repl(ctx) if sys.stdin.isatty() else run_script(ctx, sys.stdin)
+
+
+# the one-shot table: the shared commands, and `serve`, which starts the REPL over them
+CLI_COMMANDS = [*COMMANDS, Command("serve", "interactive shell", no_args, _serve, in_repl=False)]
+
+
 def run(argv: list[str], ctx: CliContext) -> int:
     """Parse one command line and run it; domain errors become one line and an exit code."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(CLI_COMMANDS).parse_args(argv)
     try:
         return dispatch(args, ctx)
     except ImgRecogError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable
+from functools import cache
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.history import FileHistory, InMemoryHistory
@@ -21,6 +22,14 @@ from app.domain.errors import ImgRecogError
 PROMPT = "img-recog> "
 _EXIT_WORDS = ("exit", "quit")
 _REPL_COMMANDS = [c for c in COMMANDS if c.in_repl]
+
+
+@cache
+def repl_parser() -> ReplArgumentParser:
+    """Built once per process: every line of every session is parsed by the same parser."""
+    parser = build_parser(COMMANDS, ReplArgumentParser, repl=True)
+    assert isinstance(parser, ReplArgumentParser)
+    return parser
 
 
 def help_text() -> str:
@@ -44,9 +53,8 @@ def run_line(line: str, ctx: CliContext) -> bool:
     if words[0] == "help":
         ctx.say(help_text())
         return True
-    parser = build_parser(ReplArgumentParser, repl=True)
     try:
-        dispatch(parser.parse_args(words), ctx)
+        dispatch(repl_parser().parse_args(words), ctx)
     except HelpShown:
         pass
     except ImgRecogError as exc:

@@ -83,6 +83,8 @@ def test_tab_completion_of_commands_options_and_paths(tmp_path, container):
     assert "--replace" in complete("class update --re")
     assert complete("class update ") == []  # no classes before the first rebuild
     assert complete("feedback ")  # subcommands or options, never nothing
+    assert {"list", "stats", "clear", "promote", "export"} <= set(complete("feedback "))
+    assert complete("feedback list --j") == ["--json"]
 
 
 def _typed_session(container, keys: list[str]) -> tuple[int, str, str]:
