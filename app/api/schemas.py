@@ -17,7 +17,15 @@ from app.domain.choices import Verdict
 
 class SearchHitOut(BaseModel):
     rank: int = Field(description="1 = most similar")
-    score: float = Field(description="similarity (cosine) or negative distance (l2)")
+    score: float = Field(
+        description="the metric's own score: cosine similarity (higher is better) or squared L2 "
+        "distance (lower is better), before feedback re-ranking"
+    )
+    adjustment: float | None = Field(
+        None,
+        description="feedback re-ranking's change (present when it moved this hit): hits are "
+        "ordered by score + adjustment",
+    )
     image_id: int = Field(description="gallery image id (thumbnail: /images/{id}/thumbnail)")
     product_id: str = Field(description="the product (class) the image belongs to")
     path: str

@@ -17,11 +17,15 @@ from app.domain.models import (
 )
 
 
+def _hit_json(h) -> dict:
+    body = {"rank": h.rank, "score": round(h.score, 6), "product_id": h.product_id, "path": h.path}
+    if h.adjustment:  # feedback re-ranking moved it: ordered by score + adjustment
+        body["adjustment"] = h.adjustment
+    return body
+
+
 def result_json(result: QueryResult) -> str:
-    hits = [
-        {"rank": h.rank, "score": round(h.score, 6), "product_id": h.product_id, "path": h.path}
-        for h in result.hits
-    ]
+    hits = [_hit_json(h) for h in result.hits]
     return json.dumps({"query": result.query, "hits": hits, "cut": result.cut}, ensure_ascii=False)
 
 
@@ -31,11 +35,17 @@ def result_table(result: QueryResult) -> str:
     if not result.hits:
         return "\n".join([*lines, "  (no results)", *cut])
     width = max(len("product"), *(len(h.product_id) for h in result.hits))
-    lines.append(f"  {'rank':>4}  {'score':>7}  {'product':<{width}}  path")
+    moved = any(h.adjustment for h in result.hits)  # feedback re-ranking changed the order
+    extra = f"  {'feedback':>8}" if moved else ""
+    lines.append(f"  {'rank':>4}  {'score':>7}  {'product':<{width}}{extra}  path")
     lines += [
-        f"  {h.rank:>4}  {h.score:>7.4f}  {h.product_id:<{width}}  {h.path}" for h in result.hits
+        f"  {h.rank:>4}  {h.score:>7.4f}  {h.product_id:<{width}}"
+        + (f"  {h.adjustment:>+8.4f}" if moved else "")
+        + f"  {h.path}"
+        for h in result.hits
     ]
-    return "\n".join([*lines, *cut])
+    note = ["  (feedback: re-ranking's change; hits are ordered by score + feedback)"] * moved
+    return "\n".join([*lines, *note, *cut])
 
 
 def skipped_lines(skipped: list[SkippedFile]) -> list[str]:

@@ -68,6 +68,9 @@ class SearchHit:
     path: str
     parent_id: int | None = None
     box: tuple[int, int, int, int] | None = None
+    # feedback re-ranking's change: hits are ordered by score + adjustment, `score` stays the
+    # metric's own value (cosine similarity, or squared L2 distance)
+    adjustment: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -93,5 +93,6 @@ class ImageSearchEngine:
 def _hit_dicts(result: QueryResult) -> list[dict[str, Any]]:
     return [
         {"product_id": h.product_id, "path": h.path, "similarity": h.score, "rank": h.rank}
+        | ({"adjustment": h.adjustment} if h.adjustment else {})
         for h in result.hits
     ]

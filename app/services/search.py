@@ -26,6 +26,9 @@ class SearchOutcome:
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
+ADJUSTMENT_EPSILON = 1e-5
+
+
 class SearchService:
     def __init__(
         self,
@@ -63,8 +66,8 @@ class SearchService:
                 vectors = self._refined(vectors, refine)
             rows = self._search(vectors, k or self.default_k, options or SearchOptions())
             outcome.results = [
-                QueryResult(source_name(path), self._to_hits(row), cut)
-                for path, (row, cut) in zip(kept, rows, strict=True)
+                QueryResult(source_name(path), self._to_hits(row, vector), cut)
+                for path, vector, (row, cut) in zip(kept, vectors, rows, strict=True)
             ]
         return outcome
 
@@ -80,7 +83,7 @@ class SearchService:
             )
         vector = model.embed_texts([text])
         [(row, cut)] = self._search(vector, k or self.default_k, options or SearchOptions())
-        return QueryResult(text, self._to_hits(row), cut)
+        return QueryResult(text, self._to_hits(row, vector[0]), cut)
 
     def _search(self, vectors: np.ndarray, k: int, options: SearchOptions) -> list[tuple[Row, int]]:
         higher_is_better = self._store.metric == "cosine"
@@ -128,17 +131,35 @@ class SearchService:
         """Embeddings of the query images, from the cache where the same bytes were seen."""
         return CachedEmbeddings(self._embedder, self._cache).embed(files, skipped)
 
-    def _to_hits(self, row: list[tuple[int, float]]) -> list[SearchHit]:
+    def _raw_scores(self, row: Row, query: np.ndarray) -> dict[int, float]:
+        """The metric's own score of each hit for `query`, before feedback re-ranking."""
+        if self._reranker is None or not row:
+            return {}
+        ids = np.array([image_id for image_id, _ in row], dtype=np.int64)
+        stored = self._store.vectors(ids)
+        if self._store.metric == "cosine":
+            q = query / (np.linalg.norm(query) or 1.0)
+            raw = stored @ q
+        else:
+            raw = ((stored - query) ** 2).sum(axis=1)
+        return dict(zip(ids.tolist(), raw.tolist(), strict=True))
+
+    def _to_hits(self, row: Row, query: np.ndarray) -> list[SearchHit]:
         records = self._repo.get_images(image_id for image_id, _ in row)
+        raw = self._raw_scores(row, query)
         hits = []
-        for image_id, score in row:
+        for image_id, ranked_by in row:
+            score = raw.get(image_id, ranked_by)
+            adjustment = round(ranked_by - score, 6)
+            if abs(adjustment) < ADJUSTMENT_EPSILON:  # float noise, not a feedback change
+                score, adjustment = ranked_by, 0.0
             record = records.get(image_id)
             if record is None:
                 continue  # a vector whose row is gone: the next rebuild drops it
             hits.append(
                 SearchHit(
                     len(hits) + 1, float(score), image_id, record.product_id, record.path,
-                    record.parent_id, record.box,
+                    record.parent_id, record.box, adjustment=float(adjustment),
                 )
             )  # fmt: skip
         return hits

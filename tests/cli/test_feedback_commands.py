@@ -184,3 +184,22 @@ def test_good_after_classify_judges_only_the_classes_the_table_showed(container,
     second = retrieval.split("#2 ")[1].split()[0]
     out, err = _repl(container, f"classify --image {query} --k 2", "bad 2")
     assert f"recorded #1: bad {second}" in out, err
+
+
+def test_re_ranked_hits_keep_their_similarity_and_show_the_change(cli, container, tmp_path):
+    query = write_product_photo(tmp_path / "q.jpg", COLOURS["blue-dress"], seed=99)
+    cli("rebuild")
+    plain = json.loads(cli("query", "--image", str(query), "--k", "9", "--json").out)["hits"]
+    cli("feedback", "--query", str(query), "--product", "green-hat", "--good")
+    ran = cli("query", "--image", str(query), "--k", "9", "--json")
+    hits = json.loads(ran.out)["hits"]
+    similarity = {h["path"]: h["score"] for h in plain}
+    for hit in hits:
+        assert -1.0 <= hit["score"] <= 1.0
+        assert abs(hit["score"] - similarity[hit["path"]]) < 1e-5  # the raw cosine similarity
+    lifted = [h for h in hits if h.get("adjustment")]
+    assert lifted and all(h["product_id"] == "green-hat" and h["adjustment"] > 0 for h in lifted)
+    order = [h["score"] + h.get("adjustment", 0.0) for h in hits]
+    assert order == sorted(order, reverse=True)
+    table = cli("query", "--image", str(query), "--k", "9").out
+    assert "feedback" in table.splitlines()[1] and "+0." in table

@@ -49,6 +49,8 @@ def _hit(h: SearchHit, settings: Settings) -> dict[str, Any]:
     }
     if h.box is not None:  # an object crop: which image it was cut from, and where
         body.update(parent_id=h.parent_id, box=list(h.box))
+    if h.adjustment:  # feedback re-ranking moved it: ordered by score + adjustment
+        body["adjustment"] = h.adjustment
     return body
 
 
