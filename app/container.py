@@ -15,7 +15,7 @@ from dependency_injector import containers, providers
 
 from app.config import Settings, get_settings
 from app.infrastructure.preprocessing.thumbnails import JpegThumbnailer
-from app.infrastructure.rebuild_lock import RebuildLock
+from app.infrastructure.rebuild_lock import RebuildLock, WriterLock
 from app.services.browse import BrowseService
 from app.services.cache_admin import CacheService
 from app.services.dedup import DedupService
@@ -40,14 +40,19 @@ class Container(containers.DeclarativeContainer):
     settings = providers.ThreadSafeSingleton(get_settings)
     progress = providers.Object(no_progress)
     embedding_observer = providers.Object(None)  # the API times embedding batches with it
-    # one lock over the gallery: rebuild and the class commands change it, predictions read it
-    gallery_guard = providers.ThreadSafeSingleton(GalleryGuard)
 
     storage = providers.Container(Storage, settings=settings)
     vector_store = storage.vector_store
     repository = storage.repository
     cache = storage.cache
     embedding_cache = storage.embedding_cache
+    # one lock over the gallery: rebuild and the class commands change it, predictions read it;
+    # between processes, the writer lock of the index folder serialises every change
+    gallery_guard = providers.ThreadSafeSingleton(
+        GalleryGuard,
+        process_lock=providers.Factory(WriterLock, settings.provided.index_dir).provided.held,
+        store=vector_store,
+    )
 
     models = providers.Container(Models, settings=settings, embedding_observer=embedding_observer)
     torch_embedding_model = models.torch_embedding_model
@@ -145,12 +150,17 @@ class Container(containers.DeclarativeContainer):
         cache=cache,
         default_k=settings.provided.top_k,
         reranker=feedback.reranker,
+        guard=gallery_guard,
     )
     dedup_service = providers.Factory(
         DedupService, repository=repository, store=vector_store, progress=progress
     )
     stats_service = providers.Factory(
-        StatsService, repository=repository, store=vector_store, embedder=embedder
+        StatsService,
+        repository=repository,
+        store=vector_store,
+        embedder=embedder,
+        guard=gallery_guard,
     )
     health_service = providers.Factory(
         HealthService,
@@ -176,6 +186,7 @@ class Container(containers.DeclarativeContainer):
         store=vector_store,
         open_target=providers.Callable(lambda s: migration_targets(s, build_container), settings),
         progress=progress,
+        guard=gallery_guard,
     )
 
 

@@ -61,6 +61,15 @@ class GenerationalFiles:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise OSError(f"cannot read {self.manifest_path}: {exc!r}") from exc
 
+    def signature(self) -> tuple[int, int, int] | None:
+        """A cheap fingerprint of the committed manifest (one `stat`): it changes with each
+        commit, since a commit replaces the file. None when nothing was saved yet."""
+        try:
+            st = self.manifest_path.stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
     @contextmanager
     def reading(self) -> Iterator[None]:
         """Hold off commits (and their clean-up) of other processes while a reader loads files."""

@@ -1,10 +1,16 @@
-"""An advisory lock file that lets one rebuild at a time write an index folder.
+"""Advisory lock files of an index folder, between processes on one machine.
 
-The file (INDEX_DIR/rebuild.lock) holds who has it: pid, host and start time, as JSON. The
-lock itself is an exclusive, non-blocking `flock` on that file, so it dies with its holder: a
-lock file left by a killed process (a dead pid) is simply taken over. A second rebuild fails at
-once with `Conflict`, naming the holder. The file is never deleted (deleting it would let two
-processes lock two different files of the same name); it is emptied on release.
+- `RebuildLock` (INDEX_DIR/rebuild.lock) lets one rebuild at a time run over an index: a second
+  rebuild fails at once with `Conflict`, naming the holder.
+- `WriterLock` (INDEX_DIR/writer.lock) serialises every change of the gallery or the index (each
+  rebuild checkpoint, class add/update/remove, example removal, upload, crops, promote, migrate):
+  a writer waits for it (at most `wait` seconds, then `Conflict` naming the holder). It is held for
+  one read-modify-write of the newest saved index, so it is short.
+
+The file holds who has it: pid, host and start time, as JSON. The lock itself is an exclusive
+`flock` on that file, so it dies with its holder: a lock file left by a killed process (a dead
+pid) is simply taken over. The file is never deleted (deleting it would let two processes lock two
+different files of the same name); it is emptied on release.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,13 +35,19 @@ except ImportError:  # Windows: no advisory locks; rebuilds are not serialised t
 log = logging.getLogger(__name__)
 
 LOCK_FILE_NAME = "rebuild.lock"
+WRITER_LOCK_NAME = "writer.lock"
+POLL_SECONDS = 0.01
 
 
 class RebuildLock:
     """`with lock.held():` around a rebuild. One instance per index folder."""
 
+    name = LOCK_FILE_NAME
+    wait = 0.0  # seconds to wait for the holder; 0: fail at once
+    busy = "another rebuild is writing this index"
+
     def __init__(self, directory: Path) -> None:
-        self.path = Path(directory) / LOCK_FILE_NAME
+        self.path = Path(directory) / self.name
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -51,10 +64,7 @@ class RebuildLock:
 
     def _acquire(self, fd: int) -> None:
         if fcntl is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise Conflict(f"another rebuild is writing this index: {self._holder()}") from None
+            self._flock(fd)
         previous = self._read(fd)
         if previous:
             log.info("taking over a stale rebuild lock (%s)", _describe(previous, self.path))
@@ -71,6 +81,17 @@ class RebuildLock:
             exc.filename = exc.filename or str(self.path)
             raise
 
+    def _flock(self, fd: int) -> None:
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Conflict(f"{self.busy}: {self._holder()}") from None
+            time.sleep(POLL_SECONDS)
+
     def _holder(self) -> str:
         try:
             info = json.loads(self.path.read_text(encoding="utf-8") or "{}")
@@ -84,6 +105,17 @@ class RebuildLock:
             return json.loads(os.pread(fd, 4096, 0) or b"{}")
         except ValueError:
             return {}
+
+
+class WriterLock(RebuildLock):
+    """`with lock.held():` around one change of the gallery or the index (waits its turn)."""
+
+    name = WRITER_LOCK_NAME
+    busy = "another process kept the index locked for too long"
+
+    def __init__(self, directory: Path, wait: float = 300.0) -> None:
+        super().__init__(directory)
+        self.wait = wait
 
 
 def _describe(info: dict, path: Path) -> str:

@@ -39,6 +39,10 @@ class VectorStore(Protocol):
     - `load_problem` says why the saved index could not be used (saved with another metric or
       kind, damaged, missing), from that failed `load()` until the next `load()` or `save()` that
       works; the store is then empty, and "empty" would be the wrong thing to tell a user.
+    - `refresh(force=False)` follows saves made elsewhere (another process, another store object
+      on the same files): it loads the newest saved state when it is newer than the one held and
+      returns True; cheap when nothing changed. `force` also drops unsaved changes. Readers call
+      it before they answer, writers under the writer lock before they modify and save.
     """
 
     metric: str
@@ -75,5 +79,7 @@ class VectorStore(Protocol):
     def save(self) -> None: ...
 
     def load(self) -> bool: ...
+
+    def refresh(self, force: bool = False) -> bool: ...
 
     def info(self) -> IndexInfo: ...

@@ -163,6 +163,7 @@ class GalleryService:
     # ---- queries -----------------------------------------------------------------------------
 
     def info(self) -> GalleryInfo:
+        self._guard.follow()
         counts = self._repo.source_counts()
         stamp = self._store.model_stamp
         return GalleryInfo(

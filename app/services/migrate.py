@@ -22,6 +22,7 @@ from app.domain.gallery import Removals
 from app.domain.models import ImageRecord, MigrationReport, VectorPayload
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
+from app.services.gallery_guard import GalleryGuard
 from app.services.progress import ProgressFactory, no_progress
 
 VECTOR_CHUNK = 1_000
@@ -63,15 +64,21 @@ class MigrateService:
         store: VectorStore,
         open_target: TargetOpener,
         progress: ProgressFactory = no_progress,
+        guard: GalleryGuard | None = None,
     ) -> None:
         self._repo = repository
         self._store = store
         self._open_target = open_target
         self._progress = progress
+        self._guard = guard or GalleryGuard()  # the writer lock: no change while copying
 
     def run(self, changes: Mapping[str, str], overwrite: bool = False) -> MigrationReport:
         """Copy to the back ends that `changes` (setting name -> value) select; `overwrite`
         allows replacing what a target already holds."""
+        with self._guard.writing():
+            return self._run(changes, overwrite)
+
+    def _run(self, changes: Mapping[str, str], overwrite: bool) -> MigrationReport:
         started = time.perf_counter()
         target = self._open_target(changes)
         if target.store is None and target.repository is None:

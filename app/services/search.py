@@ -14,6 +14,7 @@ from app.interfaces.cache import Cache
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.cached_embeddings import CachedEmbeddings
+from app.services.gallery_guard import GalleryGuard
 from app.services.pipeline import Embedder, Source, source_name
 from app.services.reranking import FeedbackReranker
 from app.services.scanning import expand_sources
@@ -39,6 +40,7 @@ class SearchService:
         default_k: int = 5,
         *,
         reranker: FeedbackReranker | None = None,
+        guard: GalleryGuard | None = None,
     ) -> None:
         self._repo = repository
         self._store = store
@@ -46,6 +48,7 @@ class SearchService:
         self._cache = cache
         self.default_k = default_k
         self._reranker = reranker  # feedback re-ranking (None: off)
+        self._guard = guard or GalleryGuard()  # follows saves of other processes
 
     def search_images(
         self,
@@ -114,6 +117,7 @@ class SearchService:
         return self._store.vectors(np.array(ids, dtype=np.int64))
 
     def _check_index(self) -> None:
+        self._guard.follow()
         built_with = self._store.model_stamp
         if built_with is None or len(self._store) == 0:
             raise IndexNotReady(

@@ -7,17 +7,26 @@ from datetime import datetime
 from app.domain.models import CatalogueStats
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
+from app.services.gallery_guard import GalleryGuard
 from app.services.pipeline import Embedder
 from app.services.rebuild import LAST_REBUILD_KEY
 
 
 class StatsService:
-    def __init__(self, repository: Repository, store: VectorStore, embedder: Embedder) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        store: VectorStore,
+        embedder: Embedder,
+        guard: GalleryGuard | None = None,
+    ) -> None:
         self._repo = repository
         self._store = store
         self._embedder = embedder
+        self._guard = guard or GalleryGuard()  # follows saves of other processes
 
     def get(self) -> CatalogueStats:
+        self._guard.follow()
         per_product = self._repo.product_counts()
         last = self._repo.get_meta(LAST_REBUILD_KEY)
         images = sum(per_product.values())

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import (
     Connection,
@@ -39,20 +39,19 @@ from app.infrastructure.database.transactions import transaction
 
 IN_CHUNK = 500  # at most this many values in one IN (...) list
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE_OPTION = "imgrecog_write"  # execution option: this transaction writes
 _FIELDS = ("product_id", "content_hash", "size_bytes", "embedding_model", "source", "parent_id")
 _FIELDS += ("folder",)
-T = TypeVar("T")
 
 
-def chunked(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+def chunked(values: Sequence[Any], size: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
 
 def make_engine(database_url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
-    """An engine; for SQLite: parent folder created, WAL journal and a busy timeout; for a
-    server: a pool of `pool_size` connections (+ `max_overflow` under load), checked before use.
-    A plain postgresql:// URL uses psycopg 3, the driver that ships with img-recog."""
+    """An engine; SQLite: parent folder created, WAL journal, busy timeout; a server: a pool of
+    `pool_size` connections (+ `max_overflow`) checked before use; postgresql:// uses psycopg 3."""
     try:
         url = make_url(database_url)
     except ArgumentError as exc:
@@ -91,7 +90,9 @@ def make_engine(database_url: str, pool_size: int = 5, max_overflow: int = 10) -
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # writers lock first, waiting their turn (a deferred one fails if another wrote since)
+        write = connection.get_execution_options().get(WRITE_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
@@ -124,7 +125,7 @@ class SqlRepository:
         self._engine = make_engine(database_url, pool_size, max_overflow)
         from app.infrastructure.database import schema  # alembic: imported when a database opens
 
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             schema.upgrade(conn)
 
     @property
@@ -173,7 +174,7 @@ class SqlRepository:
         """Insert new paths, update changed ones (the last record of a repeated path wins)."""
         latest = {record.path: record for record in records}
         now = datetime.now(UTC)
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             stored = self._by_path(conn, list(latest))
             changed = [
                 {"b_id": stored[path].id, **_values(record), "updated_at": now}
@@ -196,8 +197,7 @@ class SqlRepository:
         return [replace(record, id=stored[record.path].id) for record in records]
 
     def restore_images(self, records: list[ImageRecord]) -> None:
-        """Insert records keeping their ids (moving a catalogue between databases). An id or path
-        already present is an IntegrityError and nothing is inserted."""
+        """Insert records keeping their ids (moving databases); an id or path present: error."""
         if not records:
             return
         now = datetime.now(UTC)
@@ -207,7 +207,7 @@ class SqlRepository:
         ]
         if any(row["id"] is None for row in rows):
             raise ValueError("restore_images needs records with ids")
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             conn.execute(images.insert(), rows)
             if conn.dialect.name == "postgresql":  # new rows must not reuse a restored id
                 conn.execute(
@@ -219,7 +219,7 @@ class SqlRepository:
 
     def delete_images(self, ids: Iterable[int]) -> None:
         doomed = sorted({int(i) for i in ids})
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             for chunk in chunked(doomed):
                 conn.execute(images.delete().where(images.c.id.in_(chunk)))
 
@@ -254,7 +254,7 @@ class SqlRepository:
         return counts
 
     def mark_class_removed(self, class_name: str) -> None:
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             conn.execute(delete(removed_classes).where(removed_classes.c.class_name == class_name))
             conn.execute(
                 removed_classes.insert().values(class_name=class_name, removed_at=datetime.now(UTC))
@@ -263,7 +263,7 @@ class SqlRepository:
     def mark_images_removed(self, records: list[ImageRecord]) -> None:
         latest = {r.path: r.product_id for r in records}
         now = datetime.now(UTC)
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             for chunk in chunked(list(latest)):
                 conn.execute(delete(removed_images).where(removed_images.c.path.in_(chunk)))
             if latest:
@@ -271,7 +271,7 @@ class SqlRepository:
                 conn.execute(removed_images.insert(), rows)
 
     def clear_removals(self, class_name: str) -> None:
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             conn.execute(delete(removed_classes).where(removed_classes.c.class_name == class_name))
             conn.execute(delete(removed_images).where(removed_images.c.class_name == class_name))
 
@@ -282,7 +282,7 @@ class SqlRepository:
             return Removals(frozenset(classes), frozenset(paths))
 
     def set_meta(self, key: str, value: str) -> None:
-        with self._begin() as conn:
+        with self._begin(write=True) as conn:
             dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
             if dialect is None:  # another database: update, else insert
                 result = conn.execute(update(meta).where(meta.c.key == key).values(value=value))
@@ -302,9 +302,11 @@ class SqlRepository:
         with self._begin() as conn:
             return {row.key: row.value for row in conn.execute(select(meta).order_by(meta.c.key))}
 
-    def _begin(self) -> AbstractContextManager[Connection]:
-        """One transaction; outages and full disks become our errors (transactions.py)."""
-        return transaction(self._engine)
+    def _begin(self, write: bool = False) -> AbstractContextManager[Connection]:
+        """One transaction (`write`: it changes rows); outages and full disks become our errors
+        (transactions.py)."""
+        engine = self._engine.execution_options(**{WRITE_OPTION: True}) if write else self._engine
+        return transaction(engine)
 
     @staticmethod
     def _by_path(conn: Connection, paths: Sequence[str]) -> dict[str, ImageRecord]:

@@ -8,8 +8,9 @@ prepared.
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -18,75 +19,26 @@ from typing import Any, ClassVar
 import numpy as np
 
 from app.disk_space import ensure_room
-from app.domain.errors import IndexNotReady, ModelMismatch, UnknownIds
-from app.domain.models import IndexInfo, VectorPayload
+from app.domain.errors import IndexNotReady, ModelMismatch
+from app.domain.models import IndexInfo
 from app.domain.scoring import l2_normalize
 from app.domain.search_filters import IdFilter
 from app.infrastructure.files import GenerationalFiles, Manifest, Writer
+from app.infrastructure.vector_store.arrays import (
+    Hits,
+    Payloads,
+    as_ids,
+    as_matrix,
+    check_metric,
+    check_payloads,
+    last_occurrence,
+    last_rows,
+    unknown_ids,
+)
 
-METRICS = ("cosine", "l2")
-Hits = list[list[tuple[int, float]]]
-Payloads = Sequence[VectorPayload] | None
+logger = logging.getLogger(__name__)
 
-
-def check_metric(metric: str) -> str:
-    if metric not in METRICS:
-        raise ValueError(f"unknown metric {metric!r}: choose one of {', '.join(METRICS)}")
-    return metric
-
-
-def as_ids(ids: np.ndarray) -> np.ndarray:
-    """A 1-d int64 array of ids >= 0 (integers only: floats are refused, not truncated)."""
-    array = np.asarray(ids)
-    if array.ndim != 1:
-        raise ValueError(f"ids must be a 1-d array, got shape {array.shape}")
-    if array.size and not np.issubdtype(array.dtype, np.integer):
-        raise ValueError(f"ids must be integers, got dtype {array.dtype}")
-    array = np.ascontiguousarray(array, dtype=np.int64)
-    if array.size and array.min() < 0:
-        raise ValueError("ids must be >= 0 (repository ids)")
-    return array
-
-
-def as_matrix(vectors: np.ndarray, what: str = "vectors") -> np.ndarray:
-    """A C-contiguous float32 2-d array of finite values (a 1-d array counts as one row)."""
-    array = np.asarray(vectors, dtype=np.float32)
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2 or array.shape[1] == 0:
-        raise ValueError(f"{what} must be a 2-d array (rows, dim), got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{what} contain NaN or infinite values")
-    return np.ascontiguousarray(array)
-
-
-def last_rows(ids: np.ndarray) -> np.ndarray | None:
-    """Rows to keep so that the last of repeated ids wins (None: no id repeats)."""
-    _, first_in_reversed = np.unique(ids[::-1], return_index=True)
-    if first_in_reversed.size == ids.size:
-        return None
-    return np.sort(ids.size - 1 - first_in_reversed)
-
-
-def last_occurrence(ids: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop earlier duplicates of an id within one batch, so the last vector given wins."""
-    keep = last_rows(ids)
-    return (ids, vectors) if keep is None else (ids[keep], vectors[keep])
-
-
-def check_payloads(payloads: Payloads, count: int) -> list[VectorPayload] | None:
-    if payloads is None:
-        return None
-    payloads = list(payloads)
-    if len(payloads) != count:
-        raise ValueError(f"{len(payloads)} payloads for {count} ids")
-    return payloads
-
-
-def unknown_ids(missing: np.ndarray) -> UnknownIds:
-    shown = ", ".join(str(i) for i in missing[:5].tolist())
-    more = f" and {missing.size - 5} more" if missing.size > 5 else ""
-    return UnknownIds(f"ids not in the index: {shown}{more}")
+__all__ = ["BaseVectorStore", "Hits", "Payloads", "last_occurrence", "unknown_ids"]
 
 
 class BaseVectorStore:
@@ -102,6 +54,8 @@ class BaseVectorStore:
         self._dim: int | None = None
         self._lock = threading.RLock()
         self.load_problem: str | None = None
+        self._generation = 0  # the saved generation that memory holds (0: none)
+        self._checked: tuple[int, int, int] | None = None  # manifest fingerprint last looked at
 
     # ---- the port ----------------------------------------------------------------------------
 
@@ -181,7 +135,8 @@ class BaseVectorStore:
             self._settle()
             # a new generation is written beside the old one: check the room first
             ensure_room(self._files.directory, len(self) * ((self._dim or 0) * 4 + 8))
-            self._files.commit(self._writers() if len(self) else {}, self._meta())
+            manifest = self._files.commit(self._writers() if len(self) else {}, self._meta())
+            self._generation = manifest.generation
             self.load_problem = None
 
     def load(self) -> bool:
@@ -195,7 +150,9 @@ class BaseVectorStore:
             if manifest is None:
                 return False
             self._check_compatible(manifest.meta)
+            self._generation = 0  # until the files are read whole
             self._load_manifest(manifest)
+            self._generation = manifest.generation
             return True
 
     @contextmanager
@@ -207,6 +164,31 @@ class BaseVectorStore:
             self.load_problem = str(exc)
             raise
         self.load_problem = None
+
+    def refresh(self, force: bool = False) -> bool:
+        """Load the newest saved generation when another process (or another store object) saved
+        one since this store last loaded or saved; with `force`, also drop unsaved changes.
+        Cheap when nothing changed: one `stat` of the manifest. True when it reloaded."""
+        if self._files is None:
+            return False
+        with self._lock:
+            seen = self._files.signature()
+            if seen == self._checked and not force:
+                return False
+            self._checked = seen
+            try:
+                manifest = self._files.read()
+                newest = manifest.generation if manifest is not None else 0
+                if newest == self._generation and not force:
+                    return False
+                if manifest is None:
+                    self._clear()
+                    self._stamp, self._dim, self._generation = None, None, 0
+                    return True
+                return self.load()
+            except (OSError, IndexNotReady, ModelMismatch) as exc:  # a rebuild replaces it
+                logger.warning("warning: kept the index in memory: %s", exc)
+                return False
 
     def info(self) -> IndexInfo:
         with self._lock:

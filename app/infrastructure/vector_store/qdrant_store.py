@@ -120,6 +120,15 @@ class QdrantVectorStore(BaseVectorStore):
             self._stamp, self._dim = state.get("model_stamp"), dim
             return True
 
+    @remote
+    def refresh(self, force: bool = False) -> bool:
+        """Follow the state point: another store (a rebuild elsewhere) may have switched it."""
+        with self._lock:
+            state = read_state(self._client(), self._state_name)
+            if state is None or (state.get("collection") == self._collection and not force):
+                return False
+            return self.load()
+
     def info(self) -> IndexInfo:
         with self._lock:
             return IndexInfo(
