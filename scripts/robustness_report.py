@@ -1,16 +1,20 @@
-"""Run the bad-input corpus and the SIGKILL crash loop; print a table: case, outcome, records lost.
+"""Run the bad-input corpus, the SIGKILL crash loop and the many-writers rounds; print a table:
+case, outcome, records lost.
 
-    python scripts/robustness_report.py [--runs 20] [--seed 7]
+    python scripts/robustness_report.py [--runs 20] [--seed 7] [--writer-rounds 5]
 
 Needs the real photos in ../shared/data/clothing-small (the crash loop) and the packaged
-efficientnet-lite0 model. Everything is written under a temporary folder. Exit status 1 when a
-case failed or any record was lost.
+efficientnet-lite0 model. The writers rows run real processes (API servers, uvicorn workers, CLI
+processes) writing one gallery at random moments, with the thumbnail stand-in model; with
+TEST_POSTGRES_URL set, also on PostgreSQL. Everything is written under a temporary folder. Exit
+status 1 when a case failed or any record was lost.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.domain.models import SkippedFile
 from tests.robustness.corpus import build_corpus
 from tests.robustness.crashloop import CrashLoop, Outcome, photo_folder, settings_for
+from tests.robustness.many_writers import audit, gallery, photo_pool, run_round
+from tests.robustness.writers import writer_env
 
 log = logging.getLogger("robustness_report")
 
@@ -59,6 +65,47 @@ def _case_outcome(case, products: Path, rows: set[str], skipped: dict[str, Skipp
     return Outcome(case.name, "ignored (no image file to read)", 0, True)
 
 
+WRITER_CASES = {  # label -> (backend settings, run_round options, writer processes)
+    "API + 2 CLI, SQLite + FAISS flat": ({}, {}, 3),
+    "API + 2 CLI, SQLite + FAISS HNSW": ({"FAISS_INDEX": "hnsw"}, {}, 3),
+    "API + 2 CLI, SQLite + memory store": ({"VECTOR_STORE": "memory"}, {}, 3),
+    "2 uvicorn workers + CLI, SQLite + FAISS": ({}, {"workers": 2, "clis": 1, "http": 2}, 3),
+    "2 API servers, SQLite + FAISS": ({}, {"apis": 2, "clis": 0, "http": 2}, 2),
+    "2 CLI, one SIGKILLed, then rebuild": ({}, {"apis": 0, "http": 0, "kill": True}, 2),
+}
+
+
+def writer_outcomes(work: Path, rounds: int) -> list[Outcome]:
+    """One row per combination of writers and back ends: rounds, acknowledged writes, lost."""
+    cases = dict(WRITER_CASES)
+    if os.environ.get("TEST_POSTGRES_URL"):
+        pg = {"DATABASE_URL": os.environ["TEST_POSTGRES_URL"]}
+        cases["API + 2 CLI, PostgreSQL + FAISS"] = (pg, {}, 3)
+    photos = photo_pool(work / "photos")
+    rows = []
+    for n, (label, (backend, options, writers)) in enumerate(cases.items()):
+        (work / f"products{n}").mkdir()
+        env = writer_env(work / f"state{n}", work / f"products{n}", **backend)
+        acknowledged = lost = failed = 0
+        for seed in range(1, rounds + 1):
+            done = run_round(env, photos, seed, **options)
+            if options.get("kill"):
+                lost += audit(env, done).lost
+                gallery(env).rebuild_service().run()
+            found = audit(env, done)
+            acknowledged += done.writes
+            lost += found.lost
+            failed += len(done.failures) + found.orphans + found.unindexed
+        what = (
+            f"{writers} writers, {rounds} rounds, {acknowledged} acknowledged, "
+            f"index {found.vectors} = db {found.rows}"
+            if failed == 0
+            else f"{failed} FAILED"
+        )
+        rows.append(Outcome(f"writers: {label}", what, lost, failed == 0 and not lost))
+    return rows
+
+
 def table(rows: list[Outcome]) -> str:
     width = max(len(r.case) for r in rows)
     owidth = max(len(r.outcome) for r in rows)
@@ -71,12 +118,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="rebuilds to kill (default 20)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the kill delays")
+    parser.add_argument(
+        "--writer-rounds", type=int, default=5, help="rounds of each many-writers case (default 5)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     with tempfile.TemporaryDirectory(prefix="robustness-") as tmp:
         work = Path(tmp)
         rows = corpus_outcomes(work / "corpus")
         rows += CrashLoop(work / "crash", runs=args.runs, seed=args.seed).run(log.info)
+        rows += writer_outcomes(work / "writers", args.writer_rounds)
     sys.stdout.write(table(rows) + "\n")
     failed = [r for r in rows if not r.ok or r.records_lost]
     lost = sum(r.records_lost for r in rows)

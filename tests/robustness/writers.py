@@ -75,7 +75,7 @@ class Plan:
     def next(self) -> tuple[str, str, list[Path]]:
         """(action: add / update / remove, class, files)."""
         self.steps += 1
-        if self.held and self.rng.random() < 0.25:
+        if self.held and self.rng.random() < 0.2:
             return "remove", self.rng.choice(sorted(self.held)), []
         if self.held and self.rng.random() < 0.3:
             name = self.rng.choice(sorted(self.held))
