@@ -71,3 +71,16 @@ def test_lock_records_the_holder_while_held(tmp_path):
             pass
     with RebuildLock(tmp_path).held():  # released: free again
         pass
+
+
+def test_writer_lock_waits_for_its_holder_then_times_out_naming_it(tmp_path):
+    from app.infrastructure.rebuild_lock import WriterLock
+
+    with WriterLock(tmp_path).held():
+        started = time.monotonic()
+        waiting = WriterLock(tmp_path, wait=0.3)
+        with pytest.raises(Conflict, match=r"kept the index locked .* pid "), waiting.held():
+            pass
+        assert 0.3 <= time.monotonic() - started < 5
+    with WriterLock(tmp_path, wait=0.3).held():  # free again
+        pass

@@ -447,3 +447,33 @@ def test_vectors_of_unknown_ids_in_an_empty_store(store):
     with pytest.raises(KeyError):
         store.vectors(np.array([1]))
     assert store.vectors(np.array([], dtype=np.int64)).shape[0] == 0
+
+
+def test_refresh_follows_saves_made_elsewhere(make_store):
+    """Another process (here: another store object on the same files) saves; `refresh` makes
+    this one serve the newest saved state, cheaply and only when there is one."""
+    writer, reader = make_store(), make_store()
+    writer.reset(STAMP)
+    writer.add(np.arange(4), vectors(4))
+    writer.save()
+    assert reader.load() and not reader.refresh()  # nothing newer
+    writer.add(np.array([10]), vectors(1, seed=3))
+    writer.save()
+    reader.refresh()
+    assert 10 in reader.ids().tolist() and len(reader) == 5
+    writer.reset("other-model@v2")
+    writer.add(np.array([7]), vectors(1, seed=4))
+    writer.save()
+    assert reader.refresh() and reader.model_stamp == "other-model@v2"
+    assert reader.ids().tolist() == [7]
+    assert not reader.refresh()
+
+
+def test_forced_refresh_drops_unsaved_changes(make_file_store):
+    store = make_file_store()
+    store.reset(STAMP)
+    store.add(np.arange(3), vectors(3))
+    store.save()
+    store.add(np.array([9]), vectors(1, seed=2))  # e.g. a write that failed before its save
+    assert store.refresh(force=True)
+    assert store.ids().tolist() == [0, 1, 2]
