@@ -1,18 +1,20 @@
 """Category first, then the attributes of THAT category: from trained heads or zero-shot.
 
 The labels file says which categories exist and which attributes each has. The category comes
-from zero-shot (or is the only one the file defines); each attribute of the predicted category
-comes from its trained head when asked for and usable, else from zero-shot. What cannot be
-answered is said in notes, never guessed.
+from zero-shot (or is the only one the file defines; or, with an image-only model, from
+classification by retrieval when the gallery's class is one of the file's categories); each
+attribute of the predicted category comes from its trained head when asked for and usable, else
+from zero-shot. What cannot be answered is said in notes, never guessed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.domain.classification import AttributePrediction
+from app.domain.classification import AttributePrediction, RetrievalPrediction
 from app.domain.decision import AnswerThresholds, certain, decide
 from app.domain.errors import ModelMismatch, NotFound
 from app.domain.labels import CATEGORY, Category, LabelSet, attribute_prompts, category_prompts
@@ -21,7 +23,7 @@ from app.interfaces.labels import LabelSource
 from app.services.pipeline import Embedder
 from app.services.zero_shot import ZeroShotClassifier
 
-ZERO_SHOT, TRAINED, LABELS = "zero-shot", "trained", "labels"
+ZERO_SHOT, TRAINED, LABELS, RETRIEVAL = "zero-shot", "trained", "labels", "retrieval"
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,20 @@ class AttributeClassifier:
         self._embedder = embedder
         self._thresholds = thresholds
 
-    def classify(self, vectors: np.ndarray, use_trained: bool = False) -> list[AttributeAnswer]:
-        """One answer per row of `vectors` (image embeddings of the current embedder)."""
+    def classify(
+        self,
+        vectors: np.ndarray,
+        use_trained: bool = False,
+        retrieved: Sequence[RetrievalPrediction | None] = (),
+    ) -> list[AttributeAnswer]:
+        """One answer per row of `vectors` (image embeddings of the current embedder);
+        `retrieved` (one per row, when known) can name the category zero-shot cannot."""
         notes: list[str] = []
         labels = self._load_labels(notes)
         heads = self._usable_heads(notes) if use_trained else set()
         if labels is None:
             return [AttributeAnswer(notes=notes) for _ in range(len(vectors))]
-        categories = self._categories(labels, vectors, notes)
+        categories = self._categories(labels, vectors, notes, retrieved)
         attributes, image_notes = self._per_image(labels, categories, vectors, heads)
         return [
             AttributeAnswer(categories[i], attributes[i], _unique(notes + image_notes[i]))
@@ -83,6 +91,8 @@ class AttributeClassifier:
                 notes[i].append("category unsure, so its attributes are not predicted")
             elif prediction is not None:
                 rows.setdefault(str(prediction.value), []).append(i)
+            elif heads:
+                notes[i].append(_heads_unused(heads))
         for name, members in rows.items():
             category = labels.category(name)
             assert category is not None
@@ -118,14 +128,20 @@ class AttributeClassifier:
         return usable
 
     def _categories(
-        self, labels: LabelSet, vectors: np.ndarray, notes: list[str]
+        self,
+        labels: LabelSet,
+        vectors: np.ndarray,
+        notes: list[str],
+        retrieved: Sequence[RetrievalPrediction | None] = (),
     ) -> list[AttributePrediction | None]:
         if len(labels.categories) == 1:
             only = certain(CATEGORY, labels.categories[0].name, LABELS)
             return [only] * len(vectors)
         if not self._zero_shot.available:
-            notes.append(f"category: {self._zero_shot.unavailable_reason()}")
-            return [None] * len(vectors)
+            from_retrieval = [_retrieved_category(labels, r) for r in retrieved]
+            if not any(from_retrieval):
+                notes.append(f"category: {self._zero_shot.unavailable_reason()}")
+            return from_retrieval or [None] * len(vectors)
         probs = self._zero_shot.probabilities(vectors, category_prompts(labels))
         return [self._decide(CATEGORY, labels.category_names, row, ZERO_SHOT) for row in probs]
 
@@ -181,6 +197,27 @@ class AttributeClassifier:
         self, name: str, classes: list[str], probabilities: np.ndarray, source: str
     ) -> AttributePrediction:
         return decide(name, classes, probabilities, source, self._thresholds)
+
+
+def _retrieved_category(
+    labels: LabelSet, retrieved: RetrievalPrediction | None
+) -> AttributePrediction | None:
+    """The gallery's class as the category, when it is one of the labels file's categories."""
+    if retrieved is None or retrieved.class_name not in labels.category_names:
+        return None
+    return AttributePrediction(
+        CATEGORY, retrieved.class_name, retrieved.confidence, RETRIEVAL,
+        {c: p for c, p in retrieved.class_probabilities.items() if c in labels.category_names},
+    )  # fmt: skip
+
+
+def _heads_unused(heads: set[tuple[str, str]]) -> str:
+    names = ", ".join(f"{c}/{a}" for c, a in sorted(heads))
+    return (
+        f"trained heads ({names}) not used: the category is unknown (zero-shot needs a text-image "
+        "model, and classification by retrieval gave no class that is a category of the labels "
+        "file; a labels file with a single category also works)"
+    )
 
 
 def _unique(notes: list[str]) -> list[str]:

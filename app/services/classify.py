@@ -71,8 +71,8 @@ class ClassifyService:
         """Classify image embeddings of the current embedder (one row per name)."""
         if len(vectors) == 0:
             return []
-        answers = self._attributes.classify(vectors, use_trained)
         retrieved, retrieval_notes = self._retrieve(vectors)
+        answers = self._attributes.classify(vectors, use_trained, retrieved)
         if not any(a.answered for a in answers) and all(r is None for r in retrieved):
             raise UnsupportedOperation(_nothing_answers(answers, retrieval_notes, use_trained))
         return [
