@@ -85,7 +85,6 @@ class Container(containers.DeclarativeContainer):
         gallery_service=gallery_service,
     )
     feedback_store = feedback.store
-    refinement_defaults = feedback.refinement_defaults
     queries = feedback.queries
     feedback_service = feedback.service
     feedback_curation = feedback.curation
@@ -151,6 +150,7 @@ class Container(containers.DeclarativeContainer):
         default_k=settings.provided.top_k,
         reranker=feedback.reranker,
         guard=gallery_guard,
+        rocchio=feedback.refinement_defaults,
     )
     dedup_service = providers.Factory(
         DedupService, repository=repository, store=vector_store, progress=progress

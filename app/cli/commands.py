@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.cli import feedback_commands as fb
@@ -91,12 +91,13 @@ def _query(args: argparse.Namespace, ctx: CliContext) -> int:
         results, skipped = [service.search_text(args.text, args.k, focus.search_options(args))], []
         ctx.last = None
     else:
-        refine = replace(
-            ctx.container.refinement_defaults(),
-            more_like=tuple(args.more_like),
-            less_like=tuple(args.less_like),
+        outcome = service.search_images(
+            args.image,
+            args.k,
+            focus.search_options(args),
+            more_like=args.more_like,
+            less_like=args.less_like,
         )
-        outcome = service.search_images(args.image, args.k, refine, focus.search_options(args))
         results, skipped = outcome.results, outcome.skipped
         fb.remember_search(ctx, results)
     for line in render.skipped_lines(skipped):

@@ -17,15 +17,8 @@ from app.domain.models import (
 )
 
 
-def _hit_json(h) -> dict:
-    body = {"rank": h.rank, "score": round(h.score, 6), "product_id": h.product_id, "path": h.path}
-    if h.adjustment:  # feedback re-ranking moved it: ordered by score + adjustment
-        body["adjustment"] = h.adjustment
-    return body
-
-
 def result_json(result: QueryResult) -> str:
-    hits = [_hit_json(h) for h in result.hits]
+    hits = [h.as_dict() for h in result.hits]
     return json.dumps({"query": result.query, "hits": hits, "cut": result.cut}, ensure_ascii=False)
 
 

@@ -72,6 +72,21 @@ class SearchHit:
     # metric's own value (cosine similarity, or squared L2 distance)
     adjustment: float = 0.0
 
+    def as_dict(self) -> dict[str, object]:
+        """The one serialised shape of a hit (CLI --json, API, Python engine)."""
+        body: dict[str, object] = {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "image_id": self.image_id,
+            "product_id": self.product_id,
+            "path": self.path,
+        }
+        if self.box is not None:  # an object crop: which image it was cut from, and where
+            body.update(parent_id=self.parent_id, box=list(self.box))
+        if self.adjustment:  # feedback re-ranking moved it: ordered by score + adjustment
+            body["adjustment"] = self.adjustment
+        return body
+
 
 @dataclass(frozen=True)
 class QueryResult:

@@ -51,9 +51,7 @@ class ImageSearchEngine:
         self, image_path: str | Path, top_k: int = 5, options: SearchOptions | None = None
     ) -> dict[str, Any]:
         """`search`, with the query and the number of hits the cut-off removed (`cut`)."""
-        outcome = self.container.search_service().search_images(
-            [Path(image_path)], top_k, None, options
-        )
+        outcome = self.container.search_service().search_images([Path(image_path)], top_k, options)
         if outcome.skipped:
             raise first_failure(outcome.skipped)
         result = outcome.results[0]
@@ -91,8 +89,4 @@ class ImageSearchEngine:
 
 
 def _hit_dicts(result: QueryResult) -> list[dict[str, Any]]:
-    return [
-        {"product_id": h.product_id, "path": h.path, "similarity": h.score, "rank": h.rank}
-        | ({"adjustment": h.adjustment} if h.adjustment else {})
-        for h in result.hits
-    ]
+    return [{**h.as_dict(), "similarity": h.score} for h in result.hits]  # documented name

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -41,6 +42,7 @@ class SearchService:
         *,
         reranker: FeedbackReranker | None = None,
         guard: GalleryGuard | None = None,
+        rocchio: Refinement | None = None,
     ) -> None:
         self._repo = repository
         self._store = store
@@ -49,17 +51,22 @@ class SearchService:
         self.default_k = default_k
         self._reranker = reranker  # feedback re-ranking (None: off)
         self._guard = guard or GalleryGuard()  # follows saves of other processes
+        self._rocchio = rocchio or Refinement()  # weights of --more-like / --less-like
 
     def search_images(
         self,
         paths: list[Source],
         k: int | None = None,
-        refine: Refinement | None = None,
         options: SearchOptions | None = None,
+        *,
+        more_like: Sequence[int] = (),
+        less_like: Sequence[int] = (),
     ) -> SearchOutcome:
         """Search with each image: files, folders (recursively) or uploads. Bad ones land in
-        `skipped`. `refine` moves the queries toward / away from gallery images (Rocchio);
-        `options` filters by product or folder, keeps one hit per product, cuts weak hits."""
+        `skipped`. `more_like` / `less_like` gallery ids move the queries toward / away from
+        those images (Rocchio, with the configured weights); `options` filters by product or
+        folder, keeps one hit per product, cuts weak hits."""
+        refine = replace(self._rocchio, more_like=tuple(more_like), less_like=tuple(less_like))
         self._check_index()
         files = expand_sources(paths)
         outcome = SearchOutcome()

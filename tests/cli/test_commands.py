@@ -36,7 +36,7 @@ def test_query_json_one_object_per_query(cli, tmp_path):
     assert [o["query"] for o in objects] == [str(a), str(b)]
     assert objects[0]["hits"][0]["product_id"] == "red-shoe"
     assert objects[1]["hits"][0]["product_id"] == "blue-dress"
-    assert set(objects[0]["hits"][0]) == {"rank", "score", "product_id", "path"}
+    assert set(objects[0]["hits"][0]) == {"rank", "score", "image_id", "product_id", "path"}
     assert len(objects[0]["hits"]) == 3
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import (
@@ -40,18 +39,7 @@ def result_body(result: QueryResult, settings: Settings) -> dict[str, Any]:
 
 
 def _hit(h: SearchHit, settings: Settings) -> dict[str, Any]:
-    body = {
-        "rank": h.rank,
-        "score": h.score,
-        "image_id": h.image_id,
-        "product_id": h.product_id,
-        "path": public_path(h.path, settings),
-    }
-    if h.box is not None:  # an object crop: which image it was cut from, and where
-        body.update(parent_id=h.parent_id, box=list(h.box))
-    if h.adjustment:  # feedback re-ranking moved it: ordered by score + adjustment
-        body["adjustment"] = h.adjustment
-    return body
+    return {**h.as_dict(), "path": public_path(h.path, settings)}
 
 
 @router.post("/segment/{image_id}", dependencies=[Depends(require_api_key)], status_code=201)
@@ -135,13 +123,10 @@ def search(
     options = focus.options()
     if text is not None:
         return result_body(service.search_text(text, k, options), container.settings())
-    refine = replace(
-        container.refinement_defaults(),
-        more_like=tuple(more_like or ()),
-        less_like=tuple(less_like or ()),
-    )
     upload = read_upload(file, upload_limit(request))
-    outcome = service.search_images([upload], k, refine, options)
+    outcome = service.search_images(
+        [upload], k, options, more_like=more_like or (), less_like=less_like or ()
+    )
     if outcome.skipped:
         raise first_failure(outcome.skipped)
     return result_body(outcome.results[0], container.settings())
