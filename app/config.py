@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     inference_runtime: InferenceRuntime = InferenceRuntime.AUTO
     embedding_model: str = "auto"
     top_k: int = Field(5, ge=1, le=1000)
-    dedup_threshold: float = Field(0.95, ge=-1.0, le=1.0)
+    dedup_threshold: float = Field(0.94, ge=-1.0, le=1.0)
     leak_threshold: float = Field(0.93, ge=-1.0, le=1.0)
     batch_size: int = Field(32, ge=1, le=4096)
     rebuild_checkpoint_seconds: float = Field(60.0, ge=0)

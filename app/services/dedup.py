@@ -33,7 +33,7 @@ BLOCK = 1024  # stored vectors searched at once
 
 @dataclass(frozen=True)
 class DedupOptions:
-    threshold: float = 0.95  # cosine similarity; DEDUP_THRESHOLD (README: how it was chosen)
+    threshold: float = 0.94  # cosine similarity; DEDUP_THRESHOLD (README: how it was chosen)
     scope: DedupScope = DedupScope.ALL
     conflicts_only: bool = False
     neighbours: int = 16  # near neighbours looked at per image (groups still chain further)
