@@ -124,17 +124,21 @@ def fake_model():
     return ThumbnailModel()
 
 
-@pytest.fixture
-def container(settings, fake_model):
-    """The real container (SQLite, FAISS, real preprocessing) with the fast fake model."""
+def _container_with(settings, model):
     from dependency_injector import providers
 
     from app.container import build_container
 
     c = build_container(settings)
-    c.embedding_model.override(providers.Object(fake_model))
+    c.embedding_model.override(providers.Object(model))
     yield c
     c.unwire()
+
+
+@pytest.fixture
+def container(settings, fake_model):
+    """The real container (SQLite, FAISS, real preprocessing) with the fast fake model."""
+    yield from _container_with(settings, fake_model)
 
 
 @pytest.fixture(scope="session")
@@ -167,14 +171,7 @@ def colour_model():
 @pytest.fixture
 def classify_container(settings, colour_model):
     """The real container with a text-capable fake model whose zero-shot answers are predictable."""
-    from dependency_injector import providers
-
-    from app.container import build_container
-
-    c = build_container(settings)
-    c.embedding_model.override(providers.Object(colour_model))
-    yield c
-    c.unwire()
+    yield from _container_with(settings, colour_model)
 
 
 def _in_ci() -> bool:

@@ -210,7 +210,7 @@ class HFEmbeddingModel(EmbedImagesFromPixels):
             kwargs["cache_dir"] = self._cache_dir
         try:
             return loader(self._source, local_files_only=True, **kwargs)
-        except Exception as error:
+        except (OSError, ValueError) as error:  # not in the local cache (a bug still surfaces)
             if self._local_files_only:
                 raise self._unavailable(error) from error
         if not self._hub_ok:

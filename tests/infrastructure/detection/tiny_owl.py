@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.infrastructure.embedding.tiny_models import _byte_vocab
+from tests.infrastructure.embedding.tiny_models import _byte_vocab, tiny_text_config
 
 TINY_OWL_IMAGE = 64
 
@@ -21,17 +21,7 @@ def build_tiny_owlv2(directory: Path, seed: int = 0) -> Path:
     vocab = {
         token: (index + 1) % len(base) for base in [_byte_vocab()] for token, index in base.items()
     }
-    text = {
-        "vocab_size": len(vocab),
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "max_position_embeddings": 16,
-        "bos_token_id": vocab["<|startoftext|>"],
-        "eos_token_id": vocab["<|endoftext|>"],
-        "pad_token_id": vocab["<|endoftext|>"],
-    }
+    text = tiny_text_config(vocab, layers=1, positions=16)
     vision = {
         "hidden_size": 32,
         "intermediate_size": 64,

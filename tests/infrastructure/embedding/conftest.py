@@ -1,4 +1,6 @@
-"""Tiny Hugging Face models on disk (built once per session) and photos for the embedding tests."""
+"""Tiny Hugging Face models on disk (built once per session) and photos for the embedding tests.
+
+`tiny_clip_dir` is the root conftest's (one build per session for every test folder)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.infrastructure.embedding.tiny_models import build_tiny_clip, build_tiny_resnet
-
-
-@pytest.fixture(scope="session")
-def tiny_clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_clip(tmp_path_factory.mktemp("models") / "tiny-clip")
+from tests.infrastructure.embedding.tiny_models import build_tiny_resnet
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,21 @@ def _byte_vocab() -> dict[str, int]:
     return {token: index for index, token in enumerate(tokens)}
 
 
+def tiny_text_config(vocab: dict[str, int], layers: int, positions: int) -> dict[str, int]:
+    """The text tower of the tiny CLIP and OWLv2 models (32 wide, 2 heads)."""
+    return {
+        "vocab_size": len(vocab),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 2,
+        "max_position_embeddings": positions,
+        "bos_token_id": vocab["<|startoftext|>"],
+        "eos_token_id": vocab["<|endoftext|>"],
+        "pad_token_id": vocab["<|endoftext|>"],
+    }
+
+
 def build_tiny_clip(directory: Path, image_size: int = 32, seed: int = 0) -> Path:
     """Save a tiny CLIP (model, tokenizer, PIL image processor) into `directory` and return it."""
     import torch
@@ -32,17 +47,7 @@ def build_tiny_clip(directory: Path, image_size: int = 32, seed: int = 0) -> Pat
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     vocab = _byte_vocab()
-    text = {
-        "vocab_size": len(vocab),
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "max_position_embeddings": 32,
-        "bos_token_id": vocab["<|startoftext|>"],
-        "eos_token_id": vocab["<|endoftext|>"],
-        "pad_token_id": vocab["<|endoftext|>"],
-    }
+    text = tiny_text_config(vocab, layers=2, positions=32)
     vision = {
         "hidden_size": 32,
         "intermediate_size": 64,
