@@ -60,6 +60,15 @@ class VectorStore(Protocol):
         payloads: Sequence[VectorPayload] | None = None,
     ) -> None: ...
 
+    def replace_all(
+        self,
+        model_stamp: str,
+        ids: np.ndarray,
+        vectors: np.ndarray,
+        payloads: Sequence[VectorPayload] | None = None,
+    ) -> None:
+        """`reset(model_stamp)` then `add(...)` as one step for concurrent searches."""
+
     def remove(self, ids: np.ndarray) -> None: ...
 
     def ids(self) -> np.ndarray: ...

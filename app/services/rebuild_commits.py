@@ -61,7 +61,6 @@ class Commits:
             staged = self._take()
             if self._replacing:
                 staged = self._with_late_rows(staged, {r.id for r in gone})
-                self._store.reset(self._stamp)
             self._save(staged, gone, final=True)
 
     def _take(self) -> Staged:
@@ -71,10 +70,12 @@ class Commits:
 
     def _save(self, staged: Staged, gone: list[ImageRecord], final: bool = False) -> None:
         rows, vectors = self._still_there(staged)
+        ids = np.array([r.id for r in rows], dtype=np.int64)
+        payloads = [VectorPayload(product_id=r.product_id) for r in rows]
+        if self._replacing:  # searches meanwhile wait, then see the whole new index
+            self._store.replace_all(self._stamp, ids, vectors, payloads)
         adopted = self._adopt()
-        if rows:
-            ids = np.array([r.id for r in rows], dtype=np.int64)
-            payloads = [VectorPayload(product_id=r.product_id) for r in rows]
+        if rows and not self._replacing:
             self._store.add(ids, vectors, payloads)
         doomed = np.array([r.id for r in gone], dtype=np.int64)
         if final:  # vectors whose row is gone (a crash between index save and row delete)
@@ -90,7 +91,7 @@ class Commits:
         """Staged rows that no other writer removed meanwhile, and their vectors."""
         rows, parts = staged
         if not rows:
-            return [], np.empty((0, 0), dtype=np.float32)
+            return [], np.empty((0, 1), dtype=np.float32)
         vectors = np.concatenate(parts)
         current = self._repo.get_images([r.id for r in rows])
         keep = [i for i, r in enumerate(rows) if r.id in current and current[r.id].path == r.path]

@@ -8,7 +8,6 @@ prepared.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,13 +34,12 @@ from app.infrastructure.vector_store.arrays import (
     last_rows,
     unknown_ids,
 )
-
-logger = logging.getLogger(__name__)
+from app.infrastructure.vector_store.following import FollowsSaves
 
 __all__ = ["BaseVectorStore", "Hits", "Payloads", "last_occurrence", "unknown_ids"]
 
 
-class BaseVectorStore:
+class BaseVectorStore(FollowsSaves):
     """Template for VectorStore adapters; thread-safe through one re-entrant lock."""
 
     kind: ClassVar[str]
@@ -55,7 +53,7 @@ class BaseVectorStore:
         self._lock = threading.RLock()
         self.load_problem: str | None = None
         self._generation = 0  # the saved generation that memory holds (0: none)
-        self._checked: tuple[int, int, int] | None = None  # manifest fingerprint last looked at
+        self._checked = None  # the manifest fingerprint last looked at
 
     # ---- the port ----------------------------------------------------------------------------
 
@@ -72,6 +70,14 @@ class BaseVectorStore:
             self._clear()
             self._dim = None
             self._stamp = model_stamp
+
+    def replace_all(
+        self, model_stamp: str, ids: np.ndarray, vectors: np.ndarray, payloads: Payloads = None
+    ) -> None:
+        """`reset` and `add` as one step: a concurrent search waits, then sees all of it."""
+        with self._lock:
+            self.reset(model_stamp)
+            self.add(ids, vectors, payloads)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray, payloads: Payloads = None) -> None:
         ids = as_ids(ids)
@@ -164,31 +170,6 @@ class BaseVectorStore:
             self.load_problem = str(exc)
             raise
         self.load_problem = None
-
-    def refresh(self, force: bool = False) -> bool:
-        """Load the newest saved generation when another process (or another store object) saved
-        one since this store last loaded or saved; with `force`, also drop unsaved changes.
-        Cheap when nothing changed: one `stat` of the manifest. True when it reloaded."""
-        if self._files is None:
-            return False
-        with self._lock:
-            seen = self._files.signature()
-            if seen == self._checked and not force:
-                return False
-            self._checked = seen
-            try:
-                manifest = self._files.read()
-                newest = manifest.generation if manifest is not None else 0
-                if newest == self._generation and not force:
-                    return False
-                if manifest is None:
-                    self._clear()
-                    self._stamp, self._dim, self._generation = None, None, 0
-                    return True
-                return self.load()
-            except (OSError, IndexNotReady, ModelMismatch) as exc:  # a rebuild replaces it
-                logger.warning("warning: kept the index in memory: %s", exc)
-                return False
 
     def info(self) -> IndexInfo:
         with self._lock:

@@ -477,3 +477,10 @@ def test_forced_refresh_drops_unsaved_changes(make_file_store):
     store.add(np.array([9]), vectors(1, seed=2))  # e.g. a write that failed before its save
     assert store.refresh(force=True)
     assert store.ids().tolist() == [0, 1, 2]
+
+
+def test_replace_all_swaps_model_and_vectors_in_one_step(store):
+    store.add(np.arange(5), vectors(5))
+    store.replace_all("other-model@v2", np.array([7, 8]), vectors(2, seed=6))
+    assert store.model_stamp == "other-model@v2" and store.ids().tolist() == [7, 8]
+    assert store.search(vectors(1, seed=6)[:1], 1)[0][0][0] == 7
