@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.domain.models import ImageUpload, SkippedFile
+from app.domain.models import SkippedFile
 from app.interfaces.cache import Cache
-from app.services.pipeline import Embedder, Source
+from app.services.pipeline import Embedder
 from app.services.progress import ProgressFactory, no_progress
-from app.services.scanning import bytes_hash, content_hash, unreadable
+from app.services.scanning import unreadable
+from app.services.sources import Source, source_digest
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,7 @@ class CachedEmbeddings:
         keys: dict[Source, str] = {}
         for path in files:
             try:
-                digest = (
-                    bytes_hash(path.data) if isinstance(path, ImageUpload) else content_hash(path)
-                )
+                digest = source_digest(path)
             except OSError as exc:
                 skipped.append(unreadable(path, exc))
                 continue

@@ -21,8 +21,7 @@ from app.domain.errors import IndexNotReady, ModelMismatch, UnsupportedOperation
 from app.domain.models import SkippedFile
 from app.services.attributes import AttributeClassifier
 from app.services.cached_embeddings import CachedEmbeddings
-from app.services.pipeline import Source, source_name
-from app.services.scanning import expand_sources
+from app.services.sources import Source, expand_sources, source_name
 
 
 class RetrievalPredictor(Protocol):

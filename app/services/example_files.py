@@ -8,15 +8,15 @@ twice to a class is one file (and one gallery row).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.atomic_files import atomic_write_bytes
 from app.disk_space import ensure_room
 from app.domain.errors import ImageError, ImageFailure
-from app.domain.models import ImageUpload, SkippedFile
-from app.services.scanning import IMAGE_EXTENSIONS, unreadable
+from app.domain.models import SkippedFile
+from app.services.scanning import IMAGE_EXTENSIONS, bytes_hash, unreadable
+from app.services.sources import Source, source_bytes, source_name, source_size
 
 DEFAULT_SUFFIX = ".img"
 TOO_LARGE = ImageFailure.TOO_LARGE
@@ -37,7 +37,7 @@ class ExampleFiles:
         self.max_bytes = max_bytes
 
     def store_all(
-        self, class_name: str, sources: list[Path | ImageUpload]
+        self, class_name: str, sources: list[Source]
     ) -> tuple[list[StoredExample], list[SkippedFile]]:
         """Copy each source into the class folder; unreadable ones are skipped with the reason.
         All or nothing on a full disk: room is checked first, and when a copy still fails the
@@ -55,13 +55,13 @@ class ExampleFiles:
             raise
         return stored, skipped
 
-    def store(self, class_name: str, source: Path | ImageUpload) -> StoredExample:
+    def store(self, class_name: str, source: Source) -> StoredExample:
         data, name = self._read(source)
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+        digest = bytes_hash(data)
         suffix = Path(name).suffix.lower()
         suffix = suffix if suffix in IMAGE_EXTENSIONS else DEFAULT_SUFFIX
         target = self.root / class_name / f"{digest}{suffix}"
-        origin = str(source) if isinstance(source, Path) else name
+        origin = source_name(source)
         if target.is_file():
             return StoredExample(target, digest, len(data), created=False, origin=origin)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -80,26 +80,19 @@ class ExampleFiles:
             with contextlib.suppress(OSError):
                 folder.rmdir()
 
-    def _read(self, source: Path | ImageUpload) -> tuple[bytes, str]:
-        if isinstance(source, ImageUpload):
-            if len(source.data) > self.max_bytes:
-                raise ImageError(source.name, f"too large: {len(source.data)} bytes", TOO_LARGE)
-            return source.data, source.name
+    def _read(self, source: Source) -> tuple[bytes, str]:
         try:
-            size = source.stat().st_size
+            size = source_size(source)
             if size > self.max_bytes:
-                raise ImageError(
-                    source, f"too large: {size} bytes > limit {self.max_bytes}", TOO_LARGE
-                )
-            return source.read_bytes(), source.name
+                reason = f"too large: {size} bytes > limit {self.max_bytes}"
+                raise ImageError(source_name(source), reason, TOO_LARGE)
+            return source_bytes(source), source.name
         except OSError as exc:
             raise unreadable(source, exc).error() from exc
 
 
-def _size_of(source: Path | ImageUpload) -> int:
-    if isinstance(source, ImageUpload):
-        return len(source.data)
+def _size_of(source: Source) -> int:
     try:
-        return source.stat().st_size
+        return source_size(source)
     except OSError:  # reported (and skipped) when it is read
         return 0

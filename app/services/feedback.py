@@ -11,7 +11,7 @@ from app.domain.gallery import normalise_name, validate_class_name
 from app.interfaces.feedback import FeedbackStore
 from app.interfaces.repository import Repository
 from app.services.feedback_queries import JudgedQueries
-from app.services.pipeline import Source
+from app.services.sources import Source
 
 MAX_NOTE = 1000
 

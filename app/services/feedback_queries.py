@@ -12,13 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.domain.errors import ImageError, NotFound
-from app.domain.models import ImageUpload
 from app.interfaces.cache import Cache
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.example_files import ExampleFiles
-from app.services.pipeline import Embedder, Source
+from app.services.pipeline import Embedder
+from app.services.sources import Source, source_name
 
 QUERIES = "queries"  # the folder of kept query copies, under the feedback folder
 
@@ -58,7 +58,7 @@ class JudgedQueries:
         if skipped:
             if kept.created:  # not an image we can use: keep no copy of it
                 self._files.delete([str(kept.path)])
-            name = query.name if isinstance(query, ImageUpload) else str(query)
+            name = source_name(query)
             raise ImageError(name, skipped[0].reason, skipped[0].kind)
         return JudgedQuery(kept.content_hash, vectors[0].astype(np.float32), str(kept.path))
 

@@ -44,7 +44,6 @@ from app.domain.models import (
     UPLOADS,
     Crop,
     ImageRecord,
-    ImageUpload,
     SkippedFile,
     VectorPayload,
 )
@@ -55,9 +54,8 @@ from app.services.example_files import ExampleFiles, StoredExample
 from app.services.gallery_guard import GalleryGuard
 from app.services.gallery_undo import GalleryUndo
 from app.services.pipeline import Embedder
-from app.services.scanning import bytes_hash, expand_sources
-
-Source = Path | ImageUpload
+from app.services.scanning import bytes_hash
+from app.services.sources import Source, expand_sources
 
 
 class GalleryService:

@@ -15,17 +15,12 @@ import numpy as np
 from PIL import Image
 
 from app.domain.errors import ImageError
-from app.domain.models import ImageUpload, SkippedFile
+from app.domain.models import SkippedFile
 from app.interfaces.embedding import EmbeddingModel
 from app.interfaces.preprocessing import ImagePreprocessor
+from app.services.sources import Source, decode_input, source_name
 
 T = TypeVar("T")
-Source = Path | ImageUpload
-
-
-def source_name(source: Source) -> str:
-    """How an image is named in messages: its path, or the upload's name."""
-    return source.name if isinstance(source, ImageUpload) else str(source)
 
 
 @dataclass(frozen=True)
@@ -54,10 +49,7 @@ class Embedder:
         return f"{self.model.stamp}|{self.preprocessor.stamp}"
 
     def _prepare(self, source: Source) -> np.ndarray:
-        if isinstance(source, ImageUpload):
-            image = self.preprocessor.prepare(source.data, name=source.name)
-        else:
-            image = self.preprocessor.prepare(source)
+        image = self.preprocessor.prepare(*decode_input(source))
         if self.on_prepared is not None:
             self.on_prepared(Path(source_name(source)), image)
         return self.model.to_pixels(image)

@@ -35,8 +35,8 @@ from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.calibration_store import read_calibrations
 from app.services.gallery_guard import GalleryGuard
-from app.services.pipeline import EmbeddedBatch, Embedder, Source, source_name
-from app.services.scanning import expand_sources
+from app.services.pipeline import EmbeddedBatch, Embedder
+from app.services.sources import Source, expand_sources, source_name
 
 
 @dataclass(frozen=True)

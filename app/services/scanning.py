@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from app.domain.errors import ImageFailure
-from app.domain.models import ImageUpload, ScannedFile, SkippedFile
+from app.domain.models import ScannedFile, SkippedFile
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".jfif"}
@@ -38,14 +38,6 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         out.extend(iter_image_files(path) if path.is_dir() else [path])
-    return out
-
-
-def expand_sources(sources: Iterable[Path | ImageUpload]) -> list[Path | ImageUpload]:
-    """Like `expand_paths`, with uploads (bytes) passed through in place."""
-    out: list[Path | ImageUpload] = []
-    for source in sources:
-        out.extend([source] if isinstance(source, ImageUpload) else expand_paths([source]))
     return out
 
 

@@ -16,10 +16,10 @@ from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.gallery_guard import GalleryGuard
-from app.services.pipeline import Embedder, Source, source_name
+from app.services.pipeline import Embedder
 from app.services.reranking import FeedbackReranker
-from app.services.scanning import expand_sources
 from app.services.search_focus import FocusedSearch
+from app.services.sources import Source, expand_sources, source_name
 
 
 @dataclass
