@@ -18,6 +18,7 @@ from app.infrastructure.preprocessing.thumbnails import JpegThumbnailer
 from app.infrastructure.rebuild_lock import RebuildLock, WriterLock
 from app.services.browse import BrowseService
 from app.services.cache_admin import CacheService
+from app.services.cached_embeddings import CachedEmbeddings
 from app.services.dedup import DedupService
 from app.services.example_files import ExampleFiles
 from app.services.gallery import GalleryService
@@ -62,6 +63,8 @@ class Container(containers.DeclarativeContainer):
     preprocessor = models.preprocessor
     detectors = models.detectors
     embedder = models.embedder
+    # query images: embedded once per content and model, reused by search, verdicts, classify
+    query_embeddings = providers.Factory(CachedEmbeddings, embedder, cache)
 
     gallery_service = providers.Factory(
         GalleryService,
@@ -81,7 +84,7 @@ class Container(containers.DeclarativeContainer):
         repository=repository,
         vector_store=vector_store,
         embedder=embedder,
-        cache=cache,
+        query_embeddings=query_embeddings,
         gallery_service=gallery_service,
     )
     feedback_store = feedback.store
@@ -96,7 +99,7 @@ class Container(containers.DeclarativeContainer):
         vector_store=vector_store,
         embedding_model=embedding_model,
         embedder=embedder,
-        cache=cache,
+        query_embeddings=query_embeddings,
         embedding_cache=embedding_cache,
         gallery_guard=gallery_guard,
         progress=progress,
@@ -146,7 +149,7 @@ class Container(containers.DeclarativeContainer):
         repository=repository,
         store=vector_store,
         embedder=embedder,
-        cache=cache,
+        embeddings=query_embeddings,
         default_k=settings.provided.top_k,
         reranker=feedback.reranker,
         guard=gallery_guard,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.domain.errors import ImageError, NotFound
-from app.interfaces.cache import Cache
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.cached_embeddings import CachedEmbeddings
@@ -36,13 +35,13 @@ class JudgedQueries:
         repository: Repository,
         store: VectorStore,
         embedder: Embedder,
-        cache: Cache,
+        embeddings: CachedEmbeddings,
         files: ExampleFiles,
     ) -> None:
         self._repo = repository
         self._store = store
         self._embedder = embedder
-        self._cache = cache
+        self._embeddings = embeddings
         self._files = files
 
     @property
@@ -54,7 +53,7 @@ class JudgedQueries:
             return self._gallery_image(query)
         kept = self._files.store(QUERIES, query)
         skipped: list = []
-        vectors, _ = CachedEmbeddings(self._embedder, self._cache).embed([kept.path], skipped)
+        vectors, _ = self._embeddings.embed([kept.path], skipped)
         if skipped:
             if kept.created:  # not an image we can use: keep no copy of it
                 self._files.delete([str(kept.path)])

@@ -11,7 +11,6 @@ from app.domain.errors import IndexNotReady, ModelMismatch, NotFound, Unsupporte
 from app.domain.feedback import Refinement, rocchio
 from app.domain.models import QueryResult, SearchHit, SkippedFile
 from app.domain.search_filters import IdFilter, Row, SearchOptions
-from app.interfaces.cache import Cache
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.cached_embeddings import CachedEmbeddings
@@ -37,7 +36,7 @@ class SearchService:
         repository: Repository,
         store: VectorStore,
         embedder: Embedder,
-        cache: Cache,
+        embeddings: CachedEmbeddings,
         default_k: int = 5,
         *,
         reranker: FeedbackReranker | None = None,
@@ -47,7 +46,7 @@ class SearchService:
         self._repo = repository
         self._store = store
         self._embedder = embedder
-        self._cache = cache
+        self._embeddings = embeddings  # query embeddings, computed once per image content
         self.default_k = default_k
         self._reranker = reranker  # feedback re-ranking (None: off)
         self._guard = guard or GalleryGuard()  # follows saves of other processes
@@ -140,7 +139,7 @@ class SearchService:
         self, files: list[Source], skipped: list[SkippedFile]
     ) -> tuple[np.ndarray, list[Source]]:
         """Embeddings of the query images, from the cache where the same bytes were seen."""
-        return CachedEmbeddings(self._embedder, self._cache).embed(files, skipped)
+        return self._embeddings.embed(files, skipped)
 
     def _raw_scores(self, row: Row, query: np.ndarray) -> dict[int, float]:
         """The metric's own score of each hit for `query`, before feedback re-ranking."""

@@ -50,7 +50,7 @@ class Classification(containers.DeclarativeContainer):
     vector_store = providers.Dependency()
     embedding_model = providers.Dependency()
     embedder = providers.Dependency()
-    cache = providers.Dependency()
+    query_embeddings = providers.Dependency()
     embedding_cache = providers.Dependency()
     gallery_guard = providers.Dependency()
     progress = providers.Dependency()
@@ -99,7 +99,7 @@ class Classification(containers.DeclarativeContainer):
     )
     classify_service = providers.Factory(
         ClassifyService,
-        embeddings=providers.Factory(CachedEmbeddings, embedder, cache),
+        embeddings=query_embeddings,
         attributes=attribute_classifier,
         retrieval=retrieval_classifier,
     )

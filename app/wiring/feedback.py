@@ -41,7 +41,7 @@ class Feedback(containers.DeclarativeContainer):
     repository = providers.Dependency()
     vector_store = providers.Dependency()
     embedder = providers.Dependency()
-    cache = providers.Dependency()
+    query_embeddings = providers.Dependency()
     gallery_service = providers.Dependency()
 
     store = providers.ThreadSafeSingleton(SqlFeedbackStore, repository.provided.engine)
@@ -52,7 +52,7 @@ class Feedback(containers.DeclarativeContainer):
         repository=repository,
         store=vector_store,
         embedder=embedder,
-        cache=cache,
+        embeddings=query_embeddings,
         files=providers.Factory(
             ExampleFiles,
             root=providers.Callable(_queries_dir, settings),

@@ -78,3 +78,14 @@ def test_cache_clear_unloads_model_and_drops_embeddings(indexed, fake_model, tmp
     dropped = indexed.cache_service().clear()
     assert dropped == 2 and not fake_model.is_loaded
     assert indexed.cache_service().list() == []
+
+
+def test_a_query_embedded_by_search_is_reused_by_its_verdict(indexed, fake_model, tmp_path):
+    """Compute once, reuse everywhere: search and feedback share the injected query embeddings."""
+    from app.services.feedback import Target
+
+    query = write_product_photo(tmp_path / "q" / "hat.jpg", (35, 175, 45), seed=7)
+    indexed.search_service().search_images([query], k=1)
+    embedded = fake_model.embedded
+    judged = indexed.feedback_service().record(query, [Target("green-hat")], "good")
+    assert len(judged) == 1 and fake_model.embedded == embedded
