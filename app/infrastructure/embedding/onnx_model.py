@@ -159,7 +159,8 @@ class OnnxEmbedding(EmbeddingWrapper):
 
 def make_session(data: bytes, settings: SessionSettings) -> Any:
     """An ONNX Runtime session with deliberate options: NUM_THREADS intra-op threads (0 = every
-    core), one inter-op thread (graphs run sequentially), all graph optimisations, memory arena."""
+    core) that do not spin, one inter-op thread (graphs run sequentially), all graph
+    optimisations, the memory arena."""
     ort = import_onnxruntime(settings.cache_dir)
     options = ort.SessionOptions()
     options.intra_op_num_threads = settings.num_threads or os.cpu_count() or 1
@@ -168,6 +169,9 @@ def make_session(data: bytes, settings: SessionSettings) -> Any:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.enable_cpu_mem_arena = True
     options.log_severity_level = 3  # errors only: no per-node warnings on stderr
+    # no busy-waiting between ops: decode workers share these cores (measured on 2 cores during a
+    # rebuild: 15% more images/s and 17% less CPU per image than with spinning on)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     available = set(ort.get_available_providers())
     providers = [name for name in settings.providers if name in available] or [CPU]
     return ort.InferenceSession(data, sess_options=options, providers=providers)
