@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import Engine, delete, func, select, update
 
 from app.domain.feedback import Judgement
-from app.infrastructure.database.sql_repository import chunked
+from app.infrastructure.database.engine import chunked
 from app.infrastructure.database.tables import feedback
 from app.infrastructure.database.transactions import transaction
 

@@ -45,7 +45,7 @@ else:
         with context.begin_transaction():
             context.run_migrations()
     else:
-        from app.infrastructure.database.sql_repository import make_engine
+        from app.infrastructure.database.engine import make_engine
 
         engine = make_engine(command_line_url())
         with engine.begin() as conn:
