@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     feedback_candidates: int = Field(50, ge=1, le=10_000)
     feedback_rocchio_beta: float = Field(0.75, ge=0.0, le=10.0)
     feedback_rocchio_gamma: float = Field(0.25, ge=0.0, le=10.0)
+    feedback_kept_queries: int = Field(1000, ge=0)
 
     cache_size: int = Field(1024, ge=0)
     embedding_cache_size: int = Field(100_000, ge=0)

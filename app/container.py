@@ -88,6 +88,7 @@ class Container(containers.DeclarativeContainer):
         gallery_service=gallery_service,
     )
     feedback_store = feedback.store
+    judged_index = feedback.judged_index
     queries = feedback.queries
     feedback_service = feedback.service
     feedback_curation = feedback.curation

@@ -83,6 +83,10 @@ def _warm_up(app: FastAPI, container: Container, metrics: ApiMetrics) -> None:
         return
     app.state.model_error = None
     metrics.model_load.set(time.perf_counter() - start)
+    try:  # judged queries for re-ranking, indexed before the first search needs them
+        container.judged_index().load(embedder.stamp)
+    except Exception as exc:  # the first search reports it (e.g. the database is down)
+        logger.warning("feedback index warm-up failed: %s", exc)
 
 
 app = create_app()

@@ -127,6 +127,9 @@ class JudgementOut(BaseModel):
 class FeedbackList(BaseModel):
     status: Literal["success"]
     feedback: list[JudgementOut]
+    next_after_id: int | None = Field(
+        None, description="pass as after_id for the next page (null: this was the last page)"
+    )
 
 
 class DisputedOut(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -66,25 +67,22 @@ def feedback_stats(judgements: list[Judgement], top: int = 10) -> FeedbackStats:
     )
 
 
-def feedback_adjustments(
-    query: np.ndarray,
-    judged: np.ndarray,
-    signs: np.ndarray,
-    products: list[str],
-    params: RerankParams,
-) -> dict[str, float]:
-    """Score change per product for one normalised query vector.
+@dataclass(frozen=True)
+class JudgedNeighbour:
+    """An earlier judged query close to a new one: its product, verdict sign and similarity."""
 
-    Every earlier judged query with cosine similarity s >= `params.similarity` adds
-    `sign * params.weight * s` to its product (sign +1 good, -1 bad); the changes add up.
-    """
-    if len(judged) == 0:
-        return {}
-    sims = judged @ query
+    product_id: str
+    sign: float  # +1 good, -1 bad
+    similarity: float
+
+
+def feedback_adjustments(near: Iterable[JudgedNeighbour], weight: float) -> dict[str, float]:
+    """Score change per product for one query, from the judged queries close enough to it
+    (cosine similarity s >= RerankParams.similarity, found by the judged-query index): each
+    adds `sign * weight * s` to its product; the changes add up."""
     changes: dict[str, float] = {}
-    for i in np.flatnonzero(sims >= params.similarity):
-        delta = float(signs[i] * params.weight * sims[i])
-        changes[products[i]] = changes.get(products[i], 0.0) + delta
+    for n in near:
+        changes[n.product_id] = changes.get(n.product_id, 0.0) + n.sign * weight * n.similarity
     return changes
 
 

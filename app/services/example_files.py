@@ -80,6 +80,21 @@ class ExampleFiles:
             with contextlib.suppress(OSError):
                 folder.rmdir()
 
+    def keep_newest(self, class_name: str, keep: int) -> list[Path]:
+        """Delete all but the `keep` newest files of a class folder; returns what was deleted."""
+        folder = self.root / class_name
+        try:
+            files = sorted(
+                (p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")),
+                key=lambda p: (p.stat().st_mtime_ns, p.name),
+            )
+        except FileNotFoundError:
+            return []
+        doomed = files[: max(0, len(files) - keep)]
+        for path in doomed:
+            path.unlink(missing_ok=True)
+        return doomed
+
     def _read(self, source: Source) -> tuple[bytes, str]:
         try:
             size = source_size(source)

@@ -11,6 +11,7 @@ from app.domain.gallery import normalise_name, validate_class_name
 from app.interfaces.feedback import FeedbackStore
 from app.interfaces.repository import Repository
 from app.services.feedback_queries import JudgedQueries
+from app.services.judged_index import JudgedIndex
 from app.services.sources import Source
 
 MAX_NOTE = 1000
@@ -27,11 +28,16 @@ class Target:
 
 class FeedbackService:
     def __init__(
-        self, feedback: FeedbackStore, queries: JudgedQueries, repository: Repository
+        self,
+        feedback: FeedbackStore,
+        queries: JudgedQueries,
+        repository: Repository,
+        judged: JudgedIndex | None = None,
     ) -> None:
         self._feedback = feedback
         self._queries = queries
         self._repo = repository
+        self._judged = judged  # told about changes, so this process's searches see them at once
 
     def record(
         self,
@@ -48,7 +54,7 @@ class FeedbackService:
             raise InvalidInput(f"the note is longer than {MAX_NOTE} characters")
         resolved = self._resolve(targets)
         judged = self._queries.resolve(query)
-        return self._feedback.add_judgements(
+        stored = self._feedback.add_judgements(
             [
                 Judgement(
                     query_hash=judged.content_hash,
@@ -63,17 +69,27 @@ class FeedbackService:
                 for product, image_id in resolved
             ]
         )
+        self._changed()
+        return stored
 
-    def list(self, product_id: str | None = None) -> list[Judgement]:
-        return self._feedback.list_judgements(
-            normalise_name(product_id) if product_id is not None else None
-        )
+    def list(
+        self, product_id: str | None = None, after_id: int = 0, limit: int | None = None
+    ) -> list[Judgement]:
+        """Verdicts in id order; a page is `limit` of them after id `after_id`."""
+        product = normalise_name(product_id) if product_id is not None else None
+        return self._feedback.list_judgements(product, after_id=after_id, limit=limit)
 
     def stats(self, top: int = 10) -> FeedbackStats:
         return feedback_stats(self._feedback.list_judgements(), top)
 
     def clear(self) -> int:
-        return self._feedback.clear_judgements()
+        cleared = self._feedback.clear_judgements()
+        self._changed()
+        return cleared
+
+    def _changed(self) -> None:
+        if self._judged is not None:
+            self._judged.changed()
 
     def _resolve(self, targets: Sequence[Target]) -> list[tuple[str, int | None]]:
         ids = [t.image_id for t in targets if t.image_id is not None]

@@ -37,12 +37,15 @@ class JudgedQueries:
         embedder: Embedder,
         embeddings: CachedEmbeddings,
         files: ExampleFiles,
+        *,
+        keep: int = 1000,
     ) -> None:
         self._repo = repository
         self._store = store
         self._embedder = embedder
         self._embeddings = embeddings
         self._files = files
+        self._keep = keep  # query copies kept at most (FEEDBACK_KEPT_QUERIES), newest first
 
     @property
     def stamp(self) -> str:
@@ -59,7 +62,9 @@ class JudgedQueries:
                 self._files.delete([str(kept.path)])
             name = source_name(query)
             raise ImageError(name, skipped[0].reason, skipped[0].kind)
-        return JudgedQuery(kept.content_hash, vectors[0].astype(np.float32), str(kept.path))
+        pruned = self._files.keep_newest(QUERIES, self._keep)
+        ref = None if kept.path in pruned else str(kept.path)
+        return JudgedQuery(kept.content_hash, vectors[0].astype(np.float32), ref)
 
     def _gallery_image(self, image_id: int) -> JudgedQuery:
         record = self._repo.get_images([image_id]).get(image_id)

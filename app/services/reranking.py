@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.domain.feedback import GOOD, RerankParams, feedback_adjustments, rerank_row
-from app.interfaces.feedback import FeedbackStore
+from app.domain.feedback import RerankParams, feedback_adjustments, rerank_row
 from app.interfaces.repository import Repository
+from app.services.judged_index import JudgedIndex
 
 
 class FeedbackReranker:
-    def __init__(
-        self, feedback: FeedbackStore, repository: Repository, params: RerankParams
-    ) -> None:
-        self._feedback = feedback
+    def __init__(self, judged: JudgedIndex, repository: Repository, params: RerankParams) -> None:
+        self._judged = judged
         self._repo = repository
         self.params = params
 
@@ -26,17 +24,12 @@ class FeedbackReranker:
         self, vectors: np.ndarray, rows: list[list[tuple[int, float]]], model_stamp: str
     ) -> list[list[tuple[int, float]]]:
         """Each row of (image id, score) re-scored for its query vector, best first."""
-        judged = self._feedback.list_judgements(model_stamp=model_stamp)
-        if not judged:
+        near = self._judged.near(vectors, self.params.similarity, model_stamp)
+        if not any(near):
             return rows
-        matrix = np.stack([j.query_vector for j in judged])
-        signs = np.array([1.0 if j.verdict == GOOD else -1.0 for j in judged])
-        products = [j.product_id for j in judged]
         records = self._repo.get_images(i for row in rows for i, _ in row)
         product_of = {i: r.product_id for i, r in records.items()}
-        out = []
-        for vector, row in zip(vectors, rows, strict=True):
-            query = vector / (np.linalg.norm(vector) or 1.0)
-            changes = feedback_adjustments(query, matrix, signs, products, self.params)
-            out.append(rerank_row(row, product_of, changes))
-        return out
+        return [
+            rerank_row(row, product_of, feedback_adjustments(found, self.params.weight))
+            for found, row in zip(near, rows, strict=True)
+        ]

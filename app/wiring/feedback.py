@@ -11,10 +11,13 @@ from dependency_injector import containers, providers
 from app.config import Settings
 from app.domain.feedback import Refinement, RerankParams
 from app.infrastructure.database.feedback_store import SqlFeedbackStore
+from app.infrastructure.vector_store.faiss_indexes import FaissIndexOptions
+from app.infrastructure.vector_store.faiss_store import FaissVectorStore
 from app.services.example_files import ExampleFiles
 from app.services.feedback import FeedbackService
 from app.services.feedback_curation import FeedbackCuration
 from app.services.feedback_queries import JudgedQueries
+from app.services.judged_index import JudgedIndex
 from app.services.reranking import FeedbackReranker
 
 
@@ -27,8 +30,16 @@ def refinement_defaults(s: Settings) -> Refinement:
     return Refinement(beta=s.feedback_rocchio_beta, gamma=s.feedback_rocchio_gamma)
 
 
-def _reranker(s: Settings, feedback, repository) -> FeedbackReranker | None:
-    return FeedbackReranker(feedback, repository, rerank_params(s)) if s.feedback_rerank else None
+def _reranker(s: Settings, judged, repository) -> FeedbackReranker | None:
+    return FeedbackReranker(judged, repository, rerank_params(s)) if s.feedback_rerank else None
+
+
+JUDGED_INDEX = FaissIndexOptions(kind="hnsw", hnsw_m=16, ef_construction=64, ef_search=128)
+
+
+def _judged_store() -> FaissVectorStore:
+    """In memory (no folder): an HNSW graph, so a lookup stays sub-linear in the verdicts."""
+    return FaissVectorStore(None, options=JUDGED_INDEX)
 
 
 def _queries_dir(s: Settings) -> Path:
@@ -45,8 +56,12 @@ class Feedback(containers.DeclarativeContainer):
     gallery_service = providers.Dependency()
 
     store = providers.ThreadSafeSingleton(SqlFeedbackStore, repository.provided.engine)
+    # judged query vectors in an in-memory index, one per process (kept fresh per search)
+    judged_index = providers.ThreadSafeSingleton(
+        JudgedIndex, feedback=store, new_store=providers.Object(_judged_store)
+    )
     refinement_defaults = providers.Callable(refinement_defaults, settings)
-    reranker = providers.Callable(_reranker, settings, store, repository)
+    reranker = providers.Callable(_reranker, settings, judged_index, repository)
     queries = providers.Factory(
         JudgedQueries,
         repository=repository,
@@ -58,8 +73,13 @@ class Feedback(containers.DeclarativeContainer):
             root=providers.Callable(_queries_dir, settings),
             max_bytes=settings.provided.max_image_bytes,
         ),
+        keep=settings.provided.feedback_kept_queries,
     )
     service = providers.Factory(
-        FeedbackService, feedback=store, queries=queries, repository=repository
+        FeedbackService,
+        feedback=store,
+        queries=queries,
+        repository=repository,
+        judged=judged_index,
     )
     curation = providers.Factory(FeedbackCuration, feedback=store, gallery=gallery_service)

@@ -65,3 +65,33 @@ def test_search_with_more_like_and_less_like(client, container):
         "/search", files={"file": ("q.jpg", near, "image/jpeg")}, data={"more_like": [99999]}
     )
     assert r.status_code == 404
+
+
+def test_feedback_pages_and_bounded_query_copies(settings, fake_model):
+    """GET /feedback pages through the verdicts; at most FEEDBACK_KEPT_QUERIES query images
+    are kept (oldest deleted), while every verdict stays."""
+    from dependency_injector import providers
+    from fastapi.testclient import TestClient
+
+    from app.api.main import create_app
+    from app.container import build_container
+
+    container = build_container(settings.model_copy(update={"feedback_kept_queries": 2}))
+    container.embedding_model.override(providers.Object(fake_model))
+    container.rebuild_service().run(None)
+    with TestClient(create_app(container, warm_up=False)) as client:
+        for seed in range(4):
+            query = {"file": ("q.jpg", jpeg(BLUE, 10 + seed), "image/jpeg")}
+            r = client.post("/feedback", files=query, data={"verdict": "good", "image_id": 1})
+            assert r.status_code == 200, r.text
+        kept = list((settings.index_dir / "feedback" / "queries").iterdir())
+        assert len(kept) == 2
+        pages, after = [], 0
+        while after is not None:
+            body = client.get("/feedback", params={"limit": 3, "after_id": after}).json()
+            pages.append([j["id"] for j in body["feedback"]])
+            after = body["next_after_id"]
+        assert pages == [[1, 2, 3], [4]]
+        assert client.get("/feedback", params={"limit": 1001}).status_code == 422
+        r = client.post("/feedback/promote")
+        assert r.status_code == 200 and len(r.json()["skipped"]) == 2  # copies no longer kept

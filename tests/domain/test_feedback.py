@@ -7,9 +7,9 @@ import pytest
 
 from app.domain.errors import InvalidInput
 from app.domain.feedback import (
+    JudgedNeighbour,
     Judgement,
     Refinement,
-    RerankParams,
     feedback_adjustments,
     feedback_stats,
     rerank_row,
@@ -23,15 +23,16 @@ def _unit(*values: float) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def test_only_judged_queries_close_enough_count_and_changes_add_up():
-    judged = np.stack([_unit(1, 0), _unit(1, 0.05), _unit(0, 1)])
-    signs = np.array([1.0, -1.0, -1.0])
-    params = RerankParams(similarity=0.9, weight=0.5)
-    changes = feedback_adjustments(_unit(1, 0), judged, signs, ["a", "b", "c"], params)
-    assert changes["a"] == pytest.approx(0.5)
-    assert changes["b"] == pytest.approx(-0.5 * float(_unit(1, 0.05)[0]))
-    assert "c" not in changes  # orthogonal: too far
-    assert feedback_adjustments(_unit(1, 0), judged[:0], signs[:0], [], params) == {}
+def test_close_judged_queries_move_their_products_and_changes_add_up():
+    near = [
+        JudgedNeighbour("a", 1.0, 1.0),
+        JudgedNeighbour("b", -1.0, 0.95),
+        JudgedNeighbour("a", 1.0, 0.9),
+    ]
+    changes = feedback_adjustments(near, weight=0.5)
+    assert changes["a"] == pytest.approx(0.5 * 1.0 + 0.5 * 0.9)
+    assert changes["b"] == pytest.approx(-0.5 * 0.95)
+    assert feedback_adjustments([], weight=0.5) == {}
 
 
 def test_rerank_row_moves_products_and_sorts():

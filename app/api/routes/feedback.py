@@ -16,6 +16,7 @@ from app.domain.gallery import MAX_ID
 from app.services.feedback import Target
 
 router = APIRouter(tags=["feedback"])
+DEFAULT_PAGE, MAX_PAGE = 100, 1000  # verdicts per GET /feedback page
 Id = Annotated[int | None, Form(ge=1, le=MAX_ID)]
 
 
@@ -45,9 +46,13 @@ def record(
 def list_feedback(
     container: ContainerDep,
     product_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID, description="ids above this one")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
 ) -> dict[str, Any]:
-    judged = container.feedback_service().list(product_id)
-    return {"status": "success", "feedback": _shown(judged, container)}
+    """Verdicts in id order, one page at a time (follow `next_after_id`)."""
+    judged = container.feedback_service().list(product_id, after_id, limit)
+    last = judged[-1].id if len(judged) == limit else None
+    return {"status": "success", "feedback": _shown(judged, container), "next_after_id": last}
 
 
 @router.get("/feedback/stats", response_model=FeedbackStatsOut)

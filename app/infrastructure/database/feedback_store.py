@@ -61,15 +61,30 @@ class SqlFeedbackStore:
         return stored
 
     def list_judgements(
-        self, product_id: str | None = None, model_stamp: str | None = None
+        self,
+        product_id: str | None = None,
+        model_stamp: str | None = None,
+        after_id: int = 0,
+        limit: int | None = None,
     ) -> list[Judgement]:
-        query = select(feedback).order_by(feedback.c.id)
+        query = select(feedback).where(feedback.c.id > after_id).order_by(feedback.c.id)
         if product_id is not None:
             query = query.where(feedback.c.product_id == product_id)
         if model_stamp is not None:
             query = query.where(feedback.c.model_stamp == model_stamp)
+        if limit is not None:
+            query = query.limit(limit)
         with transaction(self._engine) as conn:
             return [_judgement(row) for row in conn.execute(query)]
+
+    def judgement_summary(self, model_stamp: str | None = None) -> tuple[int, int]:
+        """(how many verdicts, the highest id): a cheap way to notice any change. Two
+        statements, each answered from an index (together they would scan the table)."""
+        where = [] if model_stamp is None else [feedback.c.model_stamp == model_stamp]
+        with transaction(self._engine) as conn:
+            count = conn.execute(select(func.count()).select_from(feedback).where(*where))
+            top = conn.execute(select(func.max(feedback.c.id)).where(*where))
+            return int(count.scalar_one()), int(top.scalar_one() or 0)
 
     def mark_promoted(self, ids: list[int]) -> None:
         with transaction(self._engine) as conn:

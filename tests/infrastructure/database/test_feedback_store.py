@@ -40,3 +40,15 @@ def test_add_list_filter_promote_clear(database_url):
     assert [j.promoted for j in store.list_judgements()] == [True, False]
     assert store.clear_judgements() == 2 and store.list_judgements() == []
     repo.close()
+
+
+def test_pages_and_summary(database_url):
+    repo = SqlRepository(database_url)
+    store = SqlFeedbackStore(repo.engine)
+    vector = np.array([0.6, 0.8], dtype=np.float32)
+    store.add_judgements([Judgement(f"h{i}", vector, "p", "good", "m1") for i in range(5)])
+    store.add_judgements([Judgement("x", vector, "p", "bad", "m2")])
+    assert [j.id for j in store.list_judgements(after_id=2, limit=2)] == [3, 4]
+    assert store.judgement_summary("m1") == (5, 5) and store.judgement_summary() == (6, 6)
+    store.clear_judgements()
+    assert store.judgement_summary() == (0, 0)
