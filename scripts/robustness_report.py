@@ -1,5 +1,5 @@
-"""Run the bad-input corpus, the SIGKILL crash loop and the many-writers rounds; print a table:
-case, outcome, records lost.
+"""Run the bad-input corpus, the SIGKILL crash loop, the many-writers rounds and the hard days (a
+full disk, the database going away, hostile names); print a table: case, outcome, records lost.
 
     python scripts/robustness_report.py [--runs 20] [--seed 7] [--writer-rounds 5]
 
@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.domain.models import SkippedFile
 from tests.robustness.corpus import build_corpus
 from tests.robustness.crashloop import CrashLoop, Outcome, photo_folder, settings_for
+from tests.robustness.hard_days import database_down, disk_full, hostile_names
 from tests.robustness.many_writers import audit, gallery, photo_pool, run_round
 from tests.robustness.writers import writer_env
 
@@ -128,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = corpus_outcomes(work / "corpus")
         rows += CrashLoop(work / "crash", runs=args.runs, seed=args.seed).run(log.info)
         rows += writer_outcomes(work / "writers", args.writer_rounds)
+        rows += [
+            disk_full(work / "disk"),
+            database_down(work / "db"),
+            hostile_names(work / "names"),
+        ]
     sys.stdout.write(table(rows) + "\n")
     failed = [r for r in rows if not r.ok or r.records_lost]
     lost = sum(r.records_lost for r in rows)
