@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from app.domain.errors import NotFound
+from app.domain.errors import ImageError, ImageFailure, NotFound
 from app.domain.models import ImageRecord
 from app.interfaces.repository import Repository
 
@@ -53,8 +53,15 @@ class BrowseService:
         return _etag(self._record(image_id), size)
 
     def thumbnail(self, image_id: int, size: int) -> Thumbnail:
+        """The image shrunk to fit `size`; NotFound also when its file has gone. Errors name
+        the image by id, never by its path on the server."""
         record = self._record(image_id)
-        data = self._thumbnailer.render(Path(record.path), size)
+        try:
+            data = self._thumbnailer.render(Path(record.path), size)
+        except ImageError as exc:
+            if exc.kind == ImageFailure.UNREADABLE:
+                raise NotFound(f"image {image_id}: its file cannot be read ({exc.reason})") from exc
+            raise ImageError(f"image {image_id}", exc.reason, exc.kind) from exc
         return Thumbnail(data, self._thumbnailer.media_type, _etag(record, size))
 
     def _record(self, image_id: int) -> ImageRecord:

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from app.domain.errors import NotFound
+from app.domain.errors import ImageError, NotFound
 from app.domain.models import ImageRecord
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.preprocessing.options import PreprocessOptions
@@ -56,3 +56,16 @@ def test_images_of_a_class_are_listed_in_id_order_and_cut(world):
     ids = [_row(repo, products / "shoe" / f"{i}.jpg") for i in range(3)]
     page = service.images("shoe", 2)
     assert page.total == 3 and [r.id for r in page.images] == ids[:2]
+
+
+def test_a_missing_or_broken_file_is_named_by_id_not_path(world):
+    repo, service, products, _ = world
+    gone = _row(repo, products / "shoe" / "gone.jpg")
+    with pytest.raises(NotFound, match=f"image {gone}: its file cannot be read"):
+        service.thumbnail(gone, 64)
+    (products / "shoe" / "bad.jpg").write_bytes(b"not an image at all")
+    bad = _row(repo, products / "shoe" / "bad.jpg")
+    with pytest.raises(ImageError) as caught:
+        service.thumbnail(bad, 64)
+    assert str(caught.value).startswith(f"image {bad}: not an image")
+    assert str(products) not in str(caught.value)
