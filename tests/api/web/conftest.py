@@ -31,8 +31,10 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium):
+    """Package scope: Playwright's sync API keeps an asyncio loop running in this thread while
+    it is open, which would break later tests that call asyncio.run (the REPL's)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
