@@ -146,6 +146,8 @@ def _api(args: argparse.Namespace, ctx: CliContext) -> int:
 
     from app.api.main import create_app
 
+    base = f"http://{args.host}:{args.port}"
+    ctx.say(f"web page: {base}/   API docs: {base}/docs")
     uvicorn.run(create_app(ctx.container), host=args.host, port=args.port)
     return EXIT_OK
 
@@ -241,7 +243,7 @@ COMMANDS: list[Command] = [
         fb.bad,
         in_cli=False,
     ),
-    Command("api", "serve the HTTP API (docs at /docs)", _api_args, _api, in_repl=False),
+    Command("api", "serve the web page and HTTP API (/docs)", _api_args, _api, in_repl=False),
 ]
 
 
