@@ -122,6 +122,7 @@ class Container(containers.DeclarativeContainer):
         preprocessor=preprocessor,
         retrieval_classifier_factory=retrieval_classifier_factory,
         progress=progress,
+        torch_embedding_model=torch_embedding_model,
     )
     charts = learning.charts
     leak_finder = learning.leak_finder

@@ -74,3 +74,13 @@ def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
 def accuracy(true: np.ndarray, predicted: np.ndarray) -> float:
     true = np.asarray(true)
     return float((true == np.asarray(predicted)).mean()) if true.size else 0.0
+
+
+def ranked_labels(
+    rows: list[list[tuple[int, float]]], label_of_id: dict[int, int], depth: int
+) -> np.ndarray:
+    """Class label of each search hit (row = query), padded with -1 to `depth`."""
+    ranked = np.full((len(rows), depth), -1, dtype=np.int64)
+    for i, row in enumerate(rows):
+        ranked[i, : len(row)] = [label_of_id[image_id] for image_id, _ in row]
+    return ranked

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from app.domain import metrics
+from app.domain.centres import ClassCentres
 from app.domain.charts import Confusion
 from app.domain.classification import RetrievalPrediction
 from app.domain.errors import ConfigError, IndexNotReady, NotFound
@@ -82,7 +83,9 @@ class EvaluationService:
         classifier_factory: ClassifierFactory | None = None,
         progress: ProgressFactory = no_progress,
         leaks: LeakFinder | None = None,
+        centres: Callable[[], ClassCentres | None] = lambda: None,
     ) -> None:
+        self._centres = centres  # a fine-tuned model's class centres: the "centres" rule
         self._leaks = leaks
         self._charts = charts
         self._embedder = embedder
@@ -135,7 +138,7 @@ class EvaluationService:
             raise NotFound(f"no usable query images in {names[1]}")
         store, repository, label_of_id = self._gallery(gallery, classes)
         depth = min(len(store), max(options.map_depth, *options.ks))
-        ranked = _ranked_labels(store.search(queries.vectors, depth), label_of_id, depth)
+        ranked = metrics.ranked_labels(store.search(queries.vectors, depth), label_of_id, depth)
         hits = metrics.matches(ranked, queries.labels)
         n_relevant = np.bincount(gallery.labels, minlength=len(classes))[queries.labels]
         report = EvaluationReport(
@@ -156,6 +159,9 @@ class EvaluationService:
             report.rules = [
                 _rule_scores(rule, classifier, queries, classes) for rule in options.rules
             ]
+        if (centres := self._centres()) is not None:
+            predicted = centres.predict(queries.vectors, classes)
+            report.rules.append(_scores("centres", queries.labels, predicted, classes, True))
         if self._leaks is not None:
             report.leaks = self._leaks.pairs(
                 {
@@ -226,15 +232,6 @@ def _labelled_tree(root: Path) -> Labelled:
     if not items:
         raise NotFound(f"no images under {root}")
     return items
-
-
-def _ranked_labels(
-    rows: list[list[tuple[int, float]]], label_of_id: dict[int, int], depth: int
-) -> np.ndarray:
-    ranked = np.full((len(rows), depth), -1, dtype=np.int64)
-    for i, row in enumerate(rows):
-        ranked[i, : len(row)] = [label_of_id[image_id] for image_id, _ in row]
-    return ranked
 
 
 def _scores(

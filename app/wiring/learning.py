@@ -4,12 +4,14 @@ learning (fine-tuning) and the charts they draw.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 from dependency_injector import containers, providers
 
 from app.config import Settings
+from app.domain.centres import ClassCentres
 from app.infrastructure.charts.matplotlib_charts import MatplotlibCharts
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
@@ -38,12 +40,18 @@ def _feature_cache_dir(s: Settings) -> Path:
     return Path(s.models_dir) / "feature_cache"
 
 
+def _class_centres(model: object) -> Callable[[], ClassCentres | None]:
+    """A fine-tuned model's class centres (for the "centres" rule of `evaluate`), else none."""
+    return getattr(model, "class_centres", lambda: None)
+
+
 class Learning(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     embedder = providers.Dependency()
     preprocessor = providers.Dependency()
     retrieval_classifier_factory = providers.Dependency()
     progress = providers.Dependency()
+    torch_embedding_model = providers.Dependency()  # its class centres, when fine-tuned
 
     charts = providers.ThreadSafeSingleton(MatplotlibCharts)
     # near-duplicates across splits (`split`, `evaluate`), on a throw-away in-memory store
@@ -70,6 +78,7 @@ class Learning(containers.DeclarativeContainer):
         charts=charts,
         progress=progress,
         leaks=leak_finder,
+        centres=providers.Callable(_class_centres, torch_embedding_model),
     )
     metric_learner = providers.Factory(
         arcface_trainer,

@@ -130,6 +130,10 @@ def test_fine_tuned_model_serves_rebuild_query_and_evaluate(world, tmp_path):
     evaluation = tuned.evaluation_service().evaluate_split("test", tmp_path / "eval")
     assert evaluation.n_queries == 24 and evaluation.recall[5] > 0.5
     assert evaluation.model_stamp == report.model_stamp
+    centres = next(rule for rule in evaluation.rules if rule.name == "centres")
+    assert centres.coverage == 1.0 and centres.accuracy > 1 / 8  # better than chance
+    frozen = build_container(settings).evaluation_service().evaluate_split("test", tmp_path / "f")
+    assert "centres" not in {rule.name for rule in frozen.rules}  # no centres without training
 
 
 def test_fresh_starts_over_and_keeps_epoch_files(world):

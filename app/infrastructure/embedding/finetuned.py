@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from app.domain.centres import ClassCentres
 from app.domain.errors import BackendUnavailable
 from app.domain.scoring import l2_normalize
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
@@ -136,6 +137,14 @@ class FineTunedEmbedding(EmbedImagesFromPixels):
 
     def unload(self) -> None:
         self._net.reset()
+
+    def class_centres(self) -> ClassCentres | None:
+        """The ArcFace class centres the checkpoint learned (unit rows), as class prototypes."""
+        data = self._load_checkpoint()
+        weights, classes = data.get("loss", {}).get("W"), data.get("classes")
+        if weights is None or not classes or weights.shape[1] != len(classes):
+            return None
+        return ClassCentres(list(classes), l2_normalize(weights.float().numpy().T.copy()))
 
     def _load_checkpoint(self) -> dict[str, Any]:
         import torch
