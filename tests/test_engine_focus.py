@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from app.domain.search_filters import Cutoff, Focus, SearchOptions
-from tests.test_engine import engine  # noqa: F401 - the fixture
+from tests.engine.test_search import engine  # noqa: F401 - the fixture
 
 
 def test_filtered_distinct_and_cut_search_and_duplicates(engine, catalogue):  # noqa: F811
