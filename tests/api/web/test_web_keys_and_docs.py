@@ -78,3 +78,15 @@ def test_docs_and_redoc_render_without_internet(keyed_world, watched):
     expect(page.get_by_role("heading", name=re.compile("img-recog")).first).to_be_visible()
     expect(page.locator("body")).to_contain_text("/stats")
     assert [u for u in outside if u != REDOC_LOGO] == [], "the docs tried to reach the internet"
+
+
+def test_what_is_it_shows_zero_shot_attributes_when_the_model_has_text(keyed_world, watched):
+    url, _ = keyed_world
+    page = watched.page
+    page.goto(url)
+    red = {"name": "red.jpg", "mimeType": "image/jpeg", "buffer": jpeg((200, 30, 30), 9)}
+    page.locator("#query-file").set_input_files(red)
+    what = page.locator("#what-body")
+    expect(page.locator("#what-class")).to_contain_text("red-shoe")
+    expect(what).to_contain_text("category: shoe (zero-shot)")
+    expect(what).to_contain_text("color: red (zero-shot)")
