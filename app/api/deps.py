@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, File, Request, UploadFile
 
-from app.api.security import read_upload, read_uploads
+from app.api.security import check_request_pixels, read_upload, read_uploads
 from app.container import Container
 from app.domain.models import ImageUpload
 
@@ -26,11 +26,18 @@ def one_image(
     return read_upload(file, limit)
 
 
+def pixel_limit(request: Request) -> int:
+    return request.app.state.container.settings().max_request_pixels
+
+
 def many_images(
     files: Annotated[list[UploadFile], File(description="one or more image files")],
     limit: Annotated[int, Depends(upload_limit)],
+    pixels: Annotated[int, Depends(pixel_limit)],
 ) -> list[ImageUpload]:
-    return read_uploads(files, limit)
+    uploads = read_uploads(files, limit)
+    check_request_pixels(uploads, pixels)
+    return uploads
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]

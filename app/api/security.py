@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import io
 from typing import Annotated
 
 from fastapi import HTTPException, Request, Security, UploadFile, status
@@ -57,6 +58,29 @@ def read_uploads(uploads: list[UploadFile], limit: int) -> list[ImageUpload]:
     if not uploads:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "no file uploaded")
     return [read_upload(u, limit) for u in uploads]
+
+
+def check_request_pixels(uploads: list[ImageUpload], limit: int) -> None:
+    """413 when the images of one request declare more than `limit` pixels together (headers
+    only: nothing is decoded). What is not an image counts 0; decoding rejects it later."""
+    total = sum(declared_pixels(u.data) for u in uploads)
+    if total > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"too large: {len(uploads)} images declare {total} pixels together > limit {limit} "
+            "(MAX_REQUEST_PIXELS): send fewer or smaller images per request",
+        )
+
+
+def declared_pixels(data: bytes) -> int:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return 0
+    return width * height
 
 
 def safe_name(filename: str | None) -> str:
