@@ -145,7 +145,7 @@ class ArcFaceTrainer:
                 self._baseline(job, parts, run, data, scheduler)
                 if on_epoch is not None:
                     on_epoch(run.history)
-            for epoch in range(run.epoch + 1, cfg.total_epochs + 1):
+            while (epoch := run.epoch + 1) <= cfg.total_epochs:  # phase 1 may end early
                 if cfg.phase_of(epoch) != run.phase:
                     scheduler = self._enter_phase(parts, cfg, cfg.phase_of(epoch), None, run)
                 parts.loss.margin = cfg.margin_at(epoch, margin)
@@ -154,7 +154,7 @@ class ArcFaceTrainer:
                     on_epoch(run.history)
                 if run.stopped_early:
                     break
-                if budget.spent() and epoch < cfg.total_epochs:
+                if budget.spent() and run.epoch < cfg.total_epochs:
                     logger.warning("stopping: --max-minutes %g reached", cfg.max_minutes)
                     run.stopped_by_budget = True
                     break
@@ -232,7 +232,11 @@ class ArcFaceTrainer:
         else:
             run.bad_epochs += 1
         run.stopped_early = cfg.patience > 0 and run.bad_epochs >= cfg.patience
-        if run.stopped_early and run.epoch < cfg.total_epochs:
+        if run.stopped_early and run.phase == 1 and cfg.unfrozen_epochs:
+            logger.info("phase 1 stalled for %d epochs: unfreezing now", cfg.patience)
+            run.stopped_early, run.bad_epochs = False, 0
+            run.epoch = cfg.frozen_epochs  # go on with phase 2
+        elif run.stopped_early and run.epoch < cfg.total_epochs:
             logger.warning(
                 "stopping early: no better val %s for %d epochs", cfg.select_metric, cfg.patience
             )

@@ -108,3 +108,15 @@ def test_checkpoints_written_with_the_old_key_names_still_resume(job):
     resumed = _trainer(job).fit(TrainingJob(job.classes, job.train, job.val, job.out_dir, more))
     assert (resumed.start_epoch, resumed.last_epoch) == (first.last_epoch + 1, 4)
     assert set(old) <= set(torch.load(latest, weights_only=True))
+
+
+def test_a_stalled_frozen_phase_goes_on_unfrozen_instead_of_stopping(job):
+    # a learning rate too small to change any score: every epoch stalls
+    config = FinetuneConfig(**{**job.config.__dict__, "lr": 1e-12, "patience": 1,
+                               "frozen_epochs": 6, "unfrozen_epochs": 2})  # fmt: skip
+    job = TrainingJob(job.classes, job.train, job.val, job.out_dir, config)
+    outcome = _trainer(job).fit(job)
+    assert [(r.epoch, r.phase) for r in outcome.history][:3] == [(0, 1), (1, 1), (7, 2)]
+    assert outcome.last_epoch >= 7
+    saved = torch.load(job.out_dir / "latest_model.pt", weights_only=True)
+    assert saved["phase"] == 2 and saved["epoch"] == outcome.last_epoch
