@@ -25,6 +25,7 @@ INDEX_KINDS = ("flat", "ivf", "hnsw")
 # faiss 1.15 switches to BLAS only from 128,000 queries; batches of a few queries are far faster
 # with BLAS (100 queries x 100k: 615 ms -> 82 ms, see DEPENDENCIES.md).
 BLAS_THRESHOLD = 8
+MAX_FILTERED_EF = 4096  # HNSW search depth under a narrow filter
 MIN_POINTS_PER_LIST = 39  # k-means wants at least this many training vectors per centroid
 TRAIN_POINTS_PER_LIST = 40  # training sample per list and k-means rounds: bound the training
 TRAIN_ITERATIONS = 10  # cost (1M x 512-d: about 3 minutes on 2 cores; faiss defaults: 256 x 25)
@@ -116,13 +117,19 @@ def id_selector(ids: np.ndarray, exclude: bool) -> tuple[Any, Any]:
     return (faiss.IDSelectorNot(batch), batch) if exclude else (batch, batch)
 
 
-def search_params(index: Any, selector: Any, k: int, options: FaissIndexOptions) -> Any:
-    """Search parameters of the index's own kind (HNSW and IVF refuse the generic ones)."""
+def search_params(
+    index: Any, selector: Any, k: int, options: FaissIndexOptions, kept: float = 1.0
+) -> Any:
+    """Search parameters of the index's own kind (HNSW and IVF refuse the generic ones). The
+    walk widens as the filter narrows (`kept`: the share of vectors it lets through)."""
     faiss = load_faiss()
+    widen = 1.0 / max(kept, 1e-3)
     if is_ivf(index):
-        return faiss.SearchParametersIVF(sel=selector, nprobe=index.nprobe)
+        nprobe = min(index.nlist, int(index.nprobe * min(widen, 8)))
+        return faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
     if is_hnsw(index):
-        return faiss.SearchParametersHNSW(sel=selector, efSearch=max(options.ef_search, k))
+        ef = min(MAX_FILTERED_EF, max(options.ef_search, int(k * widen)))
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
     return faiss.SearchParameters(sel=selector)
 
 

@@ -38,7 +38,7 @@ __all__ = ["FaissIndexOptions", "FaissVectorStore", "load_faiss"]
 
 logger = logging.getLogger(__name__)
 INDEX_FILE = "index.bin"
-EXACT_FILTER_LIMIT = 20_000  # HNSW / IVF: a filter keeping at most this many is searched exactly
+EXACT_FILTER_LIMIT = 2_000  # HNSW / IVF: a filter keeping at most this many is searched exactly
 
 
 class FaissVectorStore(BaseVectorStore):
@@ -134,16 +134,29 @@ class FaissVectorStore(BaseVectorStore):
         return _rows(*self._index.search(queries, k))
 
     def _search_where(self, queries: np.ndarray, k: int, where: IdFilter) -> Hits:
-        """Flat: the filter runs inside the scan (IDSelector). HNSW / IVF: a filter that keeps
-        few vectors is searched exactly among them (a graph or list walk would find too few)."""
-        if not where.exclude and self.options.kind != "flat":
-            allowed = np.asarray([i for i in where.ids.tolist() if i in self._members], np.int64)
-            if allowed.size <= EXACT_FILTER_LIMIT:
-                vectors = self._index.reconstruct_batch(allowed) if allowed.size else None
-                return exact_search(queries, k, allowed, vectors, self.metric)
+        """The filter runs inside the search (IDSelector). HNSW / IVF: a filter that keeps few
+        vectors is searched exactly among them, and a query whose graph or list walk comes back
+        with fewer than k allowed hits is answered exactly too, so top-K is always full."""
+        if where.exclude or self.options.kind == "flat":
+            return self._selected(queries, k, where, 1.0)
+        allowed = np.asarray([i for i in where.ids.tolist() if i in self._members], np.int64)
+        if allowed.size <= EXACT_FILTER_LIMIT:
+            return self._exact_among(queries, k, allowed)
+        rows = self._selected(queries, k, where, allowed.size / max(len(self), 1))
+        short = [n for n, row in enumerate(rows) if len(row) < min(k, allowed.size)]
+        if short:
+            for n, row in zip(short, self._exact_among(queries[short], k, allowed), strict=True):
+                rows[n] = row
+        return rows
+
+    def _selected(self, queries: np.ndarray, k: int, where: IdFilter, kept: float) -> Hits:
         selector, _keep = id_selector(where.ids, where.exclude)
-        params = search_params(self._index, selector, k, self.options)
+        params = search_params(self._index, selector, k, self.options, kept)
         return _rows(*search_with(self._index, queries, k, params))
+
+    def _exact_among(self, queries: np.ndarray, k: int, allowed: np.ndarray) -> Hits:
+        vectors = self._index.reconstruct_batch(allowed) if allowed.size else None
+        return exact_search(queries, k, allowed, vectors, self.metric)
 
     def _within(self, queries: np.ndarray, radius: float, k: int) -> Hits:
         """Flat: FAISS range search, cut to the best k. HNSW / IVF: k-NN cut at the radius."""

@@ -100,3 +100,20 @@ def test_filters_and_ranges_work_after_faiss_torch_utils_patched_search(tmp_path
     rows = store.search(vectors[:2], 3, IdFilter.of([7, 8, 9, 10], exclude=True))
     assert all(len(row) == 3 and not {i for i, _ in row} & {7, 8, 9, 10} for row in rows)
     assert store.within(vectors[:2], 0.99, 5)[0][0][0] == 0
+
+
+@pytest.mark.parametrize("kind", ["faiss-ivf", "faiss-hnsw-default"])
+@pytest.mark.parametrize("share", [100, 10, 2])
+def test_approximate_indexes_walk_under_a_filter_and_still_fill_top_k(
+    filled, kind, share, monkeypatch
+):
+    """Above the exact-search limit HNSW / IVF search with the selector; a short answer is
+    completed exactly, so every query gets K allowed hits."""
+    from app.infrastructure.vector_store import faiss_store
+
+    monkeypatch.setattr(faiss_store, "EXACT_FILTER_LIMIT", 0)
+    _metric, ids, _unused, stores = filled
+    allowed = ids[::share]
+    rows = stores[kind].search(_vectors(20, seed=3), K, IdFilter.of(allowed))
+    assert all(len(row) == K for row in rows)
+    assert {i for row in rows for i, _ in row} <= set(allowed.tolist())
