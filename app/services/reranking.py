@@ -20,16 +20,20 @@ class FeedbackReranker:
         """How many neighbours to fetch so that re-ranking can bring some in from below top-K."""
         return max(k, self.params.candidates)
 
+    def changes(self, vectors: np.ndarray, model_stamp: str) -> list[dict[str, float]]:
+        """Per query vector: the score change of each product that judged near queries moved."""
+        near = self._judged.near(vectors, self.params.similarity, model_stamp)
+        return [feedback_adjustments(found, self.params.weight) for found in near]
+
     def rerank(
         self, vectors: np.ndarray, rows: list[list[tuple[int, float]]], model_stamp: str
     ) -> list[list[tuple[int, float]]]:
         """Each row of (image id, score) re-scored for its query vector, best first."""
-        near = self._judged.near(vectors, self.params.similarity, model_stamp)
-        if not any(near):
+        changes = self.changes(vectors, model_stamp)
+        if not any(changes):
             return rows
         records = self._repo.get_images(i for row in rows for i, _ in row)
         product_of = {i: r.product_id for i, r in records.items()}
         return [
-            rerank_row(row, product_of, feedback_adjustments(found, self.params.weight))
-            for found, row in zip(near, rows, strict=True)
+            rerank_row(row, product_of, change) for change, row in zip(changes, rows, strict=True)
         ]

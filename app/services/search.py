@@ -27,9 +27,6 @@ class SearchOutcome:
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
-ADJUSTMENT_EPSILON = 1e-5
-
-
 class SearchService:
     def __init__(
         self,
@@ -141,35 +138,25 @@ class SearchService:
         """Embeddings of the query images, from the cache where the same bytes were seen."""
         return self._embeddings.embed(files, skipped)
 
-    def _raw_scores(self, row: Row, query: np.ndarray) -> dict[int, float]:
-        """The metric's own score of each hit for `query`, before feedback re-ranking."""
-        if self._reranker is None or not row:
-            return {}
-        ids = np.array([image_id for image_id, _ in row], dtype=np.int64)
-        stored = self._store.vectors(ids)
-        if self._store.metric == "cosine":
-            q = query / (np.linalg.norm(query) or 1.0)
-            raw = stored @ q
-        else:
-            raw = ((stored - query) ** 2).sum(axis=1)
-        return dict(zip(ids.tolist(), raw.tolist(), strict=True))
-
     def _to_hits(self, row: Row, query: np.ndarray) -> list[SearchHit]:
         records = self._repo.get_images(image_id for image_id, _ in row)
-        raw = self._raw_scores(row, query)
+        changes = self._changes(query)
         hits = []
         for image_id, ranked_by in row:
-            score = raw.get(image_id, ranked_by)
-            adjustment = round(ranked_by - score, 6)
-            if abs(adjustment) < ADJUSTMENT_EPSILON:  # float noise, not a feedback change
-                score, adjustment = ranked_by, 0.0
             record = records.get(image_id)
             if record is None:
                 continue  # a vector whose row is gone: the next rebuild drops it
+            adjustment = changes.get(record.product_id, 0.0)
             hits.append(
                 SearchHit(
-                    len(hits) + 1, float(score), image_id, record.product_id, record.path,
-                    record.parent_id, record.box, adjustment=float(adjustment),
+                    len(hits) + 1, float(ranked_by - adjustment), image_id, record.product_id,
+                    record.path, record.parent_id, record.box, adjustment=round(adjustment, 6),
                 )
             )  # fmt: skip
         return hits
+
+    def _changes(self, query: np.ndarray) -> dict[str, float]:
+        """Feedback's score change per product for this query (what re-ranking added)."""
+        if self._reranker is None:
+            return {}
+        return self._reranker.changes(query[np.newaxis], self._embedder.stamp)[0]
