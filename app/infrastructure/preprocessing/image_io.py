@@ -74,9 +74,27 @@ def decode_image(
         if draft_size and img.format == "JPEG":
             img.draft(None, (draft_size, draft_size))
         _load(img, label)
+        if draft_size:
+            img = _reduce_early(img, draft_size)
         return to_rgb(_apply_orientation(img, label), options.bg_rgb, label)
     finally:
         img.close()
+
+
+_REDUCIBLE_MODES = ("L", "RGB", "RGBA")
+
+
+def _reduce_early(img: Image.Image, size: int) -> Image.Image:
+    """Shrink a huge decoded image by an integer box filter to about twice `size` before the RGB
+    copy, padding and resizing, so a small PNG declaring 88 Mpx does not cost those steps at
+    full size (any format; JPEG is already decoded small by `draft`)."""
+    factor = min(img.size) // (2 * size)
+    if factor < 2 or img.mode not in _REDUCIBLE_MODES:
+        return img
+    reduced = img.reduce(factor)
+    reduced.info = dict(img.info)  # EXIF orientation still applies
+    img.close()
+    return reduced
 
 
 def to_rgb(img: Image.Image, bg_rgb: tuple[int, int, int], label: str = "image") -> Image.Image:
