@@ -8,6 +8,7 @@ shared by every store of this process (and released when the last one is gone).
 from __future__ import annotations
 
 import atexit
+import logging
 import re
 import threading
 import warnings
@@ -29,6 +30,8 @@ _LOCAL_MODE_NOTICES = (
 _local_clients: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 _local_lock = threading.Lock()
 _MISSING_COLLECTION = re.compile(r"Collection .* not found")
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,14 @@ def translated_errors(options: QdrantOptions) -> Iterator[None]:
             ) from exc
         if status is None:
             raise
-        raise BackendUnavailable(f"Qdrant at {options.where} unavailable: {exc}") from exc
+        raise _unavailable(options, exc) from exc
     except (ResponseHandlingException, ConnectionError, TimeoutError) as exc:
-        raise BackendUnavailable(f"Qdrant at {options.where} unavailable: {exc}") from exc
+        raise _unavailable(options, exc) from exc
+
+
+def _unavailable(options: QdrantOptions, exc: Exception) -> BackendUnavailable:
+    """The answer names no address (API answers must not show it); the log does."""
+    logger.warning("Qdrant at %s unavailable: %s", options.where, exc)
+    return BackendUnavailable(
+        f"Qdrant unavailable ({type(exc).__name__}); the server log names the address"
+    )
