@@ -33,3 +33,25 @@ def test_architecture_page_names_every_layer_and_links_resolve():
     assert not sorted(layer for layer in layers if layer not in page)
     for path in re.findall(r"`((?:app|tests)/[\w/.]+\.py)`", page):
         assert (ROOT / path).is_file(), f"docs/architecture.md names {path}, which is gone"
+
+
+def test_readme_layout_names_every_port():
+    """Every Protocol in app/interfaces/ is listed on the Layout's `app/interfaces/` lines."""
+    layout = _layout_section()
+    ports_text = layout.split("app/interfaces/", 1)[1].split("\napp/", 1)[0]
+    ports = set()
+    for module in (ROOT / "app" / "interfaces").glob("*.py"):
+        text = module.read_text(encoding="utf-8")
+        ports |= set(re.findall(r"^class (\w+)\(Protocol\)", text, re.M))
+    missing = sorted(port for port in ports if not re.search(rf"\b{port}\b", ports_text))
+    assert ports and not missing, f"README Layout (app/interfaces/) does not list {missing}"
+
+
+def test_readme_names_every_setting():
+    """Each setting of app/config.py is named somewhere in the README (all in .env.example)."""
+    from app.config import Settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", readme))
+    missing = sorted(n.upper() for n in Settings.model_fields if n.upper() not in named)
+    assert not missing, f"README does not name the settings {missing}"
