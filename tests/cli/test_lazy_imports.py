@@ -32,7 +32,6 @@ def _run(tmp_path: Path, *argv: str) -> tuple[int, str, list[str]]:
         "MODELS_DIR": str(tmp_path / "models"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}",
         "EMBEDDING_MODEL": "efficientnet-lite0",
-        "INFERENCE_RUNTIME": "torch",  # the first rebuild only has to fill the catalogue
         "DEVICE": "cpu",
     }
     ran = subprocess.run(
@@ -49,12 +48,12 @@ def _run(tmp_path: Path, *argv: str) -> tuple[int, str, list[str]]:
     return ran.returncode, ran.stdout, json.loads(marker[-1][len("HEAVY=") :])
 
 
-def test_no_change_rebuild_and_listings_import_no_model_library(
+def test_commands_import_only_the_model_libraries_they_need(
     tmp_path: Path, catalogue: Path
 ) -> None:
-    code, out, heavy = _run(tmp_path, "rebuild")
+    code, out, heavy = _run(tmp_path, "rebuild")  # exports the model to ONNX once
     assert code == 0 and "9 embedded" in out
-    assert "torch" in heavy  # the check sees a real import when a model does run
+    assert "torch" in heavy and "onnxruntime" in heavy  # the check sees real imports
     for argv in (
         ("rebuild",),
         ("stats",),
@@ -67,3 +66,6 @@ def test_no_change_rebuild_and_listings_import_no_model_library(
         assert code == 0, (argv, out)
         assert heavy == [], f"{' '.join(argv)} imported {heavy}"
     assert "0 embedded, 9 unchanged" in _run(tmp_path, "rebuild")[1]
+    code, out, heavy = _run(tmp_path, "query", "--image", str(catalogue / "red-shoe" / "view0.jpg"))
+    assert code == 0 and "red-shoe" in out
+    assert heavy == ["onnxruntime"]  # the cached ONNX export is loaded: no torch, no re-export
