@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import time
 from pathlib import Path
 
 import httpx
+from benchdata import rate_and_latency, run_clients
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "clothing-small"
@@ -91,14 +91,8 @@ def _drive(base: str, photos: list[Path], clients: int, seconds: float, route: s
                 errors[0] += r.status_code >= 500 or r.status_code == 0
                 i += clients
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0] * 99
-    return {"rps": len(latencies) / seconds, "p50": q[49] * 1000, "p99": q[98] * 1000,
-            "n": len(latencies), "errors": errors[0]}  # fmt: skip
+    run_clients(clients, client)
+    return {**rate_and_latency(latencies, seconds), "errors": errors[0]}
 
 
 def _updating(base: str, photos: list[Path], stop: threading.Event) -> None:

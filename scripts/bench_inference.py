@@ -22,7 +22,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from benchdata import link_class_folders  # noqa: E402
+from benchdata import link_class_folders, rate_and_latency, run_clients  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "clothing-small"
 RATE = re.compile(r"rebuild done in ([\d.]+)s: (\d+) files, (\d+) embedded, ([\d.]+) img/s")
@@ -176,13 +175,8 @@ def _drive(client, queries: list[Path], clients: int, seconds: float) -> dict:
                 raise SystemExit(f"/predict answered {reply.status_code}: {reply.text[:200]}")
             i += clients
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-    return {"rps": len(latencies) / seconds, "p50": q[49] * 1000, "p99": q[98] * 1000}
+    run_clients(clients, run)
+    return rate_and_latency(latencies, seconds)
 
 
 _MODELS = Path(tempfile.mkdtemp(prefix="bench-inference-")) / "models"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import statistics
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -15,3 +18,23 @@ def link_class_folders(src: Path, dst: Path, limit: int | None) -> int:
             (dst / cls.name / photo.name).symlink_to(photo)
             count += 1
     return count
+
+
+def run_clients(clients: int, client: Callable[[int], None]) -> None:
+    """`client(n)` in `clients` threads at once (n = 0..clients-1); returns when all are done."""
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def rate_and_latency(latencies: list[float], seconds: float) -> dict[str, float]:
+    """Requests per second over `seconds` and p50 / p99 latency in milliseconds."""
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99 or [0] * 99
+    return {
+        "rps": len(latencies) / seconds,
+        "p50": q[49] * 1000,
+        "p99": q[98] * 1000,
+        "n": len(latencies),
+    }
