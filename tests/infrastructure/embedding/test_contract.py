@@ -1,6 +1,7 @@
 """The EmbeddingModel contract (app/interfaces/embedding.py), run against every implementation:
 the packaged EfficientNet-Lite0, tiny Hugging Face CLIP and ResNet models, a fine-tuned
-checkpoint, the ONNX Runtime wrapper, and the test fakes the service tests rely on."""
+checkpoint, the ONNX Runtime and micro-batching wrappers, and the test fakes the service tests
+rely on."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import torch
 from PIL import Image
 
 from app.domain.errors import UnsupportedOperation
+from app.infrastructure.embedding.batching import MicroBatchingEmbedding
 from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
 from app.infrastructure.embedding.finetuned import FineTunedEmbedding, build_embedding_net
 from app.infrastructure.embedding.hf_model import HFEmbeddingModel
@@ -39,6 +41,9 @@ MODELS: dict[str, Maker] = {
     "hf-resnet": lambda r, tmp: HFEmbeddingModel(str(r.getfixturevalue("tiny_resnet_dir"))),
     "fine-tuned": _finetuned,
     "onnx-runtime": _onnx,
+    "micro-batching": lambda r, tmp: MicroBatchingEmbedding(
+        HFEmbeddingModel(str(r.getfixturevalue("tiny_resnet_dir")))
+    ),
     "fake-thumbnail": lambda request, tmp: ThumbnailModel(),
     "fake-colour-words": lambda request, tmp: ColourWordsModel(),
 }
