@@ -82,3 +82,10 @@ def test_readme_script_options_exist(script, options):
     source = (ROOT / script).read_text(encoding="utf-8")
     for option in re.findall(r"--[\w-]+", options):
         assert f'"{option}"' in source, f"README gives {script} the option {option}, unknown to it"
+
+
+def test_readme_paths_exist():
+    """Files the README points at (`tests/...py`, `scripts/...`, `app/...py`, `docs/...`) exist."""
+    named = re.findall(r"\b((?:tests|scripts|app|docs)/[\w./-]+\.(?:py|sh|md|png))\b", README)
+    missing = sorted({path for path in named if not (ROOT / path).exists()})
+    assert named and not missing, f"README names files that are gone: {missing}"
