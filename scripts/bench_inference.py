@@ -179,7 +179,7 @@ def _drive(client, queries: list[Path], clients: int, seconds: float) -> dict:
     return rate_and_latency(latencies, seconds)
 
 
-_MODELS = Path(tempfile.mkdtemp(prefix="bench-inference-")) / "models"
+_MODELS = Path("models")  # set by main() to a fresh temp folder (one ONNX export per run)
 
 
 def main() -> int:
@@ -191,7 +191,9 @@ def main() -> int:
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} not found (see ../shared/data/README.md)")
-    base = _MODELS.parent
+    global _MODELS  # noqa: PLW0603 - one temp folder per run, shared by every step
+    base = Path(tempfile.mkdtemp(prefix="bench-inference-"))
+    _MODELS = base / "models"
     gallery, phones = base / "gallery", base / "phone"
     linked = link_class_folders(DATA / "train", gallery / "products", args.per_class)
     queries = sorted(DATA.glob("test/*/*.jpg"))
