@@ -55,3 +55,22 @@ def test_readme_names_every_setting():
     named = set(re.findall(r"\b[A-Z][A-Z0-9_]+\b", readme))
     missing = sorted(n.upper() for n in Settings.model_fields if n.upper() not in named)
     assert not missing, f"README does not name the settings {missing}"
+
+
+def test_readme_settings_table_gives_the_real_defaults():
+    """Each row of the README's Settings table shows the default app/config.py has."""
+    from app.config import Settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Settings (`.env`)", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (`[A-Z_]+`(?: / `[A-Z_]+`)*) \| (.*?) \|", table, re.M)
+    wrong = []
+    for names, defaults in rows:
+        for name, shown in zip(re.findall(r"`(\w+)`", names), defaults.split(" / "), strict=True):
+            real = Settings.model_fields[name.lower()].default
+            real = "(unset)" if real is None else getattr(real, "value", real)
+            if isinstance(real, Path):
+                real = f"./{real}"
+            if shown.strip().strip("`") != str(real).lower() and shown.strip("` ") != str(real):
+                wrong.append(f"{name}: README {shown.strip()}, code {real}")
+    assert len(rows) > 20 and not wrong, wrong
