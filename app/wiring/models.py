@@ -11,6 +11,7 @@ from pathlib import Path
 from dependency_injector import containers, providers
 
 from app.config import Settings
+from app.domain.choices import SegmentMode
 from app.infrastructure.detection.foreground import ForegroundDetector
 from app.infrastructure.detection.owl import build_detector
 from app.infrastructure.embedding.batching import MicroBatchingEmbedding
@@ -76,18 +77,24 @@ class Models(containers.DeclarativeContainer):
         passthrough=providers.ThreadSafeSingleton(PadResizePreprocessor, preprocess_options),
         rembg=rembg_preprocessor,
     )
-    detectors = providers.Dict(  # `segment` modes
-        quick=providers.ThreadSafeSingleton(ForegroundDetector, preprocess_options),
-        accurate=providers.ThreadSafeSingleton(
-            ForegroundDetector, preprocess_options, mask=rembg_preprocessor.provided.foreground_mask
-        ),
-        detector=providers.ThreadSafeSingleton(  # OWLv2 / OWL-ViT, lazy; off when unset
-            build_detector,
-            model_name=settings.provided.detector_model,
-            options=preprocess_options,
-            queries=settings.provided.detector_query_list,
-            device=settings.provided.device,
-        ),
+    detectors = providers.Dict(  # `segment` modes, keyed by SegmentMode
+        {
+            SegmentMode.QUICK: providers.ThreadSafeSingleton(
+                ForegroundDetector, preprocess_options
+            ),
+            SegmentMode.ACCURATE: providers.ThreadSafeSingleton(
+                ForegroundDetector,
+                preprocess_options,
+                mask=rembg_preprocessor.provided.foreground_mask,
+            ),
+            SegmentMode.DETECTOR: providers.ThreadSafeSingleton(  # OWLv2 / OWL-ViT, lazy
+                build_detector,
+                model_name=settings.provided.detector_model,
+                options=preprocess_options,
+                queries=settings.provided.detector_query_list,
+                device=settings.provided.device,
+            ),
+        }
     )
     embedder = providers.ThreadSafeSingleton(
         Embedder,
