@@ -127,6 +127,11 @@ class OnnxEmbedding(EmbeddingWrapper):
         return _Graph(self._export(cached, request))
 
     def _export(self, cached: CachedGraph, build: Callable[[], ExportRequest]) -> Any:
+        logger.warning(
+            "%s: converting to ONNX Runtime once (some seconds; later starts load %s)",
+            cached.label,
+            cached.onnx_path.parent,
+        )
         try:
             request = build()
             data = export_onnx(request)
