@@ -108,7 +108,7 @@ def test_a_refused_export_falls_back_to_torch_once(
     model = _onnx(HFEmbeddingModel(str(tiny_resnet_dir)), tmp_path)
     _agree(HFEmbeddingModel(str(tiny_resnet_dir)).embed_images(photos), model.embed_images(photos))
     assert model.runtime == "torch"
-    (warning,) = [r.getMessage() for r in caplog.records]
+    (warning,) = [r.getMessage() for r in caplog.records if "converting" not in r.getMessage()]
     assert "ONNX export refused" in warning and "using torch" in warning
     assert not list(tmp_path.glob("*.onnx"))
     again = _onnx(HFEmbeddingModel(str(tiny_resnet_dir)), tmp_path)
