@@ -144,6 +144,8 @@ class FineTunedEmbedding(EmbedImagesFromPixels):
         weights, classes = data.get("loss", {}).get("W"), data.get("classes")
         if weights is None or not classes or weights.shape[1] != len(classes):
             return None
+        if int(data.get("epoch", 1)) == 0:  # the untrained start kept as best: random centres
+            return None
         return ClassCentres(list(classes), l2_normalize(weights.float().numpy().T.copy()))
 
     def _load_checkpoint(self) -> dict[str, Any]:

@@ -119,3 +119,18 @@ def test_a_foreign_pt_file_is_refused_in_one_line(tmp_path):
     path.write_bytes(b"garbage")
     with pytest.raises(BackendUnavailable, match="cannot read fine-tuned model"):
         FineTunedEmbedding(path).to_pixels(_images()[0])
+
+
+def test_class_centres_only_after_training(tiny_resnet_dir, tmp_path):
+    """ArcFace centres of the untrained start (epoch 0 kept as best) are random: not prototypes."""
+    net = build_embedding_net(str(tiny_resnet_dir), embedding_dim=8).eval()
+    centres = {"loss": {"W": torch.randn(8, 3)}, "classes": ["a", "b", "c"]}
+    trained = tmp_path / "trained" / "best_model.pt"
+    trained.parent.mkdir()
+    torch.save({**net.export(), **centres, "epoch": 2}, trained)
+    found = FineTunedEmbedding(trained).class_centres()
+    assert found is not None and found.classes == ["a", "b", "c"]
+    untrained = tmp_path / "untrained" / "best_model.pt"
+    untrained.parent.mkdir()
+    torch.save({**net.export(), **centres, "epoch": 0}, untrained)
+    assert FineTunedEmbedding(untrained).class_centres() is None
