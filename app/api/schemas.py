@@ -199,3 +199,24 @@ class ClassifyOut(BaseModel):
     status: Literal["success"]
     results: list[ImageClassificationOut]
     skipped: list[Skipped] = Field(description="uploads that could not be used")
+
+
+class DuplicateImage(BaseModel):
+    image_id: int
+    path: str = Field(description="relative to the catalogue or examples folder")
+    product_id: str
+
+
+class DuplicateGroup(BaseModel):
+    images: list[DuplicateImage]
+    similarity: float = Field(description="the lowest cosine similarity of the group's pairs")
+    conflict: bool = Field(
+        description="the group spans more than one product: a likely label error"
+    )
+    pairs: list[tuple[int, int, float]] = Field(description="[image_id, image_id, similarity]")
+
+
+class DuplicatesResponse(BaseModel):
+    threshold: float
+    images: int = Field(description="gallery images compared")
+    groups: list[DuplicateGroup] = Field(description="conflicts first, then by similarity")

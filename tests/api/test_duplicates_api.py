@@ -45,3 +45,15 @@ def test_search_filters_distinct_and_cut_off(client):
     assert len(r.json()["hits"]) == 6
     r = client.post("/search", files=query, data={"k": "9", "relative": "0"})
     assert len(r.json()["hits"]) + r.json()["cut"] == 9 and r.json()["cut"] >= 6
+
+
+def test_duplicates_answer_is_documented_and_names_no_server_path(client, catalogue):
+    shutil.copyfile(catalogue / "red-shoe" / "view0.jpg", catalogue / "green-hat" / "copy.jpg")
+    _rebuild(client)
+    groups = client.get("/duplicates").json()["groups"]
+    paths = [i["path"] for g in groups for i in g["images"]]
+    assert paths and not any(p.startswith("/") or str(catalogue) in p for p in paths)
+    assert "green-hat/copy.jpg" in paths
+    schema = client.get("/openapi.json").json()
+    answer = schema["paths"]["/duplicates"]["get"]["responses"]["200"]["content"]
+    assert answer["application/json"]["schema"]["$ref"].endswith("/DuplicatesResponse")
