@@ -26,10 +26,9 @@ class FeedbackReranker:
         return [feedback_adjustments(found, self.params.weight) for found in near]
 
     def rerank(
-        self, vectors: np.ndarray, rows: list[list[tuple[int, float]]], model_stamp: str
+        self, rows: list[list[tuple[int, float]]], changes: list[dict[str, float]]
     ) -> list[list[tuple[int, float]]]:
-        """Each row of (image id, score) re-scored for its query vector, best first."""
-        changes = self.changes(vectors, model_stamp)
+        """Each row of (image id, score) with its query's `changes` added, best first."""
         if not any(changes):
             return rows
         records = self._repo.get_images(i for row in rows for i, _ in row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import numpy as np
 
@@ -70,10 +71,11 @@ class SearchService:
         if kept:
             if refine:
                 vectors = self._refined(vectors, refine)
-            rows = self._search(vectors, k or self.default_k, options or SearchOptions())
+            changes = self._changes(vectors)
+            rows = self._search(vectors, k or self.default_k, options or SearchOptions(), changes)
             outcome.results = [
-                QueryResult(source_name(path), self._to_hits(row, vector), cut)
-                for path, vector, (row, cut) in zip(kept, vectors, rows, strict=True)
+                QueryResult(source_name(path), self._to_hits(row, change), cut)
+                for path, change, (row, cut) in zip(kept, changes, rows, strict=True)
             ]
         return outcome
 
@@ -88,21 +90,33 @@ class SearchService:
                 "(set EMBEDDING_MODEL=openai/clip-vit-base-patch32 and run rebuild)"
             )
         vector = model.embed_texts([text])
-        [(row, cut)] = self._search(vector, k or self.default_k, options or SearchOptions())
-        return QueryResult(text, self._to_hits(row, vector[0]), cut)
+        [change] = changes = self._changes(vector)
+        [(row, cut)] = self._search(
+            vector, k or self.default_k, options or SearchOptions(), changes
+        )
+        return QueryResult(text, self._to_hits(row, change), cut)
 
-    def _search(self, vectors: np.ndarray, k: int, options: SearchOptions) -> list[tuple[Row, int]]:
+    def _search(
+        self, vectors: np.ndarray, k: int, options: SearchOptions, changes: list[dict[str, float]]
+    ) -> list[tuple[Row, int]]:
+        """`changes`: feedback's score change per product, one dict per query row."""
         higher_is_better = self._store.metric == "cosine"
-        focused = FocusedSearch(self._repo, self._ranked, len(self._store), higher_is_better)
+        rank = partial(self._ranked, changes=changes)
+        focused = FocusedSearch(self._repo, rank, len(self._store), higher_is_better)
         return focused.rows(vectors, k, options)
 
-    def _ranked(self, vectors: np.ndarray, k: int, where: IdFilter | None) -> list[Row]:
+    def _ranked(
+        self,
+        vectors: np.ndarray,
+        k: int,
+        where: IdFilter | None,
+        changes: list[dict[str, float]],
+    ) -> list[Row]:
         """The store's best k (re-ranked by feedback when that is on)."""
         if self._reranker is None:
             return self._store.search(vectors, k, where)
         rows = self._store.search(vectors, self._reranker.depth(k), where)
-        rows = self._reranker.rerank(vectors, rows, self._embedder.stamp)
-        return [row[:k] for row in rows]
+        return [row[:k] for row in self._reranker.rerank(rows, changes)]
 
     def _refined(self, vectors: np.ndarray, refine: Refinement) -> np.ndarray:
         ids = [*refine.more_like, *refine.less_like]
@@ -138,9 +152,8 @@ class SearchService:
         """Embeddings of the query images, from the cache where the same bytes were seen."""
         return self._embeddings.embed(files, skipped)
 
-    def _to_hits(self, row: Row, query: np.ndarray) -> list[SearchHit]:
+    def _to_hits(self, row: Row, changes: dict[str, float]) -> list[SearchHit]:
         records = self._repo.get_images(image_id for image_id, _ in row)
-        changes = self._changes(query)
         hits = []
         for image_id, ranked_by in row:
             record = records.get(image_id)
@@ -155,8 +168,8 @@ class SearchService:
             )  # fmt: skip
         return hits
 
-    def _changes(self, query: np.ndarray) -> dict[str, float]:
-        """Feedback's score change per product for this query (what re-ranking added)."""
+    def _changes(self, vectors: np.ndarray) -> list[dict[str, float]]:
+        """Per query row: feedback's score change per product (computed once per search)."""
         if self._reranker is None:
-            return {}
-        return self._reranker.changes(query[np.newaxis], self._embedder.stamp)[0]
+            return [{} for _ in range(len(vectors))]
+        return self._reranker.changes(vectors, self._embedder.stamp)
