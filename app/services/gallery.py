@@ -3,11 +3,8 @@
 Add a class from images, append to or replace the examples of a class, remove a class, remove
 examples by id, list what is there. Example images are copied into the examples folder; rows
 ("example" source) and vectors persist and survive a restart.
-Writes are ordered for crash safety, like `rebuild`: new rows are written unstamped, the vector
-store is saved atomically (additions and removals in one save), then new rows are stamped and
-removed rows deleted. Removal marks are written first, so a crash can never let `rebuild` bring
-back what was removed. A failure before the save is undone (gallery_undo.py). All of it happens
-inside the gallery guard, so predictions see the gallery before or after the change.
+Writes are ordered for crash safety, like `rebuild` (gallery_writes.py). All of it happens inside
+the gallery guard, so predictions see the gallery before or after the change.
 """
 
 from __future__ import annotations
@@ -45,7 +42,6 @@ from app.domain.models import (
     Crop,
     ImageRecord,
     SkippedFile,
-    VectorPayload,
 )
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
@@ -53,6 +49,7 @@ from app.services.calibration_store import read_calibrations
 from app.services.example_files import ExampleFiles, StoredExample
 from app.services.gallery_guard import GalleryGuard
 from app.services.gallery_undo import GalleryUndo
+from app.services.gallery_writes import GalleryWrites
 from app.services.pipeline import Embedder
 from app.services.scanning import bytes_hash
 from app.services.sources import Source, expand_sources
@@ -72,6 +69,7 @@ class GalleryService:
         self._embedder = embedder
         self._guard = guard
         self._files = files
+        self._writes = GalleryWrites(repository, store, files)
 
     # ---- commands ----------------------------------------------------------------------------
 
@@ -103,9 +101,9 @@ class GalleryService:
         with self._guard.writing(), undo.guarding():
             self._check_model(adopt=True)
             existing = {r.id for r in self._repo.list_images(UPLOADS)}
-            added = self._stage(UPLOADS, stored, vectors, source=UPLOAD)
+            added = self._writes.stage(UPLOADS, stored, vectors, source=UPLOAD)
             undo.rows_written(added, existing=existing)
-            self._commit(added, [], undo)
+            self._writes.commit(added, [], undo)
         return GalleryChange(UPLOADS, added=added, skipped=skipped)
 
     def remove_class(self, class_name: str) -> GalleryChange:
@@ -116,7 +114,7 @@ class GalleryService:
             if not rows:
                 raise self._unknown_class(class_name)
             self._repo.mark_class_removed(class_name)
-            self._remove_rows(rows)
+            self._writes.remove(rows)
         return GalleryChange(class_name, removed=rows)
 
     def remove_examples(self, ids: Iterable[int]) -> list[ImageRecord]:
@@ -129,7 +127,7 @@ class GalleryService:
                 raise NotFound(f"no example with id {listed_ids(missing)}")
             rows = [found[i] for i in wanted]
             self._repo.mark_images_removed([r for r in rows if r.source == CATALOGUE])
-            self._remove_rows(rows)
+            self._writes.remove(rows)
         return rows
 
     def add_crops(self, parent: ImageRecord, crops: list[Crop]) -> list[ImageRecord]:
@@ -153,9 +151,8 @@ class GalleryService:
             self._check_model(adopt=True)
             rows = self._repo.upsert_images(records)
             undo.rows_written(rows, existing=set())
-            ids = np.array([r.id for r in rows], dtype=np.int64)
-            self._store.add(ids, vectors, [VectorPayload(product_id=parent.product_id)] * len(rows))
-            self._commit(rows, [], undo)
+            self._writes.add_vectors(rows, vectors)
+            self._writes.commit(rows, [], undo)
         return rows
 
     # ---- queries -----------------------------------------------------------------------------
@@ -210,12 +207,12 @@ class GalleryService:
             self._check_model(adopt=True)
             if mode == "add":
                 self._repo.clear_removals(class_name)
-            added = self._stage(class_name, stored, vectors)
+            added = self._writes.stage(class_name, stored, vectors)
             undo.rows_written(added, existing={r.id for r in existing})
             kept = {r.id for r in added}
             doomed = [r for r in existing if r.id not in kept] if mode == "replace" else []
             self._repo.mark_images_removed([r for r in doomed if r.source == CATALOGUE])
-            self._commit(added, doomed, undo)
+            self._writes.commit(added, doomed, undo)
         before = {r.id for r in existing}
         return GalleryChange(
             class_name,
@@ -255,50 +252,8 @@ class GalleryService:
             raise no_usable_image(class_name, skipped)
         return [by_path[p] for p in batch.items], batch.vectors, skipped
 
-    def _stage(
-        self,
-        class_name: str,
-        stored: list[StoredExample],
-        vectors: np.ndarray,
-        source: str = EXAMPLE,
-    ) -> list[ImageRecord]:
-        """Rows written unstamped (a crash leaves them for `rebuild` to embed), vectors added."""
-        rows = self._repo.upsert_images(
-            [
-                ImageRecord(str(s.path), class_name, s.content_hash, s.size_bytes, source=source)
-                for s in stored
-            ]
-        )
-        ids = np.array([r.id for r in rows], dtype=np.int64)
-        self._store.add(ids, vectors, [VectorPayload(product_id=class_name)] * len(rows))
-        return list({r.id: r for r in rows}.values())
-
     def _undo(self, stored: list[StoredExample]) -> GalleryUndo:
-        return GalleryUndo(
-            self._repo, self._store, self._files, [s.path for s in stored if s.created]
-        )
-
-    def _commit(
-        self, added: list[ImageRecord], doomed: list[ImageRecord], undo: GalleryUndo
-    ) -> None:
-        """Save the vectors (additions and removals at once), then stamp and delete rows."""
-        undo.remove_vectors(doomed)
-        self._store.save()
-        undo.saved = True
-        stamp = self._store.model_stamp
-        self._repo.upsert_images([replace(r, embedding_model=stamp) for r in added])
-        self._delete_rows(doomed, keep_files={r.path for r in added})
-
-    def _remove_rows(self, rows: list[ImageRecord]) -> None:
-        self._store.remove(np.array([r.id for r in rows], dtype=np.int64))
-        self._store.save()
-        self._delete_rows(rows, keep_files=set())
-
-    def _delete_rows(self, rows: list[ImageRecord], keep_files: set[str]) -> None:
-        self._repo.delete_images([r.id for r in rows])
-        self._files.delete(
-            [r.path for r in rows if r.source != CATALOGUE and r.path not in keep_files]
-        )
+        return self._writes.undo_for(stored)
 
     def _unknown_class(self, class_name: str) -> NotFound:
         return unknown_class(class_name, sorted(self._repo.product_counts()))
