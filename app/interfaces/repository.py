@@ -26,8 +26,9 @@ class Repository(Protocol):
       `source_counts()` maps each product id to its number of images per source
       ("catalogue", "example"), sources without images left out.
     - Removals: `mark_class_removed(name)` and `mark_images_removed(records)` remember what the
-      class commands took out of the gallery, `removals()` returns it, and
-      `clear_removals(name)` forgets the class and the images of that class.
+      class commands took out of the gallery, `removals()` returns it (`removals(name)`: only
+      the marks of that class and of its images), and `clear_removals(name)` forgets the class
+      and the images of that class.
     - `set_meta` / `get_meta` keep small string facts (e.g. time of the last rebuild);
       `all_meta()` returns them all.
     - Every method is its own unit of work: committed on return, rolled back on error.
@@ -59,7 +60,7 @@ class Repository(Protocol):
 
     def clear_removals(self, class_name: str) -> None: ...
 
-    def removals(self) -> Removals: ...
+    def removals(self, class_name: str | None = None) -> Removals: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
 

@@ -205,6 +205,7 @@ class GalleryService:
             if mode != "add" and not existing:
                 raise self._unknown_class(class_name)
             self._check_model(adopt=True)
+            undo.marks_changing(class_name)
             if mode == "add":
                 self._repo.clear_removals(class_name)
             added = self._writes.stage(class_name, stored, vectors)

@@ -4,7 +4,9 @@ A change copies example files, writes rows, adds (and for `--replace` removes) v
 saves the vector store: the save is the commit point. When anything before or during the save
 fails (a full disk, a database that went away), `undo` takes every step back: the vectors in
 memory, the new rows and the copied files, so a retry starts from where the user was. After the
-save nothing is undone: the change is durable and `rebuild` finishes what is left.
+save nothing is undone: the change is durable and `rebuild` finishes what is left. The removal
+marks of the class (cleared by `class add`, written for replaced catalogue photos) are put back
+as they were, so `rebuild` keeps leaving out exactly what it left out before.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.domain.gallery import Removals
 from app.domain.models import ImageRecord, VectorPayload
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
@@ -33,6 +36,7 @@ class GalleryUndo:
     created_files: list[Path] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
     removed: list[tuple[ImageRecord, np.ndarray]] = field(default_factory=list)
+    marks: tuple[str, Removals] | None = None  # a class, and its removal marks before the change
     saved: bool = False
 
     @contextmanager
@@ -47,6 +51,11 @@ class GalleryUndo:
 
     def rows_written(self, rows: list[ImageRecord], existing: set[int]) -> None:
         self.new_ids += [r.id for r in rows if r.id is not None and r.id not in existing]
+
+    def marks_changing(self, class_name: str) -> None:
+        """Called before the removal marks of `class_name` change: keep them to put back."""
+        if self.marks is None:
+            self.marks = (class_name, self.repository.removals(class_name))
 
     def remove_vectors(self, rows: list[ImageRecord]) -> None:
         """Remove the rows' vectors from the store, keeping them to put back on undo."""
@@ -66,6 +75,7 @@ class GalleryUndo:
             ("files", lambda: self.files.delete([str(p) for p in self.created_files])),
             ("vectors", self._undo_vectors),
             ("rows", lambda: self.repository.delete_images(self.new_ids)),
+            ("removal marks", self._undo_marks),
         ]
         for what, step in steps:
             try:
@@ -82,3 +92,16 @@ class GalleryUndo:
                 np.stack([v for _, v in self.removed]),
                 [VectorPayload(product_id=r.product_id) for r in rows],
             )
+
+    def _undo_marks(self) -> None:
+        if self.marks is None:
+            return
+        class_name, before = self.marks
+        if self.repository.removals(class_name) == before:
+            return
+        self.repository.clear_removals(class_name)
+        if class_name in before.classes:
+            self.repository.mark_class_removed(class_name)
+        self.repository.mark_images_removed(
+            [ImageRecord(path, class_name, "", 0) for path in sorted(before.paths)]
+        )

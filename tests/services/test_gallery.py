@@ -152,6 +152,36 @@ def test_class_add_after_remove_clears_the_mark(gallery, tmp_path):
     assert counts == {"catalogue": 3, "example": 1}
 
 
+@pytest.mark.parametrize("mode", ["add after remove", "replace"])
+def test_a_failed_change_puts_the_removal_marks_back(gallery, tmp_path, monkeypatch, mode):
+    """`class add` clears the class's removal marks, `--replace` marks the catalogue photos it
+    takes out: when the change then fails (here the index save), the marks are as before, so
+    `rebuild` still leaves out exactly what it left out and brings back nothing else."""
+    service, repo = gallery.gallery_service(), gallery.repository()
+    if mode == "replace":
+        service.update_class("green-hat", photos(tmp_path / "a", YELLOW, 1))
+    else:
+        service.remove_class("green-hat")
+    before, rows = repo.removals(), repo.list_images("green-hat")
+
+    def full_disk() -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gallery.vector_store(), "save", full_disk)
+    new = photos(tmp_path / "b", PURPLE, 2)
+    with pytest.raises(OSError, match="No space"):
+        if mode == "replace":
+            service.update_class("green-hat", new, replace_all=True)
+        else:
+            service.add_class("green-hat", new)
+    assert repo.removals() == before and repo.list_images("green-hat") == rows
+    monkeypatch.undo()
+    report = gallery.rebuild_service().run()
+    assert (report.excluded, report.embedded) == ((0, 0) if mode == "replace" else (3, 0))
+    assert len(repo.list_images("green-hat")) == len(rows)
+    consistent(gallery)
+
+
 def test_remove_examples_by_id(gallery, tmp_path):
     service = gallery.gallery_service()
     (example,) = service.update_class("red-shoe", photos(tmp_path, YELLOW, 1)).added

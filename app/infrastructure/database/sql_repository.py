@@ -213,11 +213,16 @@ class SqlRepository:
             conn.execute(delete(removed_classes).where(removed_classes.c.class_name == class_name))
             conn.execute(delete(removed_images).where(removed_images.c.class_name == class_name))
 
-    def removals(self) -> Removals:
+    def removals(self, class_name: str | None = None) -> Removals:
+        classes = select(removed_classes.c.class_name)
+        paths = select(removed_images.c.path)
+        if class_name is not None:
+            classes = classes.where(removed_classes.c.class_name == class_name)
+            paths = paths.where(removed_images.c.class_name == class_name)
         with self._begin() as conn:
-            classes = conn.execute(select(removed_classes.c.class_name)).scalars()
-            paths = conn.execute(select(removed_images.c.path)).scalars()
-            return Removals(frozenset(classes), frozenset(paths))
+            return Removals(
+                frozenset(conn.execute(classes).scalars()), frozenset(conn.execute(paths).scalars())
+            )
 
     def set_meta(self, key: str, value: str) -> None:
         with self._begin(write=True) as conn:

@@ -260,6 +260,8 @@ def test_removals_are_remembered_and_cleared_per_class(repo_factory):
     again = repo_factory()  # persisted
     assert again.removals() == Removals(frozenset({"hat"}), frozenset({"s/1.jpg", "b/2.jpg"}))
     assert again.removals().excludes("any.jpg", "hat") and again.removals().excludes("s/1.jpg", "x")
+    assert again.removals("shoe") == Removals(frozenset(), frozenset({"s/1.jpg"}))
+    assert again.removals("hat") == Removals(frozenset({"hat"}), frozenset())
     again.clear_removals("shoe")
     again.clear_removals("hat")
     assert again.removals() == Removals(frozenset(), frozenset({"b/2.jpg"}))
