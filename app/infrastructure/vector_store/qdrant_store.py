@@ -14,8 +14,7 @@ then drops our other collections except the one it replaced, which replicas may 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from pathlib import Path
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -24,16 +23,21 @@ from app.domain.errors import IndexNotReady, ModelMismatch
 from app.domain.models import IndexInfo
 from app.domain.search_filters import IdFilter
 from app.infrastructure.vector_store.base import BaseVectorStore, Hits, Payloads, unknown_ids
+from app.infrastructure.vector_store.qdrant_collections import (
+    bytes_on_disk,
+    create_collection,
+    drop_collections,
+    point_ids,
+    retrieve_vectors,
+)
 from app.infrastructure.vector_store.qdrant_connection import (
     QdrantOptions,
     open_client,
     qdrant_models,
 )
 from app.infrastructure.vector_store.qdrant_schema import (
-    PAYLOAD_KEYS,
     check_prefix,
     collection_config,
-    is_our_collection,
     new_collection_name,
     payload_dict,
     payload_filter,
@@ -43,9 +47,6 @@ from app.infrastructure.vector_store.qdrant_schema import (
 )
 
 __all__ = ["QdrantOptions", "QdrantVectorStore", "collection_config"]
-
-SCROLL_PAGE = 10_000
-RETRIEVE_CHUNK = 1_000
 
 
 class QdrantVectorStore(BaseVectorStore):
@@ -93,7 +94,8 @@ class QdrantVectorStore(BaseVectorStore):
                     "dim": self._dim,
                 },
             )
-            self._drop_collections(keep={self.collection, replaced})
+            prefix = self.options.collection_prefix
+            drop_collections(self._client(), prefix, keep={self.collection, replaced})
             self.load_problem = None
 
     @remote
@@ -144,7 +146,7 @@ class QdrantVectorStore(BaseVectorStore):
     @remote
     def ids(self) -> np.ndarray:
         with self._lock:
-            found = [int(p.id) for p in self._scroll()] if self._created else []
+            found = point_ids(self._client(), self.collection) if self._created else []
             return np.array(sorted(found), dtype=np.int64)
 
     @remote
@@ -246,14 +248,7 @@ class QdrantVectorStore(BaseVectorStore):
 
     @remote
     def _fetch(self, ids: np.ndarray) -> np.ndarray:
-        found: dict[int, list[float]] = {}
-        if self._created:
-            for start in range(0, ids.size, RETRIEVE_CHUNK):
-                chunk = ids[start : start + RETRIEVE_CHUNK].tolist()
-                records = self._client().retrieve(
-                    self.collection, chunk, with_vectors=True, with_payload=False
-                )
-                found.update((int(r.id), r.vector) for r in records)
+        found = retrieve_vectors(self._client(), self.collection, ids) if self._created else {}
         missing = np.unique([i for i in ids.tolist() if i not in found])
         if missing.size:
             raise unknown_ids(missing)
@@ -267,39 +262,8 @@ class QdrantVectorStore(BaseVectorStore):
         return self._client_
 
     def _create(self, dim: int) -> None:
-        m = qdrant_models()
-        client = self._client()
-        name = self.collection
-        if not client.collection_exists(name):
-            client.create_collection(name, **collection_config(self.options, dim, self.metric))
-            for key in PAYLOAD_KEYS:
-                client.create_payload_index(name, key, m.PayloadSchemaType.KEYWORD, wait=True)
+        create_collection(self._client(), self.collection, self.options, dim, self.metric)
         self._created = True
 
-    def _drop_collections(self, keep: set[str | None]) -> None:
-        client = self._client()
-        prefix = self.options.collection_prefix
-        for described in client.get_collections().collections:
-            if is_our_collection(prefix, described.name) and described.name not in keep:
-                client.delete_collection(described.name)
-
-    def _scroll(self) -> Iterator[Any]:
-        offset = None
-        while True:
-            points, offset = self._client().scroll(
-                self.collection,
-                limit=SCROLL_PAGE,
-                offset=offset,
-                with_payload=False,
-                with_vectors=False,
-            )
-            yield from points
-            if offset is None:
-                return
-
     def _bytes_on_disk(self) -> int:
-        """Size of the collection's folder in local mode (a server does not say: 0)."""
-        if self.options.url or not self.options.path or not self._created:
-            return 0
-        folder = Path(self.options.path).expanduser() / "collection" / self.collection
-        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+        return bytes_on_disk(self.options, self.collection) if self._created else 0
