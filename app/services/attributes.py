@@ -40,20 +40,13 @@ class AttributeAnswer:
         )
 
 
+@dataclass(eq=False)
 class AttributeClassifier:
-    def __init__(
-        self,
-        labels: LabelSource,
-        zero_shot: ZeroShotClassifier,
-        heads: AttributeHeads,
-        embedder: Embedder,
-        thresholds: AnswerThresholds,
-    ) -> None:
-        self._labels = labels
-        self._zero_shot = zero_shot
-        self._heads = heads
-        self._embedder = embedder
-        self._thresholds = thresholds
+    labels: LabelSource
+    zero_shot: ZeroShotClassifier
+    heads: AttributeHeads
+    embedder: Embedder
+    thresholds: AnswerThresholds
 
     def classify(
         self,
@@ -104,15 +97,15 @@ class AttributeClassifier:
 
     def _load_labels(self, notes: list[str]) -> LabelSet | None:
         try:
-            return self._labels.load()
+            return self.labels.load()
         except NotFound as exc:
             notes.append(f"{exc}: no category or attributes without it")
             return None
 
     def _usable_heads(self, notes: list[str]) -> set[tuple[str, str]]:
         """Heads trained on the current model's embeddings; the others are named in notes."""
-        stamp = self._embedder.stamp
-        infos = self._heads.list()
+        stamp = self.embedder.stamp
+        infos = self.heads.list()
         if not infos:
             notes.append("--use-trained: no trained heads yet (run `train`)")
         usable = set()
@@ -137,12 +130,12 @@ class AttributeClassifier:
         if len(labels.categories) == 1:
             only = certain(CATEGORY, labels.categories[0].name, LABELS)
             return [only] * len(vectors)
-        if not self._zero_shot.available:
+        if not self.zero_shot.available:
             from_retrieval = [_retrieved_category(labels, r) for r in retrieved]
             if not any(from_retrieval):
-                notes.append(f"category: {self._zero_shot.unavailable_reason()}")
+                notes.append(f"category: {self.zero_shot.unavailable_reason()}")
             return from_retrieval or [None] * len(vectors)
-        probs = self._zero_shot.probabilities(vectors, category_prompts(labels))
+        probs = self.zero_shot.probabilities(vectors, category_prompts(labels))
         return [self._decide(CATEGORY, labels.category_names, row, ZERO_SHOT) for row in probs]
 
     def _attributes(
@@ -160,9 +153,9 @@ class AttributeClassifier:
                 columns.append(column)
         if unanswered:
             why = (
-                f"not in {self._labels.location}"
-                if self._zero_shot.available
-                else self._zero_shot.unavailable_reason()
+                f"not in {self.labels.location}"
+                if self.zero_shot.available
+                else self.zero_shot.unavailable_reason()
             )
             notes.append(
                 f"{category.name}: {', '.join(unanswered)} not answered: no trained head in use, "
@@ -181,22 +174,22 @@ class AttributeClassifier:
         """One attribute for every row: its head if in use and loadable, else zero-shot."""
         if (category.name, name) in heads:
             try:
-                classes, probs = self._heads.predict(
-                    category.name, name, vectors, self._embedder.stamp
+                classes, probs = self.heads.predict(
+                    category.name, name, vectors, self.embedder.stamp
                 )
                 return [self._decide(name, classes, row, TRAINED) for row in probs]
             except ModelMismatch as exc:
                 notes.append(f"{exc}; not used")
         attribute = category.attribute(name)
-        if attribute is None or not self._zero_shot.available:
+        if attribute is None or not self.zero_shot.available:
             return None
-        probs = self._zero_shot.probabilities(vectors, attribute_prompts(category, attribute))
+        probs = self.zero_shot.probabilities(vectors, attribute_prompts(category, attribute))
         return [self._decide(name, attribute.class_names, row, ZERO_SHOT) for row in probs]
 
     def _decide(
         self, name: str, classes: list[str], probabilities: np.ndarray, source: str
     ) -> AttributePrediction:
-        return decide(name, classes, probabilities, source, self._thresholds)
+        return decide(name, classes, probabilities, source, self.thresholds)
 
 
 def _retrieved_category(

@@ -54,19 +54,17 @@ class DedupReport:
     seconds: float = 0.0
 
 
+@dataclass(eq=False)
 class DedupService:
-    def __init__(
-        self, repository: Repository, store: VectorStore, progress: ProgressFactory = no_progress
-    ) -> None:
-        self._repo = repository
-        self._store = store
-        self._progress = progress
+    repository: Repository
+    store: VectorStore
+    progress: ProgressFactory = no_progress
 
     def find(self, options: DedupOptions | None = None) -> DedupReport:
         """Groups of near-duplicate gallery images (object crops left out), conflicts first."""
         options = options or DedupOptions()
         started = time.perf_counter()
-        records = {r.id: r for r in self._repo.list_images() if r.source != CROP}
+        records = {r.id: r for r in self.repository.list_images() if r.source != CROP}
         pairs = hash_pairs(records.values()) + self.near_pairs(records, options)
         products = {i: r.product_id for i, r in records.items()}
         pairs = [p for p in pairs if in_scope(p, products, options.scope)]
@@ -77,17 +75,15 @@ class DedupService:
 
     def near_pairs(self, records: dict[int, ImageRecord], options: DedupOptions) -> list[Pair]:
         """Pairs of stored images at least `threshold` alike (each pair may appear twice)."""
-        ids = np.intersect1d(self._store.ids(), np.fromiter(records, np.int64, len(records)))
-        metric = self._store.metric
+        ids = np.intersect1d(self.store.ids(), np.fromiter(records, np.int64, len(records)))
+        metric = self.store.metric
         radius = similarity_to_score(options.threshold, metric)
         pairs: list[Pair] = []
-        bar = self._progress(total=int(ids.size), desc="near-duplicates")
+        bar = self.progress(total=int(ids.size), desc="near-duplicates")
         try:
             for start in range(0, ids.size, BLOCK):
                 chunk = ids[start : start + BLOCK]
-                rows = self._store.within(
-                    self._store.vectors(chunk), radius, options.neighbours + 1
-                )
+                rows = self.store.within(self.store.vectors(chunk), radius, options.neighbours + 1)
                 for a, row in zip(chunk.tolist(), rows, strict=True):
                     pairs += [
                         Pair.of(a, b, score_to_similarity(score, metric))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TypeVar
 
@@ -57,30 +57,24 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+@dataclass(eq=False)
 class MigrateService:
-    def __init__(
-        self,
-        repository: Repository,
-        store: VectorStore,
-        open_target: TargetOpener,
-        progress: ProgressFactory = no_progress,
-        guard: GalleryGuard | None = None,
-    ) -> None:
-        self._repo = repository
-        self._store = store
-        self._open_target = open_target
-        self._progress = progress
-        self._guard = guard or GalleryGuard()  # the writer lock: no change while copying
+    repository: Repository
+    store: VectorStore
+    open_target: TargetOpener
+    progress: ProgressFactory = no_progress
+    # the writer lock: no change while copying
+    guard: GalleryGuard = field(default_factory=GalleryGuard)
 
     def run(self, changes: Mapping[str, str], overwrite: bool = False) -> MigrationReport:
         """Copy to the back ends that `changes` (setting name -> value) select; `overwrite`
         allows replacing what a target already holds."""
-        with self._guard.writing():
+        with self.guard.writing():
             return self._run(changes, overwrite)
 
     def _run(self, changes: Mapping[str, str], overwrite: bool) -> MigrationReport:
         started = time.perf_counter()
-        target = self._open_target(changes)
+        target = self.open_target(changes)
         if target.store is None and target.repository is None:
             raise ConfigError("nothing to migrate: name a vector store and/or a database URL")
         report = MigrationReport()
@@ -106,15 +100,15 @@ class MigrateService:
         if overwrite:
             for name in _removal_classes(target.removals()):
                 target.clear_removals(name)
-        records = self._repo.list_images()
-        bar = self._progress(total=len(records), desc="copying rows")
+        records = self.repository.list_images()
+        bar = self.progress(total=len(records), desc="copying rows")
         try:
             for chunk in chunks(records, ROW_CHUNK):
                 target.restore_images(list(chunk))
                 bar.update(len(chunk))
         finally:
             bar.close()
-        facts = self._repo.all_meta()
+        facts = self.repository.all_meta()
         for key, value in facts.items():
             target.set_meta(key, value)
         self._copy_removals(target)
@@ -123,7 +117,7 @@ class MigrateService:
 
     def _copy_removals(self, target: Repository) -> None:
         """What the class commands took out of the gallery stays out on the target."""
-        removals = self._repo.removals()
+        removals = self.repository.removals()
         for name in sorted(removals.classes):
             target.mark_class_removed(name)
         target.mark_images_removed(
@@ -133,8 +127,8 @@ class MigrateService:
     def _verify_rows(self, target: Repository, expected: int) -> None:
         copied = target.count_images()
         same = (
-            target.source_counts() == self._repo.source_counts()
-            and target.removals() == self._repo.removals()
+            target.source_counts() == self.repository.source_counts()
+            and target.removals() == self.repository.removals()
         )
         if copied != expected or not same:
             raise VerificationFailed(
@@ -145,7 +139,7 @@ class MigrateService:
     # ---- vectors -----------------------------------------------------------------------------
 
     def _copy_vectors(self, target: VectorStore, overwrite: bool) -> int:
-        source = self._store
+        source = self.store
         stamp = source.model_stamp
         if stamp is None or len(source) == 0:
             raise IndexNotReady("nothing to copy: the source index is empty (run `rebuild` first)")
@@ -157,7 +151,7 @@ class MigrateService:
             )
         ids = source.ids()
         target.reset(stamp)
-        bar = self._progress(total=int(ids.size), desc="copying vectors")
+        bar = self.progress(total=int(ids.size), desc="copying vectors")
         try:
             for chunk in chunks(ids, VECTOR_CHUNK):
                 target.add(chunk, source.vectors(chunk), self._payloads(chunk))
@@ -169,7 +163,7 @@ class MigrateService:
         return int(ids.size)
 
     def _payloads(self, ids: np.ndarray) -> list[VectorPayload]:
-        records = self._repo.get_images(ids.tolist())
+        records = self.repository.get_images(ids.tolist())
         return [
             VectorPayload(product_id=records[i].product_id) if i in records else VectorPayload()
             for i in ids.tolist()
@@ -187,5 +181,5 @@ class MigrateService:
             )
         rows = np.unique(np.linspace(0, ids.size - 1, min(SAMPLE, ids.size)).astype(np.int64))
         sample = ids[rows]
-        if not np.allclose(target.vectors(sample), self._store.vectors(sample), atol=1e-5):
+        if not np.allclose(target.vectors(sample), self.store.vectors(sample), atol=1e-5):
             raise VerificationFailed("verification failed: copied vectors differ from the source")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,23 +23,21 @@ from app.interfaces.embedding import EmbeddingModel
 SET_MODEL_HINT = "set EMBEDDING_MODEL=openai/clip-vit-base-patch32"
 
 
+@dataclass(eq=False)
 class ZeroShotClassifier:
-    def __init__(
-        self, model: EmbeddingModel, cache: Cache, logit_scale: float = DEFAULT_LOGIT_SCALE
-    ) -> None:
-        self._model = model
-        self._cache = cache
-        self._logit_scale = logit_scale
-        self._memory: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
+    model: EmbeddingModel
+    cache: Cache
+    logit_scale: float = DEFAULT_LOGIT_SCALE
+    _memory: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @property
     def available(self) -> bool:
-        return self._model.supports_text
+        return self.model.supports_text
 
     def unavailable_reason(self) -> str:
         return (
-            f"zero-shot needs a text-image model (CLIP, SigLIP): {self._model.model_id} is "
+            f"zero-shot needs a text-image model (CLIP, SigLIP): {self.model.model_id} is "
             f"image-only ({SET_MODEL_HINT})"
         )
 
@@ -47,20 +46,20 @@ class ZeroShotClassifier:
         if not self.available:
             raise UnsupportedOperation(self.unavailable_reason())
         class_vectors = self.class_vectors(prompts)
-        return zero_shot_probabilities(image_vectors, class_vectors, self._logit_scale)
+        return zero_shot_probabilities(image_vectors, class_vectors, self.logit_scale)
 
     def class_vectors(self, prompts: list[list[str]]) -> np.ndarray:
         """(C, D) unit vectors: per class, the normalised mean of its prompts' text embeddings."""
         digest = hashlib.blake2b(json.dumps(prompts).encode(), digest_size=16).hexdigest()
-        key = f"text:{self._model.stamp}:{digest}"
+        key = f"text:{self.model.stamp}:{digest}"
         with self._lock:
             vectors = self._memory.get(key)
             if vectors is None:
-                vectors = self._cache.get(key)
+                vectors = self.cache.get(key)
             if vectors is None:
                 flat = [prompt for per_class in prompts for prompt in per_class]
-                texts = self._model.embed_texts(flat)
+                texts = self.model.embed_texts(flat)
                 vectors = ensemble(texts, [len(p) for p in prompts])
-                self._cache.put(key, vectors)
+                self.cache.put(key, vectors)
             self._memory[key] = vectors
         return vectors
