@@ -13,6 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from app.infrastructure.database.migration_steps import add_missing, create_missing_table
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -20,27 +22,21 @@ depends_on = None
 
 
 def upgrade() -> None:
-    inspector = sa.inspect(op.get_bind())
-    if "source" not in {c["name"] for c in inspector.get_columns("images")}:
-        with op.batch_alter_table("images") as batch:
-            batch.add_column(
-                sa.Column("source", sa.String(16), nullable=False, server_default="catalogue")
-            )
-    tables = set(inspector.get_table_names())
-    if "removed_classes" not in tables:
-        op.create_table(
-            "removed_classes",
-            sa.Column("class_name", sa.Text(), primary_key=True),
-            sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
-        )
-    if "removed_images" not in tables:
-        op.create_table(
-            "removed_images",
-            sa.Column("path", sa.Text(), primary_key=True),
-            sa.Column("class_name", sa.Text(), nullable=False),
-            sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
-        )
-        op.create_index("ix_removed_images_class_name", "removed_images", ["class_name"])
+    add_missing(
+        "images", [sa.Column("source", sa.String(16), nullable=False, server_default="catalogue")]
+    )
+    create_missing_table(
+        "removed_classes",
+        sa.Column("class_name", sa.Text(), primary_key=True),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    create_missing_table(
+        "removed_images",
+        sa.Column("path", sa.Text(), primary_key=True),
+        sa.Column("class_name", sa.Text(), nullable=False),
+        sa.Column("removed_at", sa.DateTime(timezone=True), nullable=False),
+        indexes={"ix_removed_images_class_name": ["class_name"]},
+    )
 
 
 def downgrade() -> None:

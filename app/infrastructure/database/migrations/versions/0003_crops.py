@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from app.infrastructure.database.migration_steps import add_missing
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -17,16 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    inspector = sa.inspect(op.get_bind())
-    columns = {c["name"] for c in inspector.get_columns("images")}
-    indexes = {i["name"] for i in inspector.get_indexes("images")}
-    with op.batch_alter_table("images") as batch:  # each step checks, as 0002 does
-        if "parent_id" not in columns:
-            batch.add_column(sa.Column("parent_id", sa.BigInteger(), nullable=True))
-        if "box" not in columns:
-            batch.add_column(sa.Column("box", sa.String(64), nullable=True))
-        if "ix_images_parent_id" not in indexes:
-            batch.create_index("ix_images_parent_id", ["parent_id"])
+    add_missing(
+        "images",
+        [
+            sa.Column("parent_id", sa.BigInteger(), nullable=True),
+            sa.Column("box", sa.String(64), nullable=True),
+        ],
+        {"ix_images_parent_id": ["parent_id"]},
+    )
 
 
 def downgrade() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from app.infrastructure.database.migration_steps import create_missing_table
+
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
@@ -17,9 +19,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if "feedback" in sa.inspect(op.get_bind()).get_table_names():
-        return  # made by create_all of a newer tables.py (tests of pre-migration databases)
-    op.create_table(
+    create_missing_table(  # create_all of a newer tables.py may have made it
         "feedback",
         sa.Column(
             "id",
@@ -38,9 +38,11 @@ def upgrade() -> None:
         sa.Column("promoted", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        indexes={
+            "ix_feedback_product_id": ["product_id"],
+            "ix_feedback_query_hash": ["query_hash"],
+        },
     )
-    op.create_index("ix_feedback_product_id", "feedback", ["product_id"])
-    op.create_index("ix_feedback_query_hash", "feedback", ["query_hash"])
 
 
 def downgrade() -> None:

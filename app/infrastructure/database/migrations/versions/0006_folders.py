@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from app.infrastructure.database.migration_steps import add_missing
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -17,14 +19,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    inspector = sa.inspect(op.get_bind())
-    columns = {c["name"] for c in inspector.get_columns("images")}
-    indexes = {i["name"] for i in inspector.get_indexes("images")}
-    with op.batch_alter_table("images") as batch:  # each step checks, as 0002 does
-        if "folder" not in columns:
-            batch.add_column(sa.Column("folder", sa.Text(), nullable=True))
-        if "ix_images_folder" not in indexes:
-            batch.create_index("ix_images_folder", ["folder"])
+    add_missing(
+        "images", [sa.Column("folder", sa.Text(), nullable=True)], {"ix_images_folder": ["folder"]}
+    )
 
 
 def downgrade() -> None:
