@@ -2,8 +2,6 @@
 
 Databases created before migrations existed hold exactly this and are stamped with this revision.
 
-Revision ID: 0001
-Revises:
 Create Date: 2026-11-24
 """
 
@@ -14,8 +12,6 @@ from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 # BIGINT on PostgreSQL; INTEGER on SQLite, where only "INTEGER PRIMARY KEY" autoincrements.
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

@@ -3,8 +3,6 @@
 Databases made before migrations by a version that already had some of this (create_all plus the
 former in-place upgrade) are stamped 0001 first, so each step checks what is there.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-11-24
 """
 
@@ -17,8 +15,6 @@ from app.infrastructure.database.migration_steps import add_missing, create_miss
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,5 @@
 """Object crops: images.parent_id (the image a crop was cut from) and images.box.
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-11-24
 """
 
@@ -14,8 +12,6 @@ from app.infrastructure.database.migration_steps import add_missing
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,7 +1,5 @@
 """Feedback: users' verdicts on search and classification results.
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-11-24
 """
 
@@ -14,8 +12,6 @@ from app.infrastructure.database.migration_steps import create_missing_table
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -5,8 +5,6 @@ Without it SQLite gives the id of the last deleted row to the next new one, so a
 go back: nothing to do there. The rows are copied into the rebuilt table with their ids, and SQLite
 starts the sequence after the largest of them.
 
-Revision ID: 0005
-Revises: 0004
 Create Date: 2026-12-05
 """
 
@@ -17,8 +15,6 @@ from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 TABLES = ("images", "feedback")
 

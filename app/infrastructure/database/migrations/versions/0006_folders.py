@@ -1,7 +1,5 @@
 """Filtered search: images.folder, the folder of a catalogue file relative to the products folder.
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-12-05
 """
 
@@ -14,8 +12,6 @@ from app.infrastructure.database.migration_steps import add_missing
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

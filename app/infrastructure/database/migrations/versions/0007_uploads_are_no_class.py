@@ -2,8 +2,6 @@
 source "example") and the crops cut from them get source "upload", which classification by
 retrieval leaves out; they stay searchable.
 
-Revision ID: 0007
-Revises: 0006
 Create Date: 2026-12-05
 """
 
@@ -14,8 +12,6 @@ from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 _images = sa.table(
     "images",
