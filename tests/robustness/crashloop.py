@@ -132,18 +132,23 @@ class CrashLoop:
         c.embedding_model.override(providers.Object(self.model))
         return c
 
-    def _check_consistent(self, case: str) -> Outcome:
-        c = self._container()
+    def _check_consistent(self, case: str, state: Path | None = None) -> Outcome:
+        c = self._container(state)
         rows = c.repository().list_images()
         store = c.vector_store()
         ids = set(store.ids().tolist())
-        stamped = {r.id for r in rows if r.embedding_model == store.model_stamp}
+        # a row stamped as embedded whose vector is not in the index as loaded is lost; an
+        # unstamped row (written before the checkpoint that saves its vector) is not: the next
+        # rebuild embeds it (no index saved yet has no stamp: None must not match those rows)
+        stamped = [r for r in rows if r.embedding_model is not None]
+        lost = sum(r.embedding_model != store.model_stamp or r.id not in ids for r in stamped)
         orphans = ids - {r.id for r in rows}
-        lost = len(stamped - ids)  # a row says "embedded" but its vector is gone
-        ok = not orphans and not lost
-        what = f"loads, {len(ids)} vectors, {len(rows)} rows"
+        ok = not orphans and not lost and store.load_problem is None
+        what = f"loads, {len(ids)} vectors, {len(rows)} rows ({len(rows) - len(stamped)} unstamped)"
         if orphans:
             what += f", {len(orphans)} vectors without a row"
+        if store.load_problem:
+            what = f"DOES NOT LOAD ({store.load_problem}): {what}"
         return Outcome(case, what, lost, ok)
 
     def _finish(self, state: Path | None = None) -> None:

@@ -21,8 +21,9 @@ def _consistent(container) -> None:
     """Every vector has a row and every stamped row has a vector."""
     store = container.vector_store()
     rows = container.repository().list_images()
-    stamped = {r.id for r in rows if r.embedding_model == store.model_stamp}
-    assert set(store.ids().tolist()) == stamped
+    stamped = [r for r in rows if r.embedding_model is not None]  # unstamped: not embedded yet
+    assert all(r.embedding_model == store.model_stamp for r in stamped)
+    assert set(store.ids().tolist()) == {r.id for r in stamped}
 
 
 def test_first_rebuild_indexes_every_image(container, catalogue):
