@@ -15,14 +15,12 @@ from dependency_injector import containers, providers
 
 from app.config import Settings, get_settings
 from app.infrastructure.preprocessing.thumbnails import JpegThumbnailer
-from app.infrastructure.rebuild_lock import RebuildLock, WriterLock
+from app.infrastructure.rebuild_lock import RebuildLock
 from app.services.browse import BrowseService
 from app.services.cache_admin import CacheService
-from app.services.cached_embeddings import CachedEmbeddings
 from app.services.dedup import DedupService
 from app.services.example_files import ExampleFiles
 from app.services.gallery import GalleryService
-from app.services.gallery_guard import GalleryGuard
 from app.services.health import HealthService
 from app.services.migrate import MigrateService
 from app.services.progress import no_progress
@@ -47,15 +45,11 @@ class Container(containers.DeclarativeContainer):
     repository = storage.repository
     cache = storage.cache
     embedding_cache = storage.embedding_cache
-    # one lock over the gallery: rebuild and the class commands change it, predictions read it;
-    # between processes, the writer lock of the index folder serialises every change
-    gallery_guard = providers.ThreadSafeSingleton(
-        GalleryGuard,
-        process_lock=providers.Factory(WriterLock, settings.provided.index_dir).provided.held,
-        store=vector_store,
-    )
+    gallery_guard = storage.gallery_guard
 
-    models = providers.Container(Models, settings=settings, embedding_observer=embedding_observer)
+    models = providers.Container(
+        Models, settings=settings, embedding_observer=embedding_observer, cache=cache
+    )
     torch_embedding_model = models.torch_embedding_model
     embedding_model = models.embedding_model
     preprocess_options = models.preprocess_options
@@ -63,8 +57,7 @@ class Container(containers.DeclarativeContainer):
     preprocessor = models.preprocessor
     detectors = models.detectors
     embedder = models.embedder
-    # query images: embedded once per content and model, reused by search, verdicts, classify
-    query_embeddings = providers.Factory(CachedEmbeddings, embedder, cache)
+    query_embeddings = models.query_embeddings
 
     gallery_service = providers.Factory(
         GalleryService,
@@ -79,13 +72,7 @@ class Container(containers.DeclarativeContainer):
         ),
     )
     feedback = providers.Container(
-        Feedback,
-        settings=settings,
-        repository=repository,
-        vector_store=vector_store,
-        embedder=embedder,
-        query_embeddings=query_embeddings,
-        gallery_service=gallery_service,
+        Feedback, settings=settings, storage=storage, models=models, gallery_service=gallery_service
     )
     feedback_store = feedback.store
     judged_index = feedback.judged_index
@@ -94,16 +81,7 @@ class Container(containers.DeclarativeContainer):
     feedback_curation = feedback.curation
 
     classification = providers.Container(
-        Classification,
-        settings=settings,
-        repository=repository,
-        vector_store=vector_store,
-        embedding_model=embedding_model,
-        embedder=embedder,
-        query_embeddings=query_embeddings,
-        embedding_cache=embedding_cache,
-        gallery_guard=gallery_guard,
-        progress=progress,
+        Classification, settings=settings, storage=storage, models=models, progress=progress
     )
     labels = classification.labels
     attribute_heads = classification.attribute_heads
@@ -118,11 +96,9 @@ class Container(containers.DeclarativeContainer):
     learning = providers.Container(
         Learning,
         settings=settings,
-        embedder=embedder,
-        preprocessor=preprocessor,
+        models=models,
         retrieval_classifier_factory=retrieval_classifier_factory,
         progress=progress,
-        torch_embedding_model=torch_embedding_model,
     )
     charts = learning.charts
     leak_finder = learning.leak_finder

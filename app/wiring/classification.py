@@ -46,14 +46,12 @@ def gallery_classifier_factory(embedder: Embedder, options: CbrOptions):
 
 class Classification(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
-    repository = providers.Dependency()
-    vector_store = providers.Dependency()
-    embedding_model = providers.Dependency()
-    embedder = providers.Dependency()
-    query_embeddings = providers.Dependency()
-    embedding_cache = providers.Dependency()
-    gallery_guard = providers.Dependency()
+    storage = providers.DependenciesContainer()  # the Storage sub-container
+    models = providers.DependenciesContainer()  # the Models sub-container
     progress = providers.Dependency()
+
+    repository, embedder = storage.repository, models.embedder
+    gallery_guard, embedding_cache = storage.gallery_guard, storage.embedding_cache
 
     labels = providers.ThreadSafeSingleton(YamlLabelSource, settings.provided.labels_file)
     attribute_heads = providers.ThreadSafeSingleton(
@@ -61,7 +59,7 @@ class Classification(containers.DeclarativeContainer):
     )
     zero_shot = providers.ThreadSafeSingleton(
         ZeroShotClassifier,
-        model=embedding_model,
+        model=models.embedding_model,
         cache=embedding_cache,
         logit_scale=settings.provided.zero_shot_logit_scale,
     )
@@ -88,7 +86,7 @@ class Classification(containers.DeclarativeContainer):
     retrieval_classifier = providers.Factory(
         RetrievalClassifier,
         repository=repository,
-        store=vector_store,
+        store=storage.vector_store,
         embedder=embedder,
         guard=gallery_guard,
         options=cbr_options,
@@ -99,7 +97,7 @@ class Classification(containers.DeclarativeContainer):
     )
     classify_service = providers.Factory(
         ClassifyService,
-        embeddings=query_embeddings,
+        embeddings=models.query_embeddings,
         attributes=attribute_classifier,
         retrieval=retrieval_classifier,
     )

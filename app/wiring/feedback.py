@@ -49,12 +49,11 @@ def _queries_dir(s: Settings) -> Path:
 
 class Feedback(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
-    repository = providers.Dependency()
-    vector_store = providers.Dependency()
-    embedder = providers.Dependency()
-    query_embeddings = providers.Dependency()
+    storage = providers.DependenciesContainer()  # the Storage sub-container
+    models = providers.DependenciesContainer()  # the Models sub-container
     gallery_service = providers.Dependency()
 
+    repository = storage.repository
     store = providers.ThreadSafeSingleton(SqlFeedbackStore, repository.provided.engine)
     # judged query vectors in an in-memory index, one per process (kept fresh per search)
     judged_index = providers.ThreadSafeSingleton(
@@ -65,9 +64,9 @@ class Feedback(containers.DeclarativeContainer):
     queries = providers.Factory(
         JudgedQueries,
         repository=repository,
-        store=vector_store,
-        embedder=embedder,
-        embeddings=query_embeddings,
+        store=storage.vector_store,
+        embedder=models.embedder,
+        embeddings=models.query_embeddings,
         files=providers.Factory(
             ExampleFiles,
             root=providers.Callable(_queries_dir, settings),

@@ -47,11 +47,11 @@ def _class_centres(model: object) -> Callable[[], ClassCentres | None]:
 
 class Learning(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
-    embedder = providers.Dependency()
-    preprocessor = providers.Dependency()
+    models = providers.DependenciesContainer()  # the Models sub-container
     retrieval_classifier_factory = providers.Dependency()
     progress = providers.Dependency()
-    torch_embedding_model = providers.Dependency()  # its class centres, when fine-tuned
+
+    embedder = models.embedder
 
     charts = providers.ThreadSafeSingleton(MatplotlibCharts)
     # near-duplicates across splits (`split`, `evaluate`), on a throw-away in-memory store
@@ -78,12 +78,13 @@ class Learning(containers.DeclarativeContainer):
         charts=charts,
         progress=progress,
         leaks=leak_finder,
-        centres=providers.Callable(_class_centres, torch_embedding_model),
+        # a fine-tuned model's class centres
+        centres=providers.Callable(_class_centres, models.torch_embedding_model),
     )
     metric_learner = providers.Factory(
         arcface_trainer,
         network_factory=providers.Object(build_embedding_net),
-        decode=preprocessor.provided.prepare,
+        decode=models.preprocessor.provided.prepare,
         digest=providers.Object(content_hash),
         progress=progress,
         feature_cache_dir=providers.Callable(_feature_cache_dir, settings),

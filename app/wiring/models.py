@@ -1,5 +1,6 @@
 """Models sub-container: the embedding model (EMBEDDING_MODEL), the preprocessor chosen by
-PREPROCESSOR (passthrough or rembg), the `segment` detectors and the batching embedder.
+PREPROCESSOR (passthrough or rembg), the `segment` detectors, the batching embedder and the
+query embeddings cached per content and model.
 
 Every model is a ThreadSafeSingleton that loads its weights lazily on first use.
 """
@@ -21,6 +22,7 @@ from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
 from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
 from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
+from app.services.cached_embeddings import CachedEmbeddings
 from app.services.pipeline import Embedder
 
 
@@ -45,6 +47,7 @@ def _writer(s: Settings) -> PreprocessedWriter | None:
 class Models(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     embedding_observer = providers.Dependency(default=None)  # the API times batches with it
+    cache = providers.Dependency()  # where query embeddings are kept
 
     torch_embedding_model = providers.ThreadSafeSingleton(  # device resolved when weights load
         create_embedding_model,
@@ -105,3 +108,5 @@ class Models(containers.DeclarativeContainer):
         on_prepared=providers.Callable(_writer, settings),
         on_batch=embedding_observer,
     )
+    # query images: embedded once per content and model, reused by search, verdicts, classify
+    query_embeddings = providers.Factory(CachedEmbeddings, embedder, cache)

@@ -1,5 +1,6 @@
 """Storage sub-container: settings -> the vector store (VECTOR_STORE), the repository
-(DATABASE_URL) and the caches; the stores' options and locations, and the targets of `migrate`.
+(DATABASE_URL), the lock over both (the gallery guard) and the caches; the stores' options and
+locations, and the targets of `migrate`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from app.domain.errors import ConfigError, IndexNotReady, ModelMismatch
 from app.infrastructure.cache.file_cache import FileCache
 from app.infrastructure.cache.memory_cache import MemoryCache
 from app.infrastructure.database.sql_repository import SqlRepository
+from app.infrastructure.rebuild_lock import WriterLock
 from app.infrastructure.vector_store.faiss_store import FaissIndexOptions, FaissVectorStore
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.infrastructure.vector_store.qdrant_store import QdrantOptions, QdrantVectorStore
+from app.services.gallery_guard import GalleryGuard
 from app.services.migrate import MigrationTarget, TargetOpener
 
 logger = logging.getLogger("app")
@@ -145,6 +148,13 @@ class Storage(containers.DeclarativeContainer):
         settings.provided.database_url,
         pool_size=settings.provided.database_pool_size,
         max_overflow=settings.provided.database_max_overflow,
+    )
+    # one lock over the gallery: rebuild and the class commands change it, predictions read it;
+    # between processes, the writer lock of the index folder serialises every change
+    gallery_guard = providers.ThreadSafeSingleton(
+        GalleryGuard,
+        process_lock=providers.Factory(WriterLock, settings.provided.index_dir).provided.held,
+        store=vector_store,
     )
     cache = providers.ThreadSafeSingleton(MemoryCache, settings.provided.cache_size)
     embedding_cache = providers.ThreadSafeSingleton(
