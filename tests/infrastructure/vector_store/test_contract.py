@@ -76,6 +76,14 @@ def store(make_store) -> BaseVectorStore:
     return s
 
 
+def saved(s: BaseVectorStore) -> BaseVectorStore:
+    """The store with three vectors, saved."""
+    s.reset(STAMP)
+    s.add(np.arange(3), vectors(3))
+    s.save()
+    return s
+
+
 def vectors(n: int, seed: int = 0, dim: int = DIM) -> np.ndarray:
     rows = np.random.default_rng(seed).standard_normal((n, dim)).astype(np.float32)
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
@@ -241,10 +249,7 @@ def test_saving_keeps_only_the_latest_generation(make_file_store, tmp_path):
 
 
 def test_crash_before_manifest_commit_keeps_previous_state(make_file_store, monkeypatch):
-    s = make_file_store()
-    s.reset(STAMP)
-    s.add(np.arange(3), vectors(3))
-    s.save()
+    s = saved(make_file_store())
     s.add(np.arange(3, 10), vectors(7, seed=2))
 
     def crash(path, data):
@@ -264,10 +269,7 @@ def test_crash_before_manifest_commit_keeps_previous_state(make_file_store, monk
 
 
 def test_garbage_uncommitted_generation_is_ignored(make_file_store, tmp_path):
-    s = make_file_store()
-    s.reset(STAMP)
-    s.add(np.arange(3), vectors(3))
-    s.save()
+    saved(make_file_store())
     directory = tmp_path / "index"
     for name in (
         "index-000002.bin",
@@ -282,10 +284,7 @@ def test_garbage_uncommitted_generation_is_ignored(make_file_store, tmp_path):
 
 
 def test_damaged_data_file_raises_index_not_ready(make_file_store, tmp_path):
-    s = make_file_store()
-    s.reset(STAMP)
-    s.add(np.arange(3), vectors(3))
-    s.save()
+    saved(make_file_store())
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     for name in manifest["files"].values():
         (tmp_path / "index" / name).write_bytes(b"not an index")
@@ -294,10 +293,7 @@ def test_damaged_data_file_raises_index_not_ready(make_file_store, tmp_path):
 
 
 def test_other_metric_on_disk_raises_model_mismatch(make_store, metric):
-    s = make_store()
-    s.reset(STAMP)
-    s.add(np.arange(3), vectors(3))
-    s.save()
+    saved(make_store())
     other = "l2" if metric == "cosine" else "cosine"
     with pytest.raises(ModelMismatch, match=r"metric.*rebuild --full"):
         make_store(metric_=other).load()
@@ -344,10 +340,7 @@ def test_many_small_adds_and_batched_queries_agree_with_exact_search(make_store,
 
 
 def test_failed_load_forgets_the_stamp(make_file_store, tmp_path):
-    s = make_file_store()
-    s.reset(STAMP)
-    s.add(np.arange(3), vectors(3))
-    s.save()
+    s = saved(make_file_store())
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     for name in manifest["files"].values():
         (tmp_path / "index" / name).unlink()
