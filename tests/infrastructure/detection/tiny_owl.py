@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.infrastructure.embedding.tiny_models import _byte_vocab, tiny_text_config
+from tests.infrastructure.embedding.tiny_models import (
+    _byte_vocab,
+    tiny_text_config,
+    tiny_vision_config,
+)
 
 TINY_OWL_IMAGE = 64
 
@@ -22,14 +26,7 @@ def build_tiny_owlv2(directory: Path, seed: int = 0) -> Path:
         token: (index + 1) % len(base) for base in [_byte_vocab()] for token, index in base.items()
     }
     text = tiny_text_config(vocab, layers=1, positions=16)
-    vision = {
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "image_size": TINY_OWL_IMAGE,
-        "patch_size": 16,
-    }
+    vision = tiny_vision_config(layers=1, image_size=TINY_OWL_IMAGE, patch_size=16)
     config = Owlv2Config(
         text_config=text, vision_config=vision, projection_dim=32
     )  # = text hidden size (class head)

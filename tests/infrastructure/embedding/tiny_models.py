@@ -38,6 +38,18 @@ def tiny_text_config(vocab: dict[str, int], layers: int, positions: int) -> dict
     }
 
 
+def tiny_vision_config(layers: int, image_size: int, patch_size: int) -> dict[str, int]:
+    """The vision tower of the tiny CLIP and OWLv2 models (32 wide, 2 heads)."""
+    return {
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 2,
+        "image_size": image_size,
+        "patch_size": patch_size,
+    }
+
+
 def build_tiny_clip(directory: Path, image_size: int = 32, seed: int = 0) -> Path:
     """Save a tiny CLIP (model, tokenizer, PIL image processor) into `directory` and return it."""
     import torch
@@ -48,14 +60,7 @@ def build_tiny_clip(directory: Path, image_size: int = 32, seed: int = 0) -> Pat
     directory.mkdir(parents=True, exist_ok=True)
     vocab = _byte_vocab()
     text = tiny_text_config(vocab, layers=2, positions=32)
-    vision = {
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "image_size": image_size,
-        "patch_size": 8,
-    }
+    vision = tiny_vision_config(layers=2, image_size=image_size, patch_size=8)
     config = CLIPConfig(text_config=text, vision_config=vision, projection_dim=TINY_CLIP_DIM)
     torch.manual_seed(seed)
     CLIPModel(config).eval().save_pretrained(directory)
