@@ -17,19 +17,15 @@ def _trees(root):
     return root / "g", root / "q"
 
 
-def test_evaluate_two_trees_json(cli, tmp_path):
+def _evaluate_trees(cli, tmp_path, *options: str):
+    """`evaluate --gallery G --queries Q OPTIONS` over two small trees of product photos."""
     gallery, queries = _trees(tmp_path)
+    return cli("evaluate", "--gallery", str(gallery), "--queries", str(queries), *options)
+
+
+def test_evaluate_two_trees_json(cli, tmp_path):
     out = tmp_path / "report"
-    ran = cli(
-        "evaluate",
-        "--gallery",
-        str(gallery),
-        "--queries",
-        str(queries),
-        "--json",
-        "--out",
-        str(out),
-    )
+    ran = _evaluate_trees(cli, tmp_path, "--json", "--out", str(out))
     assert ran.code == 0, ran.err
     data = json.loads(ran.out)
     assert {"recall@1", "recall@5", "precision@5", "map", "n_queries"} <= set(data)
@@ -38,19 +34,7 @@ def test_evaluate_two_trees_json(cli, tmp_path):
 
 
 def test_evaluate_compares_the_classification_rules(cli, tmp_path):
-    gallery, queries = _trees(tmp_path)
-    ran = cli(
-        "evaluate",
-        "--gallery",
-        str(gallery),
-        "--queries",
-        str(queries),
-        "--k",
-        "1",
-        "3",
-        "--out",
-        str(tmp_path / "r"),
-    )
+    ran = _evaluate_trees(cli, tmp_path, "--k", "1", "3", "--out", str(tmp_path / "r"))
     assert ran.code == 0, ran.err
     assert "R@1 1.000, R@3 1.000" in ran.out
     for rule in ("max", "prototype", "knn"):
