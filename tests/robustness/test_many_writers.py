@@ -58,10 +58,17 @@ def test_api_server_and_cli_processes(backend, tmp_path, photos, request):
         check(env, done)
 
 
-def test_two_uvicorn_workers_and_a_cli_process(tmp_path, photos):
+@pytest.mark.parametrize(
+    "writers",
+    [
+        pytest.param({"workers": 2, "clis": 1, "http": 2}, id="two-uvicorn-workers-and-a-cli"),
+        pytest.param({"apis": 2, "clis": 0, "http": 2}, id="two-api-servers-on-one-index"),
+    ],
+)
+def test_api_processes_and_clis_on_one_index(tmp_path, photos, writers):
     env = writer_env(tmp_path / "state", tmp_path / "products")
     for seed in range(1, ROUNDS + 1):
-        done = run_round(env, photos, seed, workers=2, clis=1, http=2)
+        done = run_round(env, photos, seed, **writers)
         check(env, done)
 
 
@@ -73,13 +80,6 @@ def test_cli_writer_killed_mid_write(tmp_path, photos):
         done = run_round(env, photos, seed, apis=0, http=0, kill=True)
         check(env, done, exact=False)
         gallery(env).rebuild_service().run()
-        check(env, done)
-
-
-def test_two_api_servers_on_one_index(tmp_path, photos):
-    env = writer_env(tmp_path / "state", tmp_path / "products")
-    for seed in range(1, ROUNDS + 1):
-        done = run_round(env, photos, seed, apis=2, clis=0, http=2)
         check(env, done)
 
 
