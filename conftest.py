@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -84,6 +85,16 @@ def settings(tmp_path: Path, catalogue: Path):
         decode_workers=2,
         batch_size=4,
     )
+
+
+def run_cli(container, *argv: str) -> tuple[int, str, str]:
+    """One CLI command run in this process on `container`: (exit code, stdout, stderr)."""
+    from app.cli.context import CliContext
+    from app.cli.main import run
+
+    ctx = CliContext(out=io.StringIO(), err=io.StringIO(), container_override=container)
+    code = run(list(argv), ctx)
+    return code, ctx.out.getvalue(), ctx.err.getvalue()
 
 
 def clothing_subset(per_class: int, split: str, offset: int = 0) -> list[Path]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 
-from app.cli.context import CliContext
-from app.cli.main import run
 from app.container import build_container
-from conftest import clothing_subset
+from conftest import clothing_subset, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -38,20 +35,14 @@ def world(tmp_path_factory):
     return settings, products, clothing_subset(per_class=3, split="test")
 
 
-def _cli(container, *argv: str) -> tuple[int, str, str]:
-    ctx = CliContext(out=io.StringIO(), err=io.StringIO(), container_override=container)
-    code = run(list(argv), ctx)
-    return code, ctx.out.getvalue(), ctx.err.getvalue()
-
-
 def test_rebuild_query_incremental_delete_and_corrupt(world):
     settings, products, queries = world
     container = build_container(settings)
-    code, out, err = _cli(container, "rebuild")
+    code, out, err = run_cli(container, "rebuild")
     assert code == 0, err
     assert "80 embedded" in out
 
-    code, out, _ = _cli(container, "query", "--json", "--image", *map(str, queries))
+    code, out, _ = run_cli(container, "query", "--json", "--image", *map(str, queries))
     results = [json.loads(line) for line in out.splitlines()]
     assert len(results) == 30
     hits = sum(
@@ -59,13 +50,15 @@ def test_rebuild_query_incremental_delete_and_corrupt(world):
     )
     assert hits / len(results) >= 0.6, f"top-5 class hit rate {hits / len(results):.2f}"
 
-    code, out, _ = _cli(container, "rebuild")
+    code, out, _ = run_cli(container, "rebuild")
     assert "0 embedded" in out and "80 unchanged" in out
 
     victim = Path(results[0]["hits"][0]["path"])
     victim.unlink()
     (products / "shoes" / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xdb" + b"\0" * 100)
-    code, out, err = _cli(container, "rebuild")
+    code, out, err = run_cli(container, "rebuild")
     assert code == 3 and "corrupt.jpg" in err and "1 removed" in out
-    code, out, _ = _cli(container, "query", "--json", "--k", "80", "--image", results[0]["query"])
+    code, out, _ = run_cli(
+        container, "query", "--json", "--k", "80", "--image", results[0]["query"]
+    )
     assert str(victim) not in {h["path"] for h in json.loads(out)["hits"]}

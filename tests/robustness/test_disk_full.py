@@ -4,18 +4,14 @@ the same command succeeds once space is freed."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from dependency_injector import providers
 from fastapi.testclient import TestClient
 
 import app.disk_space
 from app.api.main import create_app
-from app.cli.context import CliContext
-from app.cli.main import run
 from app.container import build_container
-from conftest import write_product_photo
+from conftest import run_cli, write_product_photo
 from tests.api.conftest import jpeg
 from tests.robustness.small_disk import fill, small_disk
 
@@ -51,12 +47,6 @@ def on_disk(settings, fake_model, disk):
         c.repository().close()
 
 
-def _cli(container, *argv: str) -> tuple[int, str, str]:
-    ctx = CliContext(out=io.StringIO(), err=io.StringIO(), container_override=container)
-    code = run(list(argv), ctx)
-    return code, ctx.out.getvalue(), ctx.err.getvalue()
-
-
 def _state(container, disk) -> tuple[list[str], list[tuple[int, bool]], int]:
     """Example files, the rows of class yellow (id, stamped) and the number of vectors."""
     files = sorted(p.name for p in (disk / "examples").rglob("*") if p.is_file())
@@ -71,28 +61,28 @@ def _one_clear_line(err: str, disk) -> None:
 
 def test_cli_full_disk_one_line_nothing_changed_reads_work_retry_succeeds(on_disk, disk, tmp_path):
     c = on_disk()
-    assert _cli(c, "rebuild")[0] == 0
+    assert run_cli(c, "rebuild")[0] == 0
     photos = [write_product_photo(tmp_path / "y" / f"{i}.jpg", YELLOW, seed=i) for i in range(3)]
     before = _state(c, disk)
     filler = fill(disk)
 
-    code, _, err = _cli(c, "class", "add", "yellow", str(tmp_path / "y"))
+    code, _, err = run_cli(c, "class", "add", "yellow", str(tmp_path / "y"))
     assert code == 1
     _one_clear_line(err, disk)
-    code, _, err = _cli(c, "rebuild", "--full")
+    code, _, err = run_cli(c, "rebuild", "--full")
     assert code == 1
     _one_clear_line(err, disk)
     assert _state(c, disk) == before and _state(on_disk(), disk) == before  # memory and disk
 
-    code, out, _ = _cli(c, "stats")  # reads keep working
+    code, out, _ = run_cli(c, "stats")  # reads keep working
     assert code == 0 and "9 vectors" in out and "all indexed" in out
-    code, out, _ = _cli(c, "query", "--image", str(photos[0]))
+    code, out, _ = run_cli(c, "query", "--image", str(photos[0]))
     assert code == 0 and "red-shoe" in out  # the 5 hits include every class
 
     filler.unlink()
-    code, out, err = _cli(c, "class", "add", "yellow", str(tmp_path / "y"))
+    code, out, err = run_cli(c, "class", "add", "yellow", str(tmp_path / "y"))
     assert code == 0, err
-    assert _cli(c, "rebuild", "--full")[0] == 0
+    assert run_cli(c, "rebuild", "--full")[0] == 0
     assert _state(on_disk(), disk)[2] == 12
 
 
@@ -102,12 +92,12 @@ def test_a_change_that_runs_out_midway_is_undone(on_disk, disk, tmp_path, monkey
     rows, index save): every step is taken back and the retry succeeds."""
     monkeypatch.setattr(app.disk_space, "ROOM_MARGIN", 0)
     c = on_disk()
-    assert _cli(c, "rebuild")[0] == 0
+    assert run_cli(c, "rebuild")[0] == 0
     for i in range(3):
         write_product_photo(tmp_path / "y" / f"{i}.jpg", YELLOW, seed=i)
     files, _, vectors = _state(c, disk)
     filler = fill(disk, keep)
-    code, _, err = _cli(c, "class", "add", "yellow", str(tmp_path / "y"))
+    code, _, err = run_cli(c, "class", "add", "yellow", str(tmp_path / "y"))
     if code == 0:  # it fitted: nothing to undo at this size
         filler.unlink()
         return
@@ -117,7 +107,7 @@ def test_a_change_that_runs_out_midway_is_undone(on_disk, disk, tmp_path, monkey
         assert (now_files, now_vectors) == (files, vectors)
         assert all(stamped for _, stamped in rows[:9]) and not any(s for _, s in rows[9:])
     filler.unlink()
-    code, out, err = _cli(c, "class", "add", "yellow", str(tmp_path / "y"))
+    code, out, err = run_cli(c, "class", "add", "yellow", str(tmp_path / "y"))
     assert code == 0 and "added 3" in out, err
     assert _state(on_disk(), disk)[2] == vectors + 3
 

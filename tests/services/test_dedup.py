@@ -4,7 +4,6 @@ FAISS flat and HNSW and on Qdrant local mode, through the CLI, and `--show` draw
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path
@@ -12,10 +11,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.cli.context import CliContext
-from app.cli.main import run
 from app.container import build_container
-from conftest import clothing_subset
+from conftest import clothing_subset, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -63,12 +60,6 @@ STORES = {
 }
 
 
-def _cli(container, *argv: str) -> tuple[int, str, str]:
-    ctx = CliContext(out=io.StringIO(), err=io.StringIO(), container_override=container)
-    code = run(list(argv), ctx)
-    return code, ctx.out.getvalue(), ctx.err.getvalue()
-
-
 @pytest.mark.parametrize("store", STORES)
 def test_planted_duplicates_are_found_and_flagged(world, store):
     from app.config import load_settings
@@ -84,8 +75,8 @@ def test_planted_duplicates_are_found_and_flagged(world, store):
         **STORES[store],
     )
     container = build_container(settings)
-    assert _cli(container, "rebuild")[0] == 0
-    code, out, err = _cli(container, "dedup", "--json", "--show", str(root / store / "dups.png"))
+    assert run_cli(container, "rebuild")[0] == 0
+    code, out, err = run_cli(container, "dedup", "--json", "--show", str(root / store / "dups.png"))
     assert code == 0, err
     groups = [json.loads(line) for line in out.splitlines()]
     members = [{Path(i["path"]).name for i in g["images"]} for g in groups]
@@ -100,8 +91,8 @@ def test_planted_duplicates_are_found_and_flagged(world, store):
     with Image.open(root / store / "dups.png") as sheet:
         assert sheet.height > 3 * 160  # one row per group
 
-    code, out, _ = _cli(container, "dedup", "--json", "--across-products")
+    code, out, _ = run_cli(container, "dedup", "--json", "--across-products")
     assert {len(json.loads(line)["images"]) for line in out.splitlines()} == {2}
     assert all(json.loads(line)["conflict"] for line in out.splitlines())
-    code, out, _ = _cli(container, "dedup", "--json", "--within-product")
+    code, out, _ = run_cli(container, "dedup", "--json", "--within-product")
     assert [json.loads(line)["conflict"] for line in out.splitlines()] == [False]

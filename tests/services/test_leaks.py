@@ -5,15 +5,12 @@ names share no ID), with the packaged EfficientNet-Lite0."""
 from __future__ import annotations
 
 import csv
-import io
 import re
 
 import pytest
 
-from app.cli.context import CliContext
-from app.cli.main import run
 from app.container import build_container
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, run_cli
 
 pytestmark = pytest.mark.slow
 CUB = SHARED_DATA / "cub100-birds"
@@ -42,12 +39,6 @@ def birds(tmp_path_factory):
     return root, data, pairs
 
 
-def _cli(container, *argv: str) -> tuple[int, str, str]:
-    ctx = CliContext(out=io.StringIO(), err=io.StringIO(), container_override=container)
-    code = run(list(argv), ctx)
-    return code, ctx.out.getvalue(), ctx.err.getvalue()
-
-
 def test_split_and_evaluate_warn_about_the_listed_leaks(birds):
     from app.config import load_settings
 
@@ -60,19 +51,19 @@ def test_split_and_evaluate_warn_about_the_listed_leaks(birds):
         embedding_model="efficientnet-lite0",
     )
     container = build_container(settings)
-    code, _, err = _cli(container, "split", str(data))
+    code, _, err = run_cli(container, "split", str(data))
     assert code == 0, err
     [line] = [x for x in err.splitlines() if "straddle splits" in x]
     assert re.match(r"warning: 5 near-duplicate pairs straddle splits", line), line
     for a, b in pairs[:3]:  # the first pairs listed: train/test leaks
         assert f"{a} ~ test:{b}" in line or f"{b} ~ train:{a}" in line or "more" in line
 
-    code, _, err = _cli(container, "evaluate", "--split", "test", "--out", str(root / "ev"))
+    code, _, err = run_cli(container, "evaluate", "--split", "test", "--out", str(root / "ev"))
     assert code == 0, err
     [line] = [x for x in err.splitlines() if "straddle splits" in x]
     assert line.startswith("warning: 3 near-duplicate pairs"), line  # train/test only
     for a, b in pairs[:3]:
         assert a.split("/", 1)[1] in line and b.split("/", 1)[1] in line
 
-    code, _, err = _cli(container, "split", str(data), "--force", "--no-leak-check")
+    code, _, err = run_cli(container, "split", str(data), "--force", "--no-leak-check")
     assert code == 0 and "straddle" not in err

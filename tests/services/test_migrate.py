@@ -4,27 +4,18 @@ verified, the source is never written, and the user is told what to put in .env.
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 from dependency_injector import providers
 
-from app.cli.context import CliContext
-from app.cli.main import run
 from app.cli.render import hide_password
 from app.container import build_container
 from app.domain.errors import ImgRecogError
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.services.migrate import MigrateService, MigrationTarget
-from conftest import write_product_photo
-
-
-def cli(container, *argv: str) -> tuple[int, str, str]:
-    ctx = CliContext(out=io.StringIO(), err=io.StringIO(), container_override=container)
-    code = run(list(argv), ctx)
-    return code, ctx.out.getvalue(), ctx.err.getvalue()
+from conftest import run_cli, write_product_photo
 
 
 def container_for(settings, fake_model, **changes):
@@ -76,7 +67,7 @@ def built(container):
 def test_faiss_to_qdrant_and_back_to_faiss_hnsw(built, settings, fake_model, query):
     before = answers(built, query)
     source_files = fingerprint(settings.index_dir / "faiss")
-    code, out, err = cli(built, "migrate", "--to", "qdrant")
+    code, out, err = run_cli(built, "migrate", "--to", "qdrant")
     assert code == 0, err
     assert "copied 9 vectors" in out and "the source is unchanged" in out
     assert "  VECTOR_STORE=qdrant" in out.splitlines()
@@ -90,7 +81,7 @@ def test_faiss_to_qdrant_and_back_to_faiss_hnsw(built, settings, fake_model, que
     hits = store.search_where(store.vectors(np.array(sorted(green))), 9, ["green-hat"])
     assert {i for i, _ in hits[0]} == green  # product payloads came from the repository
 
-    code, out, err = cli(on_qdrant, "migrate", "--to", "faiss", "--faiss-index", "hnsw")
+    code, out, err = run_cli(on_qdrant, "migrate", "--to", "faiss", "--faiss-index", "hnsw")
     assert code == 0, err
     assert {"  VECTOR_STORE=faiss", "  FAISS_INDEX=hnsw"} <= set(out.splitlines())
     on_hnsw = container_for(settings, fake_model, faiss_index="hnsw")
@@ -99,26 +90,26 @@ def test_faiss_to_qdrant_and_back_to_faiss_hnsw(built, settings, fake_model, que
 
 
 def test_a_target_that_holds_data_needs_overwrite(built, settings, fake_model):
-    assert cli(built, "migrate", "--to", "memory")[0] == 0
-    code, _, err = cli(built, "migrate", "--to", "memory")
+    assert run_cli(built, "migrate", "--to", "memory")[0] == 0
+    code, _, err = run_cli(built, "migrate", "--to", "memory")
     assert code == 2 and "already holds 9 vectors" in err and "--overwrite" in err
-    code, _, err = cli(built, "migrate", "--to", "memory", "--overwrite")
+    code, _, err = run_cli(built, "migrate", "--to", "memory", "--overwrite")
     assert code == 0, err
     assert len(container_for(settings, fake_model, vector_store="memory").vector_store()) == 9
 
 
 def test_the_source_itself_is_refused(built):
-    code, _, err = cli(built, "migrate", "--to", "faiss")
+    code, _, err = run_cli(built, "migrate", "--to", "faiss")
     assert code == 2 and "the configured one" in err
-    code, _, err = cli(built, "migrate", "--database-url", built.settings().database_url)
+    code, _, err = run_cli(built, "migrate", "--database-url", built.settings().database_url)
     assert code == 2 and "configured DATABASE_URL" in err
 
 
 def test_bad_requests_are_usage_errors(container):
-    assert cli(container, "migrate")[0] == 2
-    code, _, err = cli(container, "migrate", "--faiss-index", "hnsw")
+    assert run_cli(container, "migrate")[0] == 2
+    code, _, err = run_cli(container, "migrate", "--faiss-index", "hnsw")
     assert code == 2 and "need --to" in err
-    code, _, err = cli(container, "migrate", "--to", "qdrant")
+    code, _, err = run_cli(container, "migrate", "--to", "qdrant")
     assert code == 1 and "run `rebuild` first" in err
 
 
@@ -128,7 +119,7 @@ def test_sqlite_to_another_database_keeps_ids(built, settings, fake_model, query
     built.repository().mark_class_removed("purple-scarf")
     built.repository().mark_images_removed([rows[0]])
     target_url = f"sqlite:///{tmp_path / 'moved.db'}"
-    code, out, err = cli(built, "migrate", "--database-url", target_url)
+    code, out, err = run_cli(built, "migrate", "--database-url", target_url)
     assert code == 0, err
     assert "copied 9 images and 1 facts" in out and f"  DATABASE_URL={target_url}" in out
     moved = container_for(settings, fake_model, database_url=target_url)
@@ -145,7 +136,7 @@ def test_sqlite_to_postgresql_and_faiss_to_qdrant_at_once(
     built, settings, fake_model, query, postgres_url
 ):
     before = answers(built, query)
-    code, out, err = cli(built, "migrate", "--to", "qdrant", "--database-url", postgres_url)
+    code, out, err = run_cli(built, "migrate", "--to", "qdrant", "--database-url", postgres_url)
     assert code == 0, err
     assert "copied 9 images" in out and "copied 9 vectors" in out
     after = container_for(settings, fake_model, vector_store="qdrant", database_url=postgres_url)

@@ -4,7 +4,6 @@ never ends below where it started, and the result serves `rebuild`, `query` and 
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -12,14 +11,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from app.cli.context import CliContext
-from app.cli.main import run
 from app.container import build_container
 from app.domain.errors import ModelMismatch
 from app.domain.splits import SplitFractions
 from app.domain.training import FinetuneConfig
 from app.services.splitting import SplitOptions
-from conftest import eth80_subset
+from conftest import eth80_subset, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -94,11 +91,11 @@ def test_fine_tuned_model_is_never_worse_on_val_than_the_frozen_start(world):
 
 def test_second_run_resumes_from_latest(world):
     settings, container, _ = world
-    ctx = CliContext(out=io.StringIO(), err=io.StringIO(), container_override=container)
     argv = ["finetune", "--image-size", "64", "--frozen-epochs", "1", "--epochs", "2",
             "-P", "8", "-K", "3", "--scale", "16", "--lr", "2e-3", "--json"]  # fmt: skip
-    assert run(argv, ctx) == 0, ctx.err.getvalue()
-    outcome = json.loads(ctx.out.getvalue())
+    code, out, err = run_cli(container, *argv)
+    assert code == 0, err
+    outcome = json.loads(out)
     assert (outcome["start_epoch"], outcome["last_epoch"]) == (2 + 1, 3)
     assert [r["epoch"] for r in outcome["history"]] == [0, 1, 2, 3]
     saved = torch.load(settings.models_dir / "embedder" / "latest_model.pt", weights_only=True)
