@@ -60,26 +60,12 @@ def _query_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--json", action="store_true", help="one JSON object per line per query")
     p.add_argument("--show", type=Path, metavar="OUT.png", help="write a contact sheet")
-    p.add_argument(
-        "--more-like",
-        "--more_like",
-        dest="more_like",
-        nargs="+",
-        type=int,
-        default=[],
-        metavar="ID",
-        help="gallery image ids to move toward (Rocchio)",
-    )
-    p.add_argument(
-        "--less-like",
-        "--less_like",
-        dest="less_like",
-        nargs="+",
-        type=int,
-        default=[],
-        metavar="ID",
-        help="gallery image ids to move away from",
-    )
+    for dest, help_ in (
+        ("more_like", "gallery image ids to move toward (Rocchio)"),
+        ("less_like", "gallery image ids to move away from"),
+    ):
+        flags = (f"--{dest.replace('_', '-')}", f"--{dest}")
+        p.add_argument(*flags, dest=dest, nargs="+", type=int, default=[], metavar="ID", help=help_)
     focus.focus_args(p)
 
 
