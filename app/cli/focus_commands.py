@@ -23,20 +23,15 @@ def dedup_args(p: argparse.ArgumentParser) -> None:
         "(default: DEDUP_THRESHOLD)",
     )
     scope = p.add_mutually_exclusive_group()
-    scope.add_argument(
-        "--within-product",
-        dest="scope",
-        action="store_const",
-        const=DedupScope.WITHIN,
-        help="only pairs of one product id",
-    )
-    scope.add_argument(
-        "--across-products",
-        dest="scope",
-        action="store_const",
-        const=DedupScope.ACROSS,
-        help="only pairs of two product ids (likely labelling errors)",
-    )
+    for flag, const, help_ in (
+        ("--within-product", DedupScope.WITHIN, "only pairs of one product id"),
+        (
+            "--across-products",
+            DedupScope.ACROSS,
+            "only pairs of two product ids (likely labelling errors)",
+        ),
+    ):
+        scope.add_argument(flag, dest="scope", action="store_const", const=const, help=help_)
     p.add_argument("--conflicts-only", action="store_true", help="only groups with 2+ products")
     p.add_argument("--json", action="store_true", help="one JSON object per group per line")
     p.add_argument("--show", type=Path, metavar="OUT.png", help="write a contact sheet")
