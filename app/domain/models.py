@@ -38,6 +38,7 @@ class ImageRecord:
     parent_id: int | None = None  # for an object crop: the image it was cut from
     box: tuple[int, int, int, int] | None = None  # the crop in the parent: x0, y0, x1, y1
     folder: str | None = None  # catalogue files: the folder relative to the products folder
+    mtime_ns: int | None = None  # catalogue files: the mtime when hashed (None: hash it again)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class ScannedFile:
     product_id: str
     content_hash: str
     size_bytes: int
+    mtime_ns: int | None = None  # None: too recent to trust (changed within the clock's step)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Use case: bring the index and the repository in line with the catalogue folder.
 
 Incremental: unchanged files (same content hash, same embedding stamp, vector present) are not
-re-embedded; deleted files leave the index; changed files are re-embedded. Crash-safe: a row is
+re-embedded; deleted files leave the index; changed files are re-embedded. A file whose size and
+mtime match the row's is not even read again: its stored content hash stands (see scanning.py;
+`--full` re-reads every file). Crash-safe: a row is
 stamped with the model only after its vector has been saved, so an interrupted rebuild leaves a
 consistent, loadable index and the next run finishes the job.
 
@@ -50,6 +52,16 @@ class RebuildOptions:
     examples_dir: Path | None = None  # never scanned as catalogue, even inside products_dir
 
 
+def _fingerprints(rows: dict[str, ImageRecord]) -> dict[str, ScannedFile]:
+    """The catalogue files as last scanned: the scan re-reads only those whose size or mtime
+    changed (`--full` re-reads every file)."""
+    return {
+        path: ScannedFile(path, Path(path).parent.name, r.content_hash, r.size_bytes, r.mtime_ns)
+        for path, r in rows.items()
+        if r.mtime_ns is not None
+    }
+
+
 def relative_folder(path: str, root: Path) -> str | None:
     """The folder of `path` relative to the products folder, with forward slashes."""
     try:
@@ -92,10 +104,10 @@ class RebuildService:
         replacing = (full or self._store.model_stamp != stamp) and len(self._store) > 0
         commits = Commits(self._repo, self._store, self._guard, self._embedder, replacing)
         indexed = set() if replacing else set(self._store.ids().tolist())
-        found, skipped = scan_catalogue(root)
-        scanned = self._wanted(found, root)
         rows = self._repo.list_images()
         existing = {r.path: r for r in rows if r.source == CATALOGUE}
+        found, skipped = scan_catalogue(root, known=None if full else _fingerprints(existing))
+        scanned = self._wanted(found, root)
         todo = self._needing_embedding(scanned, existing, stamp, indexed, root)
         report = RebuildReport(scanned=len(found) + len(skipped), skipped=skipped)
         report.excluded = len(found) - len(scanned)
@@ -130,8 +142,9 @@ class RebuildService:
         root: Path,
     ) -> list[ImageRecord]:
         """Rows (unstamped) for the scanned files that are new, changed or without a vector.
-        Unchanged rows only get their folder (relative to `root`) recorded when it differs."""
-        todo, moved = [], []
+        Unchanged rows only get their folder (relative to `root`) and their file's size and
+        mtime recorded when these differ."""
+        todo, refreshed = [], []
         for f in scanned:
             old = existing.get(f.path)
             folder = relative_folder(f.path, root)
@@ -142,11 +155,13 @@ class RebuildService:
                 or old.id not in indexed
             ):
                 record = ImageRecord(f.path, f.product_id, f.content_hash, f.size_bytes)
-                todo.append(replace(record, folder=folder))
-            elif old.folder != folder:
-                moved.append(replace(old, folder=folder))
-        if moved:
-            self._repo.upsert_images(moved)
+                todo.append(replace(record, folder=folder, mtime_ns=f.mtime_ns))
+            elif (old.folder, old.size_bytes, old.mtime_ns) != (folder, f.size_bytes, f.mtime_ns):
+                refreshed.append(
+                    replace(old, folder=folder, size_bytes=f.size_bytes, mtime_ns=f.mtime_ns)
+                )
+        if refreshed:
+            self._repo.upsert_images(refreshed)
         return todo
 
     @staticmethod

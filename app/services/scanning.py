@@ -1,11 +1,18 @@
-"""Find image files under a folder (recursively, following symlinks safely) and hash them."""
+"""Find image files under a folder (recursively, following symlinks safely) and hash them.
+
+A file whose size and modification time (ns) equal the fingerprint recorded when it was last
+hashed keeps that content hash without being read again (as `git status` and `rsync` judge
+files); any change to either re-hashes it, and the content hash stays the file's identity. A file
+modified within the last few seconds is hashed but its mtime is not recorded, so a later write in
+the same tick of a coarse file-system clock cannot hide behind it."""
 
 from __future__ import annotations
 
 import errno
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,6 +23,8 @@ IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".jfif"}
 )
 _CHUNK = 1 << 20
+# a file's mtime is recorded only once it is this old (coarse clocks: FAT 2 s, some NFS 1 s)
+SETTLED_NS = 3_000_000_000
 
 
 def iter_image_files(root: Path) -> Iterator[Path]:
@@ -62,17 +71,33 @@ def _printable(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
-def _scan_one(path: Path) -> ScannedFile | SkippedFile:
+def _unchanged(path: Path, known: Mapping[str, ScannedFile]) -> ScannedFile | SkippedFile | None:
+    """The file as last scanned when its size and mtime are unchanged; a skip when it cannot
+    be named or stat'ed; None when it must be hashed."""
     try:
         str(path).encode("utf-8")
     except UnicodeEncodeError:  # os.walk gave surrogates: no database or JSON can hold them
         return SkippedFile(_printable(path), NOT_UTF8)
+    before = known.get(str(path))
+    if before is None or before.mtime_ns is None:
+        return None
     try:
-        size = path.stat().st_size
+        info = path.stat()
+    except OSError as exc:
+        return unreadable(path, exc)
+    same = (info.st_size, info.st_mtime_ns) == (before.size_bytes, before.mtime_ns)
+    return before if same else None
+
+
+def _scan_one(path: Path) -> ScannedFile | SkippedFile:
+    try:
+        info = path.stat()
         digest = content_hash(path)
     except OSError as exc:
         return unreadable(path, exc)
-    return ScannedFile(str(path), path.parent.name, digest, size)
+    settled = time.time_ns() - info.st_mtime_ns > SETTLED_NS
+    mtime = info.st_mtime_ns if settled else None
+    return ScannedFile(str(path), path.parent.name, digest, info.st_size, mtime)
 
 
 def unreadable(path: object, exc: OSError) -> SkippedFile:
@@ -90,11 +115,17 @@ def os_error_reason(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def scan_catalogue(root: Path, workers: int = 4) -> tuple[list[ScannedFile], list[SkippedFile]]:
-    """Every image file under `root` with its product id (parent folder name) and content hash."""
+def scan_catalogue(
+    root: Path, workers: int = 4, known: Mapping[str, ScannedFile] | None = None
+) -> tuple[list[ScannedFile], list[SkippedFile]]:
+    """Every image file under `root` with its product id (parent folder name) and content hash;
+    `known`: the files as last scanned, by path (their hash is reused when size and mtime match)."""
     paths = list(iter_image_files(root))
+    first = [_unchanged(path, known or {}) for path in paths]
+    to_hash = [path for path, found in zip(paths, first, strict=True) if found is None]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        results = list(pool.map(_scan_one, paths))
+        hashed = iter(list(pool.map(_scan_one, to_hash)))
+    results = [found if found is not None else next(hashed) for found in first]
     scanned = [r for r in results if isinstance(r, ScannedFile)]
     skipped = [r for r in results if isinstance(r, SkippedFile)]
     return scanned, skipped

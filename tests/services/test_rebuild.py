@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +14,10 @@ from dependency_injector import providers
 
 from app.container import build_container
 from app.domain.errors import NotFound
+from app.services import scanning
 from app.services.pipeline import Embedder
 from app.services.rebuild import RebuildOptions, RebuildService
+from app.services.scanning import content_hash
 from conftest import write_product_photo
 from tests.fakes import ThumbnailModel
 
@@ -221,3 +226,25 @@ def test_examples_folder_inside_the_products_folder_is_not_catalogue(settings, c
     report = container.rebuild_service().run()
     assert (report.excluded, report.embedded, report.removed) == (1, 0, 0)
     assert container.repository().source_counts()["red-shoe-2"] == {"example": 1}
+
+
+def test_no_change_rebuild_reads_no_file_and_older_rows_gain_fingerprints(
+    container, catalogue, fake_model, monkeypatch
+):
+    """Size + mtime recorded per file: a no-change rebuild reads no file; rows made before the
+    fingerprints existed (mtime NULL) are read once, not re-embedded; --full reads every file."""
+    old = time.time_ns() - 3600 * 10**9
+    for path in catalogue.rglob("*.*"):
+        os.utime(path, ns=(old, old))
+    reads: list[Path] = []
+    monkeypatch.setattr(scanning, "content_hash", lambda p: reads.append(p) or content_hash(p))
+    container.rebuild_service().run()
+    repo = container.repository()
+    repo.upsert_images([replace(r, mtime_ns=None) for r in repo.list_images()])  # as migrated
+    reads.clear()
+    report = container.rebuild_service().run()
+    assert (len(reads), report.embedded, fake_model.embedded) == (9, 0, 9)
+    assert {r.mtime_ns for r in repo.list_images()} == {old}
+    reads.clear()
+    assert container.rebuild_service().run().unchanged == 9 and reads == []
+    assert container.rebuild_service().run(full=True).embedded == 9 and len(reads) == 9

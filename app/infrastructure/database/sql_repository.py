@@ -27,12 +27,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.gallery import Removals
 from app.domain.models import ImageRecord
+from app.infrastructure.database import schema
 from app.infrastructure.database.engine import WRITE_OPTION, chunked, make_engine
 from app.infrastructure.database.tables import images, meta, removed_classes, removed_images
 from app.infrastructure.database.transactions import transaction
 
 _FIELDS = ("product_id", "content_hash", "size_bytes", "embedding_model", "source", "parent_id")
-_FIELDS += ("folder",)
+_FIELDS += ("folder", "mtime_ns")
 
 
 def _record(row: Any) -> ImageRecord:
@@ -47,6 +48,7 @@ def _record(row: Any) -> ImageRecord:
         parent_id=int(row.parent_id) if row.parent_id is not None else None,
         box=tuple(int(v) for v in row.box.split(",")) if row.box else None,
         folder=row.folder,
+        mtime_ns=row.mtime_ns,
     )
 
 
@@ -61,10 +63,11 @@ class SqlRepository:
 
     def __init__(self, database_url: str, pool_size: int = 5, max_overflow: int = 10) -> None:
         self._engine = make_engine(database_url, pool_size, max_overflow)
-        from app.infrastructure.database import schema  # alembic: imported when a database opens
-
-        with self._begin(write=True) as conn:
-            schema.upgrade(conn)
+        with self._begin() as conn:  # a current database: no write lock, no Alembic
+            current = schema.is_current(conn)
+        if not current:
+            with self._begin(write=True) as conn:
+                schema.upgrade(conn)
 
     @property
     def engine(self) -> Engine:

@@ -46,6 +46,9 @@ images = Table(
     # the folder holding a catalogue file, relative to the products folder ("Fruit/Apple"), for
     # `query --under`; added by migration 0006
     Column("folder", Text, nullable=True, index=True),
+    # catalogue files: the modification time (ns) when the file was hashed, so that `rebuild`
+    # reads only files whose size or mtime changed; added by migration 0008
+    Column("mtime_ns", BigInteger, nullable=True),
     sqlite_autoincrement=True,
 )
 

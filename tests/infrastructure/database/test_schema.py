@@ -7,8 +7,10 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from app.domain.models import ImageRecord
@@ -72,9 +74,15 @@ def test_database_made_before_migrations_is_stamped_and_kept(database_url):
 
 def test_opening_a_current_database_runs_no_migration(database_url, monkeypatch):
     SqlRepository(database_url).close()
-    monkeypatch.setattr(schema.command, "upgrade", _must_not_run)
-    monkeypatch.setattr(schema.command, "stamp", _must_not_run)
+    monkeypatch.setattr(command, "upgrade", _must_not_run)
+    monkeypatch.setattr(command, "stamp", _must_not_run)
     SqlRepository(database_url).close()
+
+
+def test_the_head_read_from_the_migration_files_is_alembics():
+    """Start-up compares the database with the head found in the files' text, without Alembic."""
+    script = ScriptDirectory.from_config(schema.alembic_config())
+    assert schema.head_revision() == script.get_current_head()
 
 
 def _must_not_run(*args, **kwargs):
@@ -115,8 +123,6 @@ def test_migrations_create_the_tables_in_the_search_path_schema(postgres_url):
 
 def test_first_release_database_gains_the_gallery_schema(database_url):
     """Tables as the first release made them (revision 0001), without alembic_version."""
-    from alembic import command
-
     engine = make_engine(database_url)
     now = datetime.now(UTC)
     with engine.begin() as conn:
@@ -144,16 +150,16 @@ def test_first_release_database_gains_the_gallery_schema(database_url):
 def test_a_migration_cut_short_leaves_nothing_behind(database_url, monkeypatch):
     """Creating the schema is one transaction: a crash in the middle (here: an error after the
     tables were made, before the commit) leaves an empty database that the next start migrates."""
-    real_upgrade = schema.command.upgrade
+    real_upgrade = command.upgrade
 
     def upgrade_then_crash(config, revision):
         real_upgrade(config, revision)
         raise RuntimeError("killed before the commit")
 
-    monkeypatch.setattr(schema.command, "upgrade", upgrade_then_crash)
+    monkeypatch.setattr(command, "upgrade", upgrade_then_crash)
     with pytest.raises(RuntimeError, match="killed"):
         SqlRepository(database_url)
-    monkeypatch.setattr(schema.command, "upgrade", real_upgrade)
+    monkeypatch.setattr(command, "upgrade", real_upgrade)
     engine = make_engine(database_url)
     try:
         assert not {"images", "meta"} & set(inspect(engine).get_table_names())
@@ -167,8 +173,6 @@ def test_a_migration_cut_short_leaves_nothing_behind(database_url, monkeypatch):
 def test_an_older_sqlite_database_stops_reusing_ids(tmp_path):
     """A database made before migration 0005 keeps its rows, indexes and ids, and from then on a
     deleted id is never reused (before it, SQLite handed out the last deleted id again)."""
-    from alembic import command
-
     url = f"sqlite:///{tmp_path / 'app.db'}"
     engine = make_engine(url)
     with engine.begin() as conn:
@@ -197,8 +201,6 @@ def test_an_older_sqlite_database_stops_reusing_ids(tmp_path):
 def test_earlier_uploads_stop_being_a_class(tmp_path):
     """Photos that POST /upload stored as examples of "uploads" (and crops cut from them) become
     uploads: searchable, never learnt by classification by retrieval."""
-    from alembic import command
-
     url = f"sqlite:///{tmp_path / 'app.db'}"
     engine = make_engine(url)
     rows = [("u.jpg", "uploads", "example", None), ("c.jpg", "uploads", "crop", 1),
