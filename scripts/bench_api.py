@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,13 +23,11 @@ import httpx
 from benchdata import rate_and_latency, run_clients
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.servers import free_port, wait_healthy  # noqa: E402
+
 DATA = ROOT.parent / "shared" / "data" / "clothing-small"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _catalogue(work: Path, per_class: int) -> list[Path]:
@@ -55,17 +52,6 @@ def _start_server(work: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-
-
-def _wait_ready(base: str, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    raise SystemExit("the API did not start")
 
 
 def _rebuild(base: str) -> None:
@@ -118,11 +104,11 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
     photos = _catalogue(work, args.per_class)
-    port = _free_port()
+    port = free_port()
     server = _start_server(work, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base)
+        wait_healthy(base)
         _rebuild(base)
         _drive(base, photos, 1, 2, "/predict")  # warm up
         for route in ("/predict", "/search"):

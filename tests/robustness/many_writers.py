@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from dependency_injector import providers
 from app.config import load_settings
 from app.container import build_container
 from tests.robustness.writers import REPO, Plan, SlowThumbnailModel
+from tests.support.servers import free_port, wait_healthy
 
 OPS = 5  # class commands per writer per round
 SETTINGS = ("PRODUCTS_DIR", "INDEX_DIR", "DATABASE_URL", "EXAMPLES_DIR", "MODELS_DIR",
@@ -48,12 +48,6 @@ class Audit:
     vectors: int
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_api(env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen, str]:
     port = free_port()
     if workers == 1:
@@ -63,15 +57,8 @@ def start_api(env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen, 
                str(port), "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise AssertionError("the API did not start")
+    wait_healthy(base, proc)
+    return proc, base
 
 
 def start_cli(env: dict[str, str], name: str, seed: int, photos: Path) -> subprocess.Popen:

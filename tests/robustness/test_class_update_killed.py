@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,14 +15,9 @@ import httpx
 import pytest
 
 from tests.robustness.crashloop import CLOTHING_TRAIN, REPO, CrashLoop, rebuild_env
+from tests.support.servers import free_port, wait_healthy
 
 RUNS = 6
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(loop: CrashLoop, port: int) -> subprocess.Popen:
@@ -32,17 +26,6 @@ def _serve(loop: CrashLoop, port: int) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "app.cli.main", "api", "--host", "127.0.0.1", "--port", str(port)]
     return subprocess.Popen(cmd, cwd=loop.state, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-
-
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError("the API did not start")
 
 
 @pytest.mark.slow
@@ -56,12 +39,12 @@ def test_class_update_killed_mid_way(tmp_path):
     rng = random.Random(3)
     cut_short = 0
     for run in range(RUNS):
-        port = _free_port()
+        port = free_port()
         server = _serve(loop, port)
         base = f"http://127.0.0.1:{port}"
         acknowledged: list[int] = []
         try:
-            _wait_ready(base)
+            wait_healthy(base)
             batch = photos[2 + 4 * run : 6 + 4 * run]
             files = [("files", (p.name, p.read_bytes(), "image/jpeg")) for p in batch]
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from tests.support.servers import free_port
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -40,18 +41,12 @@ def launch_chromium(playwright, executable: str):
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def live_server(app) -> Iterator[str]:
     """Serve `app` with uvicorn on a free port of 127.0.0.1 in a thread; yields the base URL."""
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
