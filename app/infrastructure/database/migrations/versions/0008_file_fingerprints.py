@@ -3,8 +3,6 @@ hashed. With size_bytes it lets `rebuild` reuse the stored content hash of a fil
 mtime have not changed instead of reading it again; NULL (rows made before, examples, crops)
 means "hash it".
 
-Revision ID: 0008
-Revises: 0007
 Create Date: 2026-12-05
 """
 
@@ -13,17 +11,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from app.infrastructure.database.migration_steps import add_missing
+
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("images")}
-    if "mtime_ns" not in columns:
-        with op.batch_alter_table("images") as batch:
-            batch.add_column(sa.Column("mtime_ns", sa.BigInteger(), nullable=True))
+    add_missing("images", [sa.Column("mtime_ns", sa.BigInteger(), nullable=True)])
 
 
 def downgrade() -> None:
