@@ -6,7 +6,8 @@ locations, and the targets of `migrate`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from app.config import Settings, with_overrides
 from app.domain.errors import ConfigError, IndexNotReady, ModelMismatch
 from app.infrastructure.cache.file_cache import FileCache
 from app.infrastructure.cache.memory_cache import MemoryCache
+from app.infrastructure.database.advisory_lock import AdvisoryLock, is_postgresql
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.rebuild_lock import WriterLock
 from app.infrastructure.vector_store.faiss_store import FaissIndexOptions, FaissVectorStore
@@ -73,6 +75,22 @@ def store_location(s: Settings) -> tuple[str, ...]:
         return ("qdrant", where, options.collection_prefix)
     folder = faiss_directory(s) if s.vector_store == "faiss" else memory_directory(s)
     return (s.vector_store, str(folder.expanduser().resolve()))
+
+
+def writer_lock_of(s: Settings) -> Callable[[], AbstractContextManager[object]]:
+    """The writer lock between processes: INDEX_DIR/writer.lock (one machine), then, with a
+    PostgreSQL database, its advisory lock keyed by the store location (several machines)."""
+    local = WriterLock(s.index_dir)
+    if not is_postgresql(s.database_url):
+        return local.held
+    shared = AdvisoryLock(s.database_url, "|".join(store_location(s)))
+
+    @contextmanager
+    def held() -> Iterator[None]:
+        with local.held(), shared.held():  # always in this order: no deadlock
+            yield
+
+    return held
 
 
 def migration_targets(settings: Settings, build: Callable[[Settings], Any]) -> TargetOpener:
@@ -150,11 +168,11 @@ class Storage(containers.DeclarativeContainer):
         max_overflow=settings.provided.database_max_overflow,
     )
     # one lock over the gallery: rebuild and the class commands change it, predictions read it;
-    # between processes, the writer lock of the index folder serialises every change
+    # between processes, the writer lock of the index folder (and, on PostgreSQL, the database's
+    # advisory lock of the index location) serialises every change
+    writer_lock = providers.ThreadSafeSingleton(writer_lock_of, settings)
     gallery_guard = providers.ThreadSafeSingleton(
-        GalleryGuard,
-        process_lock=providers.Factory(WriterLock, settings.provided.index_dir).provided.held,
-        store=vector_store,
+        GalleryGuard, process_lock=writer_lock, store=vector_store
     )
     cache = providers.ThreadSafeSingleton(MemoryCache, settings.provided.cache_size)
     embedding_cache = providers.ThreadSafeSingleton(
