@@ -2,46 +2,53 @@
 
 For each data set, in a process of its own (so peak memory is that data set's): `split` (the set's
 own train/val/test folders, or by object for eth80), `evaluate --split test` with the frozen
-EfficientNet-Lite0 (test Recall@1/@5, mAP, the prototype and kNN rules), `finetune` with the
-defaults (plus --max-minutes), and the same evaluation of best_model.pt; the minutes the
-fine-tuning took and the process's peak resident memory. First, the CPU speed of the torch model
-measured in the same run (forward, and a training step with the last blocks unfrozen).
+EfficientNet-Lite0 (or --backbone; test Recall@1/@5, mAP, the prototype and kNN rules),
+`finetune` with the defaults (plus --max-minutes), and the same evaluation of best_model.pt; the
+minutes the fine-tuning took and the process's peak resident memory (also per phase). First, the
+CPU speed of the torch model measured in the same run (forward, and a training step with the
+last blocks unfrozen).
 
 - cub100: ../shared/data/cub100-birds (100 look-alike bird species, its own train/val/test);
 - clothing: ../shared/data/clothing-small (10 classes, its own train/validation/test);
 - eth80: ../shared/data/eth80-groups (8 classes, split by object with `split`, 70/15/15).
 
     python scripts/bench_finetune.py [--datasets cub100 clothing eth80] [--max-minutes 30]
-        [--out DIR] [--json]
+        [--backbone efficientnet-lite0|efficientnet-lite1|efficientnet-lite2] [--out DIR] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.infrastructure.embedding.efficientnet_lite import MODEL_ID, MODEL_IDS
+
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 DATASETS = {"cub100": "cub100-birds", "clothing": "clothing-small", "eth80": "eth80-groups"}
 
 
-def torch_speed(seconds: float = 8.0) -> dict[str, float]:
-    """Images per second of EfficientNet-Lite0 at 224 px, batch 32: inference, and a training
-    step (forward + backward) with the last 5 blocks unfrozen (the finetune default)."""
+def torch_speed(backbone: str, seconds: float = 8.0) -> dict[str, float]:
+    """Images per second of the backbone at its own side, batch 32: inference, and a training
+    step (forward + backward) with the finetune default's last blocks unfrozen."""
     import torch
 
+    from app.domain.training import FinetuneConfig
     from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
     from app.training.unfreeze import freeze_modes, set_trainable
 
-    net = EfficientNetLiteEmbedding(device="cpu").torch_module()
-    batch = torch.randn(32, 3, 224, 224).contiguous(memory_format=torch.channels_last)
+    model = EfficientNetLiteEmbedding("cpu", 0, backbone)
+    net, side = model.torch_module(), model.pixel_spec().crop
+    batch = torch.randn(32, 3, side, side).contiguous(memory_format=torch.channels_last)
 
     def rate(step) -> float:
         step()  # warm-up
@@ -61,11 +68,30 @@ def torch_speed(seconds: float = 8.0) -> dict[str, float]:
         net(batch).sum().backward()
 
     forward = rate(infer)
-    set_trainable(net, 5)
+    set_trainable(net, FinetuneConfig().unfreeze_blocks)
     return {"forward_img_s": round(forward, 1), "train_step_img_s": round(rate(train), 1)}
 
 
-def one(name: str, work: Path, max_minutes: float) -> dict:
+class PhasePeaks:
+    """The process's peak resident memory in each named phase (sampled every 50 ms)."""
+
+    def __init__(self) -> None:
+        self.phase, self.peaks = "start", {}
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def enter(self, phase: str) -> None:
+        self.phase = phase
+
+    def _sample(self) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while True:
+            with open("/proc/self/statm", encoding="ascii") as handle:
+                rss = int(handle.read().split()[1]) * page / 2**30
+            self.peaks[self.phase] = round(max(self.peaks.get(self.phase, 0.0), rss), 2)
+            time.sleep(0.05)
+
+
+def one(name: str, work: Path, max_minutes: float, backbone: str) -> dict:
     """Everything for one data set (run in a child process)."""
     from app.config import load_settings
     from app.container import build_container
@@ -76,21 +102,26 @@ def one(name: str, work: Path, max_minutes: float) -> dict:
     settings = load_settings(
         _env_file=None, products_dir=data, index_dir=work / "index",
         database_url=f"sqlite:///{work / 'app.db'}", splits_dir=work / "splits",
-        models_dir=work / "models", embedding_model="efficientnet-lite0",
+        models_dir=work / "models", embedding_model=backbone,
     )  # fmt: skip
+    peaks = PhasePeaks()
     report = build_container(settings).split_service().run(data, SplitOptions(seed=0, force=True))
     print(f"[{name}] {report.layout}", file=sys.stderr, flush=True)
+    peaks.enter("frozen evaluation")
     frozen = _evaluate(settings, work / "eval-frozen")
     print(f"[{name}] frozen:     {_line(frozen)}", file=sys.stderr, flush=True)
+    peaks.enter("finetune")
     started = time.perf_counter()
     config = FinetuneConfig(max_minutes=max_minutes, fresh=True)
     outcome = build_container(settings).finetune_service().run(config)
     minutes = (time.perf_counter() - started) / 60
+    peaks.enter("tuned evaluation")
     tuned = _evaluate(settings.model_copy(update={"embedding_model": outcome.best_path}),
                       work / "eval-tuned")  # fmt: skip
     print(f"[{name}] fine-tuned: {_line(tuned)}", file=sys.stderr, flush=True)
     return {
         "dataset": name,
+        "backbone": backbone,
         "classes": len(report.counts["train"]),
         "images": {s: sum(c.values()) for s, c in report.counts.items()},
         "frozen": frozen,
@@ -102,6 +133,7 @@ def one(name: str, work: Path, max_minutes: float) -> dict:
         "val_map": [round(r.val_map or 0.0, 3) for r in outcome.history],
         "val_recall@1": [round(r.val_recall_at_1, 3) for r in outcome.history],
         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
+        "peak_rss_gb_by_phase": dict(peaks.peaks),
     }
 
 
@@ -128,10 +160,10 @@ def _line(m: dict) -> str:
     )
 
 
-def table(speed: dict, rows: list[dict]) -> str:
+def table(backbone: str, speed: dict, rows: list[dict]) -> str:
     lines = [
-        f"torch CPU speed (EfficientNet-Lite0, 224 px, batch 32): forward {speed['forward_img_s']}"
-        f" img/s, training step (last 5 blocks) {speed['train_step_img_s']} img/s",
+        f"torch CPU speed ({backbone}, batch 32): forward {speed['forward_img_s']} img/s,"
+        f" training step (default unfrozen blocks) {speed['train_step_img_s']} img/s",
         "| data | model | test R@1 | R@5 | mAP | prototype | kNN | minutes | peak memory |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -143,6 +175,9 @@ def table(speed: dict, rows: list[dict]) -> str:
         lines.append(f"| | fine-tuned, {row['epochs']} | {t['recall@1']:.3f} | {t['recall@5']:.3f}"
                      f" | {t['map']:.3f} | {t['prototype']} | {t['knn']} | "
                      f"{row['finetune_minutes']} | {row['peak_rss_gb']} GB |")  # fmt: skip
+    for row in rows:
+        phases = ", ".join(f"{k} {v} GB" for k, v in row["peak_rss_gb_by_phase"].items())
+        lines.append(f"peak memory by phase, {row['dataset']}: {phases}")
     return "\n".join(lines)
 
 
@@ -150,23 +185,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--max-minutes", type=float, default=30.0, help="finetune budget (30)")
+    parser.add_argument("--backbone", default=MODEL_ID, choices=MODEL_IDS,
+                        help=f"the model, frozen and fine-tuned ({MODEL_ID})")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process: one data set
     args = parser.parse_args()
     work = args.out or Path(tempfile.mkdtemp(prefix="bench-finetune-"))
     if args.one:
-        print(json.dumps(one(args.one, work / args.one, args.max_minutes)))
+        print(json.dumps(one(args.one, work / args.one, args.max_minutes, args.backbone)))
         return 0
-    speed = torch_speed()
+    speed = torch_speed(args.backbone)
     print(f"torch CPU speed: {speed}", file=sys.stderr, flush=True)
     rows = []
     for name in args.datasets:
         cmd = [sys.executable, __file__, "--one", name, "--out", str(work),
-               "--max-minutes", str(args.max_minutes)]  # fmt: skip
+               "--max-minutes", str(args.max_minutes), "--backbone", args.backbone]  # fmt: skip
         done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    print(table(speed, rows))
+    print(table(args.backbone, speed, rows))
     if args.json:
         print(json.dumps({"torch_speed": speed, "rows": rows}, indent=1))
     return 0

@@ -30,8 +30,8 @@ from app.training.augment import Normalise
 from app.training.data import Decode, Digest, ImageSet, Reader, index_images
 from app.training.epochs import (
     StepParts,
-    backbone_features,
     head_embeddings,
+    net_embeddings,
     pk_batches,
     train_epoch,
     train_head_epoch,
@@ -252,18 +252,13 @@ class ArcFaceTrainer:
         the backbone is frozen, else computed now."""
         if frozen and data.features is not None and data.val_features is not None:
             device = parts.precision.device
-            gallery = data.features[:, 0].float().to(device)
-            queries = data.val_features[:, 0].float().to(device)
+            gallery = head_embeddings(parts.net, data.features[:, 0].to(device))
+            queries = head_embeddings(parts.net, data.val_features[:, 0].to(device))
         else:
             tools = (data.reader, data.norm, parts.precision)
-            gallery = backbone_features(parts.net, data.train, *tools)
-            queries = backbone_features(parts.net, data.val, *tools)
-        return val_scores(
-            head_embeddings(parts.net, queries),
-            data.val.labels,
-            head_embeddings(parts.net, gallery),
-            data.train.labels,
-        )
+            gallery = net_embeddings(parts.net, data.train, *tools)
+            queries = net_embeddings(parts.net, data.val, *tools)
+        return val_scores(queries, data.val.labels, gallery, data.train.labels)
 
     def _enter_phase(self, parts: StepParts, cfg, phase: int, saved, run: RunState) -> Any:
         """Freeze the backbone (phase 1) or unfreeze its last blocks (phase 2), start this phase's

@@ -55,6 +55,17 @@ class FeatureCache:
             logger.warning("ignoring damaged cached features %s: %s", path, exc)
             return None
 
+    def has(self, digest: str, views: int) -> bool:
+        """True when an entry with at least `views` views is there and whole (header and size
+        checked, the rows are not read)."""
+        path = self.path(digest)
+        if not path.is_file():
+            return False
+        try:
+            return np.load(path, mmap_mode="r", allow_pickle=False).shape[0] >= views
+        except (OSError, ValueError):
+            return False
+
     def put(self, digest: str, features: np.ndarray) -> None:
         path = self.path(digest)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,8 +85,7 @@ def cached_features(
     """float16 (N, views, D) features of `data` (view 0: the centre crop), from the cache or
     computed now; files that do not decode are left out of the returned set."""
     reader, norm, precision = tools
-    found = [cache.get(digest) for digest in data.digests]
-    missing = [i for i, f in enumerate(found) if f is None or f.shape[0] < views]
+    missing = [i for i, digest in enumerate(data.digests) if not cache.has(digest, views)]
     bad: dict[int, Any] = {}
     bar = progress(total=len(missing), desc=f"backbone features ({views} views)")
     try:
@@ -88,15 +98,26 @@ def cached_features(
             computed = _views(backbone, images, (norm, precision), views, seed=start)
             for i, row in zip(ok, computed, strict=True):
                 cache.put(data.digests[i], row)
-                found[i] = row
             bar.update(len(chunk))
     finally:
         bar.close()
     kept = data.without(set(bad), list(bad.values()))
-    rows = [f[:views] for i, f in enumerate(found) if i not in bad and f is not None]
-    if not rows:
-        return torch.zeros(0, views, 1, dtype=torch.float16), kept
-    return torch.from_numpy(np.stack(rows)), kept
+    return _load_all(cache, kept.digests, views), kept
+
+
+def _load_all(cache: FeatureCache, digests: list[str], views: int) -> torch.Tensor:
+    """One float16 (N, views, D) array filled entry by entry (never two copies of the set)."""
+    out: np.ndarray | None = None
+    for row, digest in enumerate(digests):
+        features = cache.get(digest)
+        if features is None:
+            raise OSError(f"cached features of {digest} vanished: {cache.path(digest)}")
+        if out is None:
+            out = np.empty((len(digests), views, features.shape[-1]), dtype=np.float16)
+        out[row] = features[:views]
+    if out is None:
+        return torch.zeros(0, views, 1, dtype=torch.float16)
+    return torch.from_numpy(out)
 
 
 def _views(

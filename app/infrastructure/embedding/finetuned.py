@@ -20,8 +20,10 @@ from PIL import Image
 from app.domain.centres import ClassCentres
 from app.domain.errors import BackendUnavailable
 from app.domain.scoring import l2_normalize
-from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
-from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+from app.infrastructure.embedding.efficientnet_lite import (
+    EfficientNetLiteEmbedding,
+    is_efficientnet_lite,
+)
 from app.infrastructure.embedding.hf_model import HFEmbeddingModel
 from app.infrastructure.embedding.hub import one_line
 from app.infrastructure.embedding.pixels import PixelSpec, to_pixels
@@ -65,8 +67,8 @@ def build_embedding_net(
     """A fresh EmbeddingNet on `device`: pretrained backbone, random head (for training)."""
     from app.infrastructure.embedding.torch_modules import EmbeddingNet
 
-    if backbone.lower() == EFFICIENTNET_ID:
-        adapter: Any = EfficientNetLiteEmbedding(device=device, num_threads=num_threads)
+    if is_efficientnet_lite(backbone):
+        adapter: Any = EfficientNetLiteEmbedding(device, num_threads, backbone)
     else:
         adapter = HFEmbeddingModel(backbone, device=device, num_threads=num_threads)
     spec = adapter.pixel_spec().with_crop(image_size)

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from app.atomic_files import atomic_write_json
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
-from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+from app.infrastructure.embedding.efficientnet_lite import (
+    EfficientNetLiteEmbedding,
+    is_efficientnet_lite,
+)
 from app.infrastructure.embedding.finetuned import FineTunedEmbedding, is_checkpoint_name
 from app.infrastructure.embedding.hf_model import HFEmbeddingModel, check_local_model_dir
 from app.infrastructure.embedding.hub import (
@@ -58,8 +61,8 @@ def create_embedding_model(
 def _build(
     model_id: str, device: str, num_threads: int, local_only: bool, cache_dir: Path | None
 ) -> EmbeddingModel:
-    if model_id.lower() == EFFICIENTNET_ID:
-        return EfficientNetLiteEmbedding(device=device, num_threads=num_threads)
+    if is_efficientnet_lite(model_id):
+        return EfficientNetLiteEmbedding(device, num_threads, model_id)
     return HFEmbeddingModel(
         model_id,
         device=device,

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from app.domain.errors import UnsupportedOperation
+from app.domain.errors import BackendUnavailable, UnsupportedOperation
 from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+from app.infrastructure.embedding.resolver import create_embedding_model
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +74,9 @@ def test_concurrent_first_use_loads_once(monkeypatch: pytest.MonkeyPatch) -> Non
     loads: list[str] = []
     real_load = efficientnet_lite._load_model
 
-    def counting_load(device: str) -> object:
+    def counting_load(model_id: str, device: str) -> object:
         loads.append(device)
-        return real_load(device)
+        return real_load(model_id, device)
 
     monkeypatch.setattr(efficientnet_lite, "_load_model", counting_load)
     model = EfficientNetLiteEmbedding()
@@ -85,3 +86,25 @@ def test_concurrent_first_use_loads_once(monkeypatch: pytest.MonkeyPatch) -> Non
     assert loads == ["cpu"]
     for result in results[1:]:
         np.testing.assert_allclose(result, results[0], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("name", "side"), [("efficientnet-lite1", 240), ("efficientnet-lite2", 260)]
+)
+def test_larger_variants_load_their_packaged_weights(
+    name: str, side: int, photos: dict[str, Image.Image], tmp_path
+) -> None:
+    model = create_embedding_model(name.upper(), "cpu", 0, tmp_path)  # names are case-blind
+    assert isinstance(model, EfficientNetLiteEmbedding)
+    assert model.model_id == name and model.stamp == f"{name}:s{side + 32}c{side}"
+    assert model.to_pixels(photos["coffee"]).shape == (3, side, side)
+    vectors = model.embed_images([photos["coffee"], ImageOps.mirror(photos["coffee"])])
+    assert vectors.shape == (2, 1280)
+    lite0 = EfficientNetLiteEmbedding().embed_images([photos["coffee"]])
+    assert float(vectors[0] @ vectors[1]) > 0.8  # the same photo mirrored
+    assert float(vectors[0] @ lite0[0]) < 0.99  # other weights, not Lite0 again
+
+
+def test_unknown_variant_is_refused() -> None:
+    with pytest.raises(BackendUnavailable, match="efficientnet-lite9"):
+        EfficientNetLiteEmbedding(model_id="efficientnet-lite9")
