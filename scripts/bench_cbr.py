@@ -28,6 +28,7 @@ from benchdata import link_class_folders
 from app.config import load_settings
 from app.container import build_container
 from app.domain.calibration import choose_thresholds, precision_coverage
+from app.domain.images import ImageInput
 from app.domain.retrieval_scoring import LabelledGallery, ScoringParams, margins, score
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clothing-small"
@@ -41,9 +42,9 @@ TARGETS = (0.9, 0.95)
 
 
 def _embed_split(classifier, folder: Path) -> tuple[np.ndarray, np.ndarray, list[Path]]:
-    batch = classifier.embed_images([folder])
-    truth = np.asarray([p.parent.name for p in batch.items], dtype=object)
-    return batch.vectors, truth, batch.items
+    batch = classifier.embed_images([ImageInput.file(folder)])
+    truth = np.asarray([p.path.parent.name for p in batch.items], dtype=object)
+    return batch.vectors, truth, [p.path for p in batch.items]
 
 
 def _outcome(vectors, truth, gallery: LabelledGallery, params: ScoringParams):
@@ -74,11 +75,11 @@ def _accuracy_and_calibration(gallery, validation, test) -> None:
 
 
 def _latency(classifier, paths: list[Path], vectors: np.ndarray) -> None:
-    classifier.predict_images(paths[:1])  # warm up
+    classifier.predict_images(ImageInput.files(paths[:1]))  # warm up
     end_to_end = []
     for path in paths[:60]:
         start = time.perf_counter()
-        classifier.predict_images([path])
+        classifier.predict_images([ImageInput.file(path)])
         end_to_end.append((time.perf_counter() - start) * 1000)
     scoring = []
     for row in vectors[:200]:

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.config import load_settings
 from app.container import build_container
 from app.domain.heads import TrainOptions
+from app.domain.images import ImageInput
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clothing-small"
 CATEGORY, ATTRIBUTE = "clothing", "type"
@@ -48,7 +49,9 @@ def _labels_yaml(classes: list[str]) -> str:
 
 def _accuracy(container, tests: list[Path], use_trained: bool) -> tuple[float, float, float]:
     """(top-class accuracy, share of sure answers, accuracy among the sure answers)."""
-    results = container.classify_service().classify_images(tests, use_trained).results
+    results = (
+        container.classify_service().classify_images(ImageInput.files(tests), use_trained).results
+    )
     answers = [next(a for a in r.attributes if a.name == ATTRIBUTE) for r in results]
     truth = [Path(r.image).parent.name for r in results]
     top = [next(iter(a.probabilities)) for a in answers]
@@ -60,11 +63,11 @@ def _accuracy(container, tests: list[Path], use_trained: bool) -> tuple[float, f
 
 def _latency(container, tests: list[Path], use_trained: bool) -> list[float]:
     service = container.classify_service()
-    service.classify_images(tests[:1], use_trained)  # warm-up
+    service.classify_images(ImageInput.files(tests[:1]), use_trained)  # warm-up
     latencies = []
     for path in tests:
         start = time.perf_counter()
-        service.classify_images([path], use_trained)
+        service.classify_images([ImageInput.file(path)], use_trained)
         latencies.append((time.perf_counter() - start) * 1000)
     return latencies
 
@@ -75,8 +78,8 @@ def classification_by_retrieval(container, tests: list[Path], gallery: Path) -> 
     report = container.rebuild_service().run(gallery)
     print(f"gallery (rebuild):       {report.embedded} photos in {report.seconds:.1f} s")
     classifier = container.retrieval_classifier()
-    batch = classifier.embed_images(tests)
-    truth = [Path(p).parent.name for p in batch.items]
+    batch = classifier.embed_images(ImageInput.files(tests))
+    truth = [p.path.parent.name for p in batch.items]
     for aggregation in ("max", "prototype", "knn"):
         predictions = classifier.predict_vectors(batch.vectors, aggregation)
         top = [next(iter(p.class_probabilities)) for p in predictions]

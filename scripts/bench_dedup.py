@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from app.config import load_settings  # noqa: E402
 from app.container import build_container  # noqa: E402
 from app.domain.duplicates import DedupScope  # noqa: E402
+from app.domain.images import ImageInput  # noqa: E402
 from app.infrastructure.vector_store.faiss_indexes import load_faiss  # noqa: E402
 from app.services.dedup import DedupOptions  # noqa: E402
 
@@ -144,10 +145,10 @@ def planted(data: Path, work: Path) -> None:
         for kind, suffix in zip(copies, ("q70", "crop", "copy"), strict=True):
             copies[kind].append(folder / f"{i}-{suffix}.jpg")
     embedder = container_for(data, work).embedder()
-    originals = embedder.embed_all(photos).vectors
+    originals = embedder.embed_all(ImageInput.files(photos)).vectors
     print(f"\n## planted copies of {len(photos)} clothing-small photos: cosine to the original")
     for kind, paths in copies.items():
-        sims = np.einsum("ij,ij->i", originals, embedder.embed_all(paths).vectors)
+        sims = np.einsum("ij,ij->i", originals, embedder.embed_all(ImageInput.files(paths)).vectors)
         print(f"  {kind:<22} min {sims.min():.4f}  median {np.median(sims):.4f}")
     shutil.rmtree(folder)
 

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.config import load_settings
 from app.container import build_container
 from app.domain.feedback import BAD, GOOD
+from app.domain.images import ImageInput
 from app.services.feedback import Target
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clothing-small"
@@ -44,7 +45,7 @@ def _link_gallery(src: Path, dst: Path, limit: int | None) -> None:
 
 
 def hit_at_1(container, queries: list[Path]) -> float:
-    results = container.search_service().search_images(queries, 1).results
+    results = container.search_service().search_images(ImageInput.files(queries), 1).results
     right = sum(r.hits[0].product_id == Path(r.query).parent.name for r in results if r.hits)
     return right / len(results)
 
@@ -52,12 +53,12 @@ def hit_at_1(container, queries: list[Path]) -> float:
 def judge(container, queries: list[Path]) -> tuple[int, int]:
     """One verdict per query on its top hit, from the true label."""
     service = container.feedback_service()
-    results = container.search_service().search_images(queries, 1).results
+    results = container.search_service().search_images(ImageInput.files(queries), 1).results
     good = bad = 0
     for result in results:
         top = result.hits[0]
         right = top.product_id == Path(result.query).parent.name
-        service.record(Path(result.query), [Target(top.product_id, top.image_id)],
+        service.record(ImageInput.file(result.query), [Target(top.product_id, top.image_id)],
                        GOOD if right else BAD)  # fmt: skip
         good, bad = good + right, bad + (not right)
     return good, bad

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.config import load_settings
 from app.container import build_container
 from app.domain.feedback import Judgement
+from app.domain.images import ImageInput
 from scripts.benchdata import link_class_folders
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clothing-small"
@@ -75,12 +76,13 @@ def _p50s(containers: list, query: Path, repeat: int) -> list[float]:
     """The searches of the levels interleaved, so that load on a shared machine hits all alike."""
     services = [c.search_service() for c in containers]
     for service in services:
-        service.search_images([query], 10)  # warm: embedding cached, judged index built
+        # warm: embedding cached, judged index built
+        service.search_images([ImageInput.file(query)], 10)
     times: list[list[float]] = [[] for _ in services]
     for _ in tqdm(range(repeat), desc="searches", leave=False):
         for service, spent in zip(services, times, strict=True):
             start = time.perf_counter()
-            service.search_images([query], 10)
+            service.search_images([ImageInput.file(query)], 10)
             spent.append((time.perf_counter() - start) * 1000)
     return [statistics.median(t) for t in times]
 
@@ -108,7 +110,7 @@ def main() -> None:
         container = build_container(_settings(first, products))
         container.rebuild_service().run(None)
         queries = sorted((args.data / "validation").rglob("*.jpg"))[:20]
-        seeds = container.embedder().embed_all(queries).vectors
+        seeds = container.embedder().embed_all(ImageInput.files(queries)).vectors
         classes = sorted(p.name for p in products.iterdir())
         containers = _copies(first, products, len(LEVELS))
         rng = np.random.default_rng(0)

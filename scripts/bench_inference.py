@@ -115,17 +115,18 @@ def no_change(work: Path, products: Path, repeats: int = 3) -> tuple[float, floa
 def query_latency(work: Path, products: Path, queries: list[Path]) -> tuple[float, float]:
     from app.config import load_settings
     from app.container import build_container
+    from app.domain.images import ImageInput
 
     env = _env(work, products)
     keys = ("products_dir", "index_dir", "database_url", "models_dir", "embedding_model")
     settings = load_settings(_env_file=None, cache_size=0, embedding_cache_size=0,
                              **{k: env[k.upper()] for k in keys})  # fmt: skip
     service = build_container(settings).search_service()
-    service.search_images(queries[:2], 5)  # load and warm up
+    service.search_images(ImageInput.files(queries[:2]), 5)  # load and warm up
     times = []
     for query in queries:
         start = time.perf_counter()
-        service.search_images([query], 5)
+        service.search_images([ImageInput.file(query)], 5)
         times.append(time.perf_counter() - start)
     q = statistics.quantiles(times, n=100)
     return q[49] * 1000, q[98] * 1000

@@ -24,6 +24,7 @@ from benchdata import link_class_folders
 
 from app.config import load_settings
 from app.container import build_container
+from app.domain.images import ImageInput
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "clothing-small"
 
@@ -43,7 +44,7 @@ def _queries(container, paths: list[Path]) -> tuple[list[float], float, float]:
     latencies, hit1, hit5 = [], 0, 0
     for path in paths:
         start = time.perf_counter()
-        hits = service.search_images([path], k=5).results[0].hits
+        hits = service.search_images([ImageInput.file(path)], k=5).results[0].hits
         latencies.append((time.perf_counter() - start) * 1000)
         classes = [h.product_id for h in hits]
         hit1 += classes[:1] == [path.parent.name]

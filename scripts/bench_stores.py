@@ -71,12 +71,13 @@ def clothing_embeddings() -> tuple[Path, Path]:
         return data, query_file
     from app.config import load_settings
     from app.container import build_container
+    from app.domain.images import ImageInput
 
     settings = load_settings(_env_file=None, embedding_model="efficientnet-lite0", batch_size=32)
     embedder = build_container(settings).embedder()
 
     def embed(paths: list[Path]) -> np.ndarray:
-        batches = list(embedder.embed_files(paths, lambda p: p))
+        batches = list(embedder.embed_files(paths, ImageInput.file))
         return np.concatenate([b.vectors for b in batches if b.items])
 
     gallery = sorted(CLOTHING.glob("train/*/*.jpg")) + sorted(CLOTHING.glob("validation/*/*.jpg"))

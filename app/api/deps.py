@@ -8,7 +8,7 @@ from fastapi import Depends, File, Request, UploadFile
 
 from app.api.security import check_request_pixels, read_upload, read_uploads
 from app.container import Container
-from app.domain.models import ImageUpload
+from app.domain.images import ImageInput
 
 
 def get_container(request: Request) -> Container:
@@ -22,7 +22,7 @@ def upload_limit(request: Request) -> int:
 def one_image(
     file: Annotated[UploadFile, File(description="an image file")],
     limit: Annotated[int, Depends(upload_limit)],
-) -> ImageUpload:
+) -> ImageInput:
     return read_upload(file, limit)
 
 
@@ -34,12 +34,12 @@ def many_images(
     files: Annotated[list[UploadFile], File(description="one or more image files")],
     limit: Annotated[int, Depends(upload_limit)],
     pixels: Annotated[int, Depends(pixel_limit)],
-) -> list[ImageUpload]:
+) -> list[ImageInput]:
     uploads = read_uploads(files, limit)
     check_request_pixels(uploads, pixels)
     return uploads
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]
-ImageDep = Annotated[ImageUpload, Depends(one_image)]
-ImagesDep = Annotated[list[ImageUpload], Depends(many_images)]
+ImageDep = Annotated[ImageInput, Depends(one_image)]
+ImagesDep = Annotated[list[ImageInput], Depends(many_images)]

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import HTTPException, Request, Security, UploadFile, status
 from fastapi.security import APIKeyHeader
 
-from app.domain.models import ImageUpload
+from app.domain.images import ImageInput
 
 _CHUNK = 1 << 16
 
@@ -34,7 +34,7 @@ def require_api_key(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing or wrong X-API-Key")
 
 
-def read_upload(upload: UploadFile, limit: int) -> ImageUpload:
+def read_upload(upload: UploadFile, limit: int) -> ImageInput:
     """The upload's bytes, refusing more than `limit` bytes without reading them all.
 
     The declared content type is not trusted: the preprocessor decodes the bytes later and
@@ -51,16 +51,16 @@ def read_upload(upload: UploadFile, limit: int) -> ImageUpload:
         chunks.append(chunk)
     if size == 0:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name}: empty file")
-    return ImageUpload(name=name, data=b"".join(chunks))
+    return ImageInput.upload(name, b"".join(chunks))
 
 
-def read_uploads(uploads: list[UploadFile], limit: int) -> list[ImageUpload]:
+def read_uploads(uploads: list[UploadFile], limit: int) -> list[ImageInput]:
     if not uploads:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "no file uploaded")
     return [read_upload(u, limit) for u in uploads]
 
 
-def check_request_pixels(uploads: list[ImageUpload], limit: int) -> None:
+def check_request_pixels(uploads: list[ImageInput], limit: int) -> None:
     """413 when the images of one request declare more than `limit` pixels together (headers
     only: nothing is decoded). What is not an image counts 0; decoding rejects it later."""
     total = sum(declared_pixels(u.data) for u in uploads)

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from app.cli import render, render_classify
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_SKIPPED
 from app.cli.feedback_commands import remember_classification
 from app.cli.options import add_config_options, config_from_args
-from app.cli.parsing import UsageError, positive_int
+from app.cli.parsing import UsageError, image_arg, positive_int
 from app.domain.heads import TrainOptions
 
 
 def classify_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--image", nargs="+", type=Path, metavar="P", required=True, help="image files or folders"
+        "--image",
+        nargs="+",
+        type=image_arg,
+        metavar="P",
+        required=True,
+        help="image files or folders",
     )
     p.add_argument(
         "--use-trained",

@@ -16,7 +16,7 @@ from app.cli.classify_commands import classify, classify_args, train, train_args
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
 from app.cli.migrate_commands import migrate, migrate_args
-from app.cli.parsing import UsageError, positive_int
+from app.cli.parsing import UsageError, image_arg, positive_int
 from app.disk_space import is_no_space, no_space_message
 from app.domain.errors import StorageFull
 
@@ -53,7 +53,9 @@ def _rebuild(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _query_args(p: argparse.ArgumentParser) -> None:
     what = p.add_mutually_exclusive_group(required=True)
-    what.add_argument("--image", nargs="+", type=Path, metavar="P", help="image files or folders")
+    what.add_argument(
+        "--image", nargs="+", type=image_arg, metavar="P", help="image files or folders"
+    )
     what.add_argument("--text", help="a text query (needs a text-image model such as CLIP)")
     p.add_argument(
         "--k", type=positive_int, default=None, help="number of results (default: TOP_K)"

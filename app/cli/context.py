@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from app.cli.lean_imports import hidden_modules
+from app.domain.images import ImageInput
 
 if TYPE_CHECKING:
     from app.container import Container
@@ -25,7 +25,7 @@ WIRING_EXTRAS = ("fastapi", "starlette", "werkzeug", "fast_depends")
 class LastResult:
     """What `good N` / `bad N` refer to: the last query or classify answer in the REPL."""
 
-    query: Path
+    query: ImageInput
     ranked: list[Target]  # rank 1 first
 
 

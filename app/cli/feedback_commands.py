@@ -9,9 +9,10 @@ from pathlib import Path
 from app.cli import render, render_feedback
 from app.cli.context import CliContext, LastResult
 from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
-from app.cli.parsing import UsageError
+from app.cli.parsing import UsageError, image_arg
 from app.domain.classification import ImageClassification
 from app.domain.feedback import BAD, GOOD
+from app.domain.images import ImageInput
 from app.domain.models import QueryResult
 from app.services.feedback import Target
 
@@ -24,7 +25,7 @@ def remember_search(ctx: CliContext, results: list[QueryResult]) -> None:
     if results:
         last = results[-1]
         ranked = [Target(h.product_id, h.image_id) for h in last.hits]
-        ctx.last = LastResult(Path(last.query), ranked)
+        ctx.last = LastResult(ImageInput.file(last.query), ranked)
 
 
 def remember_classification(
@@ -35,7 +36,7 @@ def remember_classification(
     ctx.last = None
     if results and results[-1].retrieval is not None:
         classes = list(results[-1].retrieval.class_probabilities)[:shown]
-        ctx.last = LastResult(Path(results[-1].image), [Target(c) for c in classes])
+        ctx.last = LastResult(ImageInput.file(results[-1].image), [Target(c) for c in classes])
 
 
 def verdict_args(p: argparse.ArgumentParser) -> None:
@@ -67,7 +68,7 @@ def bad(args: argparse.Namespace, ctx: CliContext) -> int:
 def feedback_args(p: argparse.ArgumentParser) -> None:
     """`feedback --query IMG --product ID --good` records; `feedback ACTION` does the rest."""
     query = p.add_mutually_exclusive_group()
-    query.add_argument("--query", type=Path, metavar="IMG", help="the query image judged")
+    query.add_argument("--query", type=image_arg, metavar="IMG", help="the query image judged")
     query.add_argument(
         "--query-id",
         "--query_id",

@@ -9,6 +9,7 @@ from pathlib import Path
 from app.cli import render, render_gallery
 from app.cli.context import CliContext
 from app.cli.exit_codes import EXIT_OK, EXIT_SKIPPED
+from app.cli.parsing import image_arg
 from app.domain.gallery import GalleryChange
 
 
@@ -16,10 +17,12 @@ def class_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = sub.add_parser("add", help="a new class from images (files or folders)")
     add.add_argument("name", help="class name")
-    add.add_argument("files", nargs="+", type=Path, metavar="FILES", help="images or folders")
+    add.add_argument("files", nargs="+", type=image_arg, metavar="FILES", help="images or folders")
     update = sub.add_parser("update", help="append images to a class (or --replace its examples)")
     update.add_argument("name", help="class name")
-    update.add_argument("files", nargs="+", type=Path, metavar="FILES", help="images or folders")
+    update.add_argument(
+        "files", nargs="+", type=image_arg, metavar="FILES", help="images or folders"
+    )
     update.add_argument(
         "--replace", action="store_true", help="make these the only examples of the class"
     )

@@ -6,6 +6,7 @@ import argparse
 from typing import NoReturn
 
 from app.domain.errors import ImgRecogError
+from app.domain.images import ImageInput
 
 
 class UsageError(ImgRecogError):
@@ -21,6 +22,11 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def image_arg(text: str) -> ImageInput:
+    """argparse type of image arguments: a file (or a folder of them) to embed."""
+    return ImageInput.file(text)
 
 
 class HelpShown(Exception):

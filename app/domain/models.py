@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.domain.errors import ImageError, ImageFailure
+from app.domain.images import ImageInput
 
 CATALOGUE = "catalogue"  # a row managed by `rebuild` (a photo under the products folder)
 EXAMPLE = (
@@ -40,14 +41,9 @@ class ImageRecord:
     folder: str | None = None  # catalogue files: the folder relative to the products folder
     mtime_ns: int | None = None  # catalogue files: the mtime when hashed (None: hash it again)
 
-
-@dataclass(frozen=True)
-class ImageUpload:
-    """An image given as bytes (e.g. an HTTP upload) rather than a file; `name` names it in
-    messages and gives its file extension."""
-
-    name: str
-    data: bytes
+    def image(self) -> ImageInput:
+        """Its file as an image to embed (the content hash already known)."""
+        return ImageInput.file(self.path, self.content_hash)
 
 
 @dataclass(frozen=True)
@@ -200,5 +196,5 @@ class Crop:
     """An object found in an image: where (x0, y0, x1, y1 in pixels) and the cut-out itself."""
 
     box: tuple[int, int, int, int]
-    image: ImageUpload
+    image: ImageInput  # bytes (an encoded PNG/JPEG of the cut-out)
     score: float = 1.0

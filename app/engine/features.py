@@ -10,6 +10,7 @@ import numpy as np
 from app.config import Settings
 from app.container import Container, build_container
 from app.domain.errors import ImageError
+from app.domain.images import ImageInput
 
 
 class FeatureExtractor:
@@ -25,12 +26,12 @@ class FeatureExtractor:
     def extract_batch_features(self, image_paths: Sequence[str | Path]) -> np.ndarray:
         """(N, D) unit-length float32 rows, one per path in order. An unusable file raises
         ImageError naming it (and how many others failed): rows never shift."""
-        paths = [Path(p) for p in image_paths]
-        batch = self.container.embedder().embed_all(paths)
+        images = ImageInput.files(image_paths)
+        batch = self.container.embedder().embed_all(images)
         if batch.skipped:
             first = batch.skipped[0]
             more = f" (and {len(batch.skipped) - 1} more files)" if len(batch.skipped) > 1 else ""
             raise ImageError(first.path, first.reason + more)
-        if not paths:
+        if not images:
             return np.empty((0, 0), dtype=np.float32)
         return np.asarray(batch.vectors, dtype=np.float32)

@@ -21,6 +21,7 @@ from typing import Any
 from app.config import Settings
 from app.container import Container, build_container
 from app.domain.duplicates import DedupScope
+from app.domain.images import ImageInput
 from app.domain.models import QueryResult, RebuildReport, first_failure
 from app.domain.search_filters import SearchOptions
 from app.services.dedup import DedupOptions
@@ -51,7 +52,8 @@ class ImageSearchEngine:
         self, image_path: str | Path, top_k: int = 5, options: SearchOptions | None = None
     ) -> dict[str, Any]:
         """`search`, with the query and the number of hits the cut-off removed (`cut`)."""
-        outcome = self.container.search_service().search_images([Path(image_path)], top_k, options)
+        query = ImageInput.file(image_path)
+        outcome = self.container.search_service().search_images([query], top_k, options)
         if outcome.skipped:
             raise first_failure(outcome.skipped)
         result = outcome.results[0]
@@ -76,7 +78,7 @@ class ImageSearchEngine:
     def classify(self, image_path: str | Path, use_trained: bool = False) -> dict[str, Any]:
         """Category, attributes and catalogue class of one photo, as a plain dict."""
         service = self.container.classify_service()
-        outcome = service.classify_images([Path(image_path)], use_trained)
+        outcome = service.classify_images([ImageInput.file(image_path)], use_trained)
         if outcome.skipped:
             raise first_failure(outcome.skipped)
         return asdict(outcome.results[0])

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.domain.images import ImageInput
 from app.domain.models import SkippedFile
 from app.interfaces.cache import Cache
 from app.services.pipeline import Embedder
 from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import unreadable
-from app.services.sources import Source, source_digest
 
 
 @dataclass(frozen=True)
@@ -27,36 +27,34 @@ class CachedEmbeddings:
 
     def embed(
         self,
-        files: Sequence[Source],
+        images: Sequence[ImageInput],
         skipped: list[SkippedFile],
         progress: ProgressFactory = no_progress,
-    ) -> tuple[np.ndarray, list[Source]]:
-        """(vectors, the images they belong to): bad ones are appended to `skipped` instead.
-
-        Images are file paths or uploads (bytes)."""
-        found: dict[Source, np.ndarray] = {}
-        keys: dict[Source, str] = {}
-        for path in files:
+    ) -> tuple[np.ndarray, list[ImageInput]]:
+        """(vectors, the images they belong to): bad ones are appended to `skipped` instead."""
+        found: dict[ImageInput, np.ndarray] = {}
+        keys: dict[ImageInput, str] = {}
+        for image in images:
             try:
-                digest = source_digest(path)
+                digest = image.digest
             except OSError as exc:
-                skipped.append(unreadable(path, exc))
+                skipped.append(unreadable(image.name, exc))
                 continue
-            keys[path] = f"{self.kind}:{self.embedder.stamp}:{digest}"
-            if (cached := self.cache.get(keys[path])) is not None:
-                found[path] = cached
-        missing = [p for p in keys if p not in found]
+            keys[image] = f"{self.kind}:{self.embedder.stamp}:{digest}"
+            if (cached := self.cache.get(keys[image])) is not None:
+                found[image] = cached
+        missing = [image for image in keys if image not in found]
         bar = progress(total=len(missing), desc="embedding")
         try:
-            for batch in self.embedder.embed_files(missing, lambda p: p):
+            for batch in self.embedder.embed_files(missing, lambda image: image):
                 skipped.extend(batch.skipped)
-                for path, vector in zip(batch.items, batch.vectors, strict=True):
-                    self.cache.put(keys[path], vector)
-                    found[path] = vector
+                for image, vector in zip(batch.items, batch.vectors, strict=True):
+                    self.cache.put(keys[image], vector)
+                    found[image] = vector
                 bar.update(len(batch.items) + len(batch.skipped))
         finally:
             bar.close()
-        kept = [p for p in keys if p in found]
+        kept = [image for image in keys if image in found]
         if not kept:
             return np.empty((0, 0), dtype=np.float32), []
-        return np.stack([found[p] for p in kept]), kept
+        return np.stack([found[image] for image in kept]), kept

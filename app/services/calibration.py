@@ -12,6 +12,7 @@ import numpy as np
 
 from app.domain.calibration import CalibrationRecord, choose_thresholds
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.images import ImageInput
 from app.domain.models import SkippedFile
 from app.domain.retrieval_scoring import margins
 from app.interfaces.repository import Repository
@@ -54,7 +55,7 @@ class CalibrationService:
         scored = self._classifier.score_vectors(batch.vectors, aggregation)
         probabilities = scored.scores.probabilities
         names = np.asarray(scored.class_names, dtype=object)
-        truth = np.asarray([p.parent.name for p in batch.items], dtype=object)
+        truth = np.asarray([p.path.parent.name for p in batch.items], dtype=object)
         correct = names[probabilities.argmax(axis=1)] == truth
         choice = choose_thresholds(
             scored.scores.best_similarity, margins(probabilities), correct, target_precision
@@ -92,10 +93,10 @@ class CalibrationService:
             return clear_calibrations(self._repo, stamp)
 
 
-def _labelled_photos(queries_dir: Path) -> list[Path]:
+def _labelled_photos(queries_dir: Path) -> list[ImageInput]:
     if not queries_dir.is_dir():
         raise NotFound(f"queries folder not found: {queries_dir}")
-    photos = list(iter_image_files(queries_dir))
+    photos = ImageInput.files(iter_image_files(queries_dir))
     if not photos:
         raise NotFound(f"no photos under {queries_dir} (want class folders of photos)")
     return photos

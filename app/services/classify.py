@@ -18,10 +18,11 @@ import numpy as np
 
 from app.domain.classification import ImageClassification, RetrievalPrediction
 from app.domain.errors import IndexNotReady, ModelMismatch, UnsupportedOperation
+from app.domain.images import ImageInput
 from app.domain.models import SkippedFile
 from app.services.attributes import AttributeClassifier
 from app.services.cached_embeddings import CachedEmbeddings
-from app.services.sources import Source, expand_sources, source_name
+from app.services.scanning import expand_images
 
 
 class RetrievalPredictor(Protocol):
@@ -53,14 +54,14 @@ class ClassifyService:
         self._retrieval = retrieval
 
     def classify_images(
-        self, paths: Sequence[Source], use_trained: bool = False
+        self, images: Sequence[ImageInput], use_trained: bool = False
     ) -> ClassifyOutcome:
         """Classify each image (files, folders recursively, uploads); bad ones land in
         `skipped`."""
         outcome = ClassifyOutcome()
-        vectors, kept = self._embeddings.embed(expand_sources(paths), outcome.skipped)
+        vectors, kept = self._embeddings.embed(expand_images(images), outcome.skipped)
         if kept:
-            names = [source_name(p) for p in kept]
+            names = [image.name for image in kept]
             outcome.results = self.classify_vectors(vectors, names, use_trained)
         return outcome
 

@@ -24,6 +24,7 @@ from app.domain.charts import Confusion
 from app.domain.classification import RetrievalPrediction
 from app.domain.errors import ConfigError, IndexNotReady, NotFound
 from app.domain.evaluation import UNCLASSIFIABLE, EvaluationReport, RuleScores
+from app.domain.images import ImageInput
 from app.domain.models import ImageRecord, SkippedFile
 from app.interfaces.charts import Charts
 from app.interfaces.repository import Repository
@@ -181,7 +182,7 @@ class EvaluationService:
         blocks: list[np.ndarray] = []
         bar = self._progress(total=len(items), desc=desc)
         try:
-            for batch in self._embedder.embed_files(items, lambda item: Path(item[0])):
+            for batch in self._embedder.embed_files(items, lambda item: ImageInput.file(item[0])):
                 skipped.extend(batch.skipped)
                 paths += [path for path, _ in batch.items]
                 labels += [index[name] for _, name in batch.items]

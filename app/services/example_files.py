@@ -14,9 +14,9 @@ from pathlib import Path
 from app.atomic_files import atomic_write_bytes
 from app.disk_space import ensure_room
 from app.domain.errors import ImageError, ImageFailure
+from app.domain.images import ImageInput, bytes_hash
 from app.domain.models import SkippedFile
-from app.services.scanning import IMAGE_EXTENSIONS, bytes_hash, unreadable
-from app.services.sources import Source, source_bytes, source_name, source_size
+from app.services.scanning import IMAGE_EXTENSIONS, unreadable
 
 DEFAULT_SUFFIX = ".img"
 TOO_LARGE = ImageFailure.TOO_LARGE
@@ -37,7 +37,7 @@ class ExampleFiles:
         self.max_bytes = max_bytes
 
     def store_all(
-        self, class_name: str, sources: list[Source]
+        self, class_name: str, sources: list[ImageInput]
     ) -> tuple[list[StoredExample], list[SkippedFile]]:
         """Copy each source into the class folder; unreadable ones are skipped with the reason.
         All or nothing on a full disk: room is checked first, and when a copy still fails the
@@ -55,13 +55,13 @@ class ExampleFiles:
             raise
         return stored, skipped
 
-    def store(self, class_name: str, source: Source) -> StoredExample:
+    def store(self, class_name: str, source: ImageInput) -> StoredExample:
         data, name = self._read(source)
         digest = bytes_hash(data)
         suffix = Path(name).suffix.lower()
         suffix = suffix if suffix in IMAGE_EXTENSIONS else DEFAULT_SUFFIX
         target = self.root / class_name / f"{digest}{suffix}"
-        origin = source_name(source)
+        origin = source.name
         if target.is_file():
             return StoredExample(target, digest, len(data), created=False, origin=origin)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -95,19 +95,19 @@ class ExampleFiles:
             path.unlink(missing_ok=True)
         return doomed
 
-    def _read(self, source: Source) -> tuple[bytes, str]:
+    def _read(self, source: ImageInput) -> tuple[bytes, str]:
         try:
-            size = source_size(source)
+            size = source.size()
             if size > self.max_bytes:
                 reason = f"too large: {size} bytes > limit {self.max_bytes}"
-                raise ImageError(source_name(source), reason, TOO_LARGE)
-            return source_bytes(source), source.name
+                raise ImageError(source.name, reason, TOO_LARGE)
+            return source.read(), source.name
         except OSError as exc:
-            raise unreadable(source, exc).error() from exc
+            raise unreadable(source.name, exc).error() from exc
 
 
-def _size_of(source: Source) -> int:
+def _size_of(source: ImageInput) -> int:
     try:
-        return source_size(source)
+        return source.size()
     except OSError:  # reported (and skipped) when it is read
         return 0

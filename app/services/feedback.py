@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.feedback import FeedbackStats, Judgement, feedback_stats, validate_verdict
 from app.domain.gallery import normalise_name, validate_class_name
+from app.domain.images import ImageInput
 from app.interfaces.feedback import FeedbackStore
 from app.interfaces.repository import Repository
 from app.services.feedback_queries import JudgedQueries
 from app.services.judged_index import JudgedIndex
-from app.services.sources import Source
 
 MAX_NOTE = 1000
 
@@ -41,7 +41,7 @@ class FeedbackService:
 
     def record(
         self,
-        query: Source | int,
+        query: ImageInput | int,
         targets: Sequence[Target],
         verdict: str,
         note: str | None = None,

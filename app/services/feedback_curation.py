@@ -13,6 +13,7 @@ from pathlib import Path
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.feedback import BAD, GOOD, Judgement
 from app.domain.gallery import validate_class_name
+from app.domain.images import ImageInput
 from app.domain.models import SkippedFile
 from app.interfaces.feedback import FeedbackStore
 from app.services.gallery import GalleryService
@@ -56,7 +57,7 @@ class FeedbackCuration:
                 continue
             by_class[j.product_id].append(j)
         for class_name, items in sorted(by_class.items()):
-            sources = list(dict.fromkeys(Path(str(j.query_ref)) for j in items))
+            sources = list(dict.fromkeys(ImageInput.file(str(j.query_ref)) for j in items))
             try:
                 change = self._gallery.update_class(class_name, sources)
             except NotFound:

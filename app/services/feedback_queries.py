@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.domain.errors import ImageError, NotFound
+from app.domain.images import ImageInput
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.example_files import ExampleFiles
 from app.services.pipeline import Embedder
-from app.services.sources import Source, source_name
 
 QUERIES = "queries"  # the folder of kept query copies, under the feedback folder
 
@@ -51,17 +51,17 @@ class JudgedQueries:
     def stamp(self) -> str:
         return self._embedder.stamp
 
-    def resolve(self, query: Source | int) -> JudgedQuery:
+    def resolve(self, query: ImageInput | int) -> JudgedQuery:
         if isinstance(query, int):
             return self._gallery_image(query)
         kept = self._files.store(QUERIES, query)
         skipped: list = []
-        vectors, _ = self._embeddings.embed([kept.path], skipped)
+        copy = ImageInput.file(kept.path, kept.content_hash)
+        vectors, _ = self._embeddings.embed([copy], skipped)
         if skipped:
             if kept.created:  # not an image we can use: keep no copy of it
                 self._files.delete([str(kept.path)])
-            name = source_name(query)
-            raise ImageError(name, skipped[0].reason, skipped[0].kind)
+            raise ImageError(query.name, skipped[0].reason, skipped[0].kind)
         pruned = self._files.keep_newest(QUERIES, self._keep)
         ref = None if kept.path in pruned else str(kept.path)
         return JudgedQuery(kept.content_hash, vectors[0].astype(np.float32), ref)

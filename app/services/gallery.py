@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -33,6 +32,7 @@ from app.domain.gallery import (
     validate_class_name,
     validate_example_ids,
 )
+from app.domain.images import ImageInput
 from app.domain.models import (
     CATALOGUE,
     CROP,
@@ -51,8 +51,7 @@ from app.services.gallery_guard import GalleryGuard
 from app.services.gallery_undo import GalleryUndo
 from app.services.gallery_writes import GalleryWrites
 from app.services.pipeline import Embedder
-from app.services.scanning import bytes_hash
-from app.services.sources import Source, expand_sources
+from app.services.scanning import expand_images
 
 
 class GalleryService:
@@ -73,18 +72,18 @@ class GalleryService:
 
     # ---- commands ----------------------------------------------------------------------------
 
-    def add_class(self, class_name: str, sources: Iterable[Source]) -> GalleryChange:
+    def add_class(self, class_name: str, sources: Iterable[ImageInput]) -> GalleryChange:
         """A new class from images (files, folders or uploads). Clears an earlier removal."""
         return self._put(class_name, list(sources), mode="add")
 
     def update_class(
-        self, class_name: str, sources: Iterable[Source], replace_all: bool = False
+        self, class_name: str, sources: Iterable[ImageInput], replace_all: bool = False
     ) -> GalleryChange:
         """Append examples to a class, or with `replace_all` make them its only examples (its
         catalogue photos are then left out of later rebuilds too)."""
         return self._put(class_name, list(sources), mode="replace" if replace_all else "append")
 
-    def add_or_append(self, class_name: str, sources: Iterable[Source]) -> GalleryChange:
+    def add_or_append(self, class_name: str, sources: Iterable[ImageInput]) -> GalleryChange:
         """Examples of a class, which is created when it does not exist yet."""
         sources = list(sources)
         try:
@@ -92,7 +91,7 @@ class GalleryService:
         except Conflict:
             return self.update_class(class_name, sources)
 
-    def upload(self, sources: Iterable[Source]) -> GalleryChange:
+    def upload(self, sources: Iterable[ImageInput]) -> GalleryChange:
         """Photos to search for and among, which are no class: searchable and segmentable, never
         an example of classification by retrieval (under the product id "uploads")."""
         self._check_model()
@@ -136,7 +135,7 @@ class GalleryService:
         if not crops:
             return []
         self._check_model()
-        box_of = {bytes_hash(c.image.data): c.box for c in crops}
+        box_of = {c.image.digest: c.box for c in crops}
         stored, vectors, _ = self._embed(parent.product_id, [c.image for c in crops])
         records = [
             ImageRecord(
@@ -191,7 +190,7 @@ class GalleryService:
 
     # ---- steps -------------------------------------------------------------------------------
 
-    def _put(self, class_name: str, sources: list[Source], mode: str) -> GalleryChange:
+    def _put(self, class_name: str, sources: list[ImageInput], mode: str) -> GalleryChange:
         class_name = validate_class_name(class_name)
         self._check_model()
         if mode == "add" and live_rows(self._repo.list_images(class_name)):
@@ -238,20 +237,20 @@ class GalleryService:
             self._store.reset(stamp)
 
     def _embed(
-        self, class_name: str, sources: list[Source]
+        self, class_name: str, sources: list[ImageInput]
     ) -> tuple[list[StoredExample], np.ndarray, list[SkippedFile]]:
         """Copy the images into the examples folder and embed the copies."""
-        files = expand_sources(sources)
-        stored, skipped = self._files.store_all(class_name, files)
-        by_path = {s.path: s for s in stored}
+        stored, skipped = self._files.store_all(class_name, expand_images(sources))
+        copies = {ImageInput.file(s.path, s.content_hash): s for s in stored}
         with self._undo(stored).guarding():  # a failed embedding keeps no copies
-            batch = self._embedder.embed_all(list(by_path))
-        good = set(batch.items)
+            batch = self._embedder.embed_all(list(copies))
+        good = {image.path for image in batch.items}
         self._files.delete([str(s.path) for s in stored if s.created and s.path not in good])
-        skipped += [replace(f, path=by_path[Path(f.path)].origin) for f in batch.skipped]
+        origin = {str(s.path): s.origin for s in stored}
+        skipped += [replace(f, path=origin[f.path]) for f in batch.skipped]
         if not batch.items:
             raise no_usable_image(class_name, skipped)
-        return [by_path[p] for p in batch.items], batch.vectors, skipped
+        return [copies[image] for image in batch.items], batch.vectors, skipped
 
     def _undo(self, stored: list[StoredExample]) -> GalleryUndo:
         return self._writes.undo_for(stored)

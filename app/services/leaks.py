@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from app.domain.duplicates import Leak, score_to_similarity, similarity_to_score
+from app.domain.images import ImageInput
 from app.interfaces.vector_store import VectorStore
 from app.services.pipeline import Embedder
 from app.services.progress import ProgressFactory, no_progress
@@ -40,7 +41,9 @@ class LeakFinder:
         try:
             for split, paths in files.items():
                 kept, blocks = [], []
-                for batch in self._embedder.embed_files(list(paths), root.joinpath):
+                for batch in self._embedder.embed_files(
+                    list(paths), lambda p: ImageInput.file(root / p)
+                ):
                     kept += batch.items
                     blocks += [batch.vectors] if batch.items else []
                     bar.update(len(batch.items) + len(batch.skipped))

@@ -15,10 +15,10 @@ import numpy as np
 from PIL import Image
 
 from app.domain.errors import ImageError
+from app.domain.images import ImageInput
 from app.domain.models import SkippedFile
 from app.interfaces.embedding import EmbeddingModel
 from app.interfaces.preprocessing import ImagePreprocessor
-from app.services.sources import Source, decode_input, source_name
 
 T = TypeVar("T")
 
@@ -48,18 +48,18 @@ class Embedder:
         """What produced an embedding: the model and the preprocessing before it."""
         return f"{self.model.stamp}|{self.preprocessor.stamp}"
 
-    def _prepare(self, source: Source) -> np.ndarray:
-        image = self.preprocessor.prepare(*decode_input(source))
+    def _prepare(self, image: ImageInput) -> np.ndarray:
+        picture = self.preprocessor.prepare(image.content, image.name)
         if self.on_prepared is not None:
-            self.on_prepared(Path(source_name(source)), image)
-        return self.model.to_pixels(image)
+            self.on_prepared(Path(image.name), picture)
+        return self.model.to_pixels(picture)
 
     def embed_files(
-        self, items: Sequence[T], path_of: Callable[[T], Source]
+        self, items: Sequence[T], image_of: Callable[[T], ImageInput]
     ) -> Iterator[EmbeddedBatch[T]]:
         """Yield batches in input order. Bad files are reported in `skipped`, never raised.
 
-        `path_of` gives each item's image: a file path, or an ImageUpload (bytes + name)."""
+        `image_of` gives each item's image (a file or bytes)."""
         workers = self.workers or min(4, (os.cpu_count() or 1) + 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
             pending: deque[tuple[T, Future[np.ndarray]]] = deque()
@@ -69,23 +69,23 @@ class Embedder:
             skipped: list[SkippedFile] = []
             while True:
                 while len(pending) < lookahead and (item := next(source, None)) is not None:
-                    pending.append((item, pool.submit(self._prepare, path_of(item))))
+                    pending.append((item, pool.submit(self._prepare, image_of(item))))
                 if not pending:
                     break
                 item, future = pending.popleft()
-                self._collect(item, future, path_of, ready, skipped)
+                self._collect(item, future, image_of, ready, skipped)
                 if len(ready) >= self.batch_size:
                     yield self._embed(ready, skipped)
                     ready, skipped = [], []
             if ready or skipped:
                 yield self._embed(ready, skipped)
 
-    def embed_all(self, paths: Sequence[Source]) -> EmbeddedBatch[Source]:
-        """Every file's embedding in one batch (input order); bad files in `skipped`."""
-        items: list[Path] = []
+    def embed_all(self, images: Sequence[ImageInput]) -> EmbeddedBatch[ImageInput]:
+        """Every image's embedding in one batch (input order); bad ones in `skipped`."""
+        items: list[ImageInput] = []
         vectors: list[np.ndarray] = []
         skipped: list[SkippedFile] = []
-        for batch in self.embed_files(paths, lambda p: p):
+        for batch in self.embed_files(images, lambda image: image):
             items += batch.items
             skipped += batch.skipped
             if batch.items:
@@ -94,11 +94,11 @@ class Embedder:
         return EmbeddedBatch(items, stacked, skipped)
 
     @staticmethod
-    def _collect(item, future, path_of, ready, skipped) -> None:
+    def _collect(item, future, image_of, ready, skipped) -> None:
         try:
             ready.append((item, future.result()))
         except ImageError as exc:
-            skipped.append(SkippedFile.of(exc, source_name(path_of(item))))
+            skipped.append(SkippedFile.of(exc, image_of(item).name))
 
     def _embed(self, ready: list, skipped: list[SkippedFile]) -> EmbeddedBatch:
         if not ready:

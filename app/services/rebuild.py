@@ -180,7 +180,7 @@ class RebuildService:
         last_checkpoint = time.monotonic()
         embedded = 0
         try:
-            for batch in self._embedder.embed_files(todo, lambda f: Path(f.path)):
+            for batch in self._embedder.embed_files(todo, ImageRecord.image):
                 report.skipped.extend(batch.skipped)
                 if batch.items:
                     # rows written unstamped (a crash re-embeds them), vectors kept aside

@@ -12,7 +12,6 @@ embedded now), so the last complete index serves until then.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -120,7 +119,7 @@ class Commits:
             rows = [*rows, *copied]
             parts = [*parts, self._store.vectors(np.array([r.id for r in copied], np.int64))]
         rest = [r for r in late if r.id not in held]
-        for batch in self._embedder.embed_files(rest, lambda r: Path(r.path)):
+        for batch in self._embedder.embed_files(rest, ImageRecord.image):
             if batch.items:
                 rows = [*rows, *batch.items]
                 parts = [*parts, batch.vectors]

@@ -20,6 +20,7 @@ import numpy as np
 from app.domain.calibration import CalibrationRecord
 from app.domain.classification import RetrievalPrediction
 from app.domain.errors import IndexNotReady, InvalidInput, ModelMismatch
+from app.domain.images import ImageInput
 from app.domain.models import LABELLED, SkippedFile
 from app.domain.retrieval_scoring import (
     AGGREGATIONS,
@@ -36,7 +37,7 @@ from app.interfaces.vector_store import VectorStore
 from app.services.calibration_store import read_calibrations
 from app.services.gallery_guard import GalleryGuard
 from app.services.pipeline import EmbeddedBatch, Embedder
-from app.services.sources import Source, expand_sources, source_name
+from app.services.scanning import expand_images
 
 
 @dataclass(frozen=True)
@@ -100,20 +101,20 @@ class RetrievalClassifier:
         ]
 
     def predict_images(
-        self, paths: list[Source], aggregation: str | None = None
+        self, images: list[ImageInput], aggregation: str | None = None
     ) -> RetrievalOutcome:
         """Predict each image (files, folders recursively, uploads); bad ones land in `skipped`."""
         self.snapshot()  # an empty or stale gallery fails before any image is embedded
-        batch = self.embed_images(paths)
+        batch = self.embed_images(images)
         outcome = RetrievalOutcome(skipped=batch.skipped)
         if batch.items:
-            outcome.images = [source_name(p) for p in batch.items]
+            outcome.images = [image.name for image in batch.items]
             outcome.predictions = self.predict_vectors(batch.vectors, aggregation)
         return outcome
 
-    def embed_images(self, paths: list[Source]) -> EmbeddedBatch[Source]:
+    def embed_images(self, images: list[ImageInput]) -> EmbeddedBatch[ImageInput]:
         """Query embeddings of the images (folders expand recursively), bad files skipped."""
-        return self._embedder.embed_all(expand_sources(paths))
+        return self._embedder.embed_all(expand_images(images))
 
     def score_vectors(self, vectors: np.ndarray, aggregation: str | None = None) -> ScoredQueries:
         """Class logits and nearest-example similarities, and the thresholds that apply."""

@@ -9,7 +9,6 @@ the same tick of a coarse file-system clock cannot hide behind it."""
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -17,12 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from app.domain.errors import ImageFailure
+from app.domain.images import ImageInput, content_hash
 from app.domain.models import ScannedFile, SkippedFile
 
 IMAGE_EXTENSIONS = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".jfif"}
 )
-_CHUNK = 1 << 20
 # a file's mtime is recorded only once it is this old (coarse clocks: FAT 2 s, some NFS 1 s)
 SETTLED_NS = 3_000_000_000
 
@@ -42,25 +41,13 @@ def iter_image_files(root: Path) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files stay as given; folders expand to the image files under them."""
-    out: list[Path] = []
-    for path in paths:
-        out.extend(iter_image_files(path) if path.is_dir() else [path])
+def expand_images(images: Iterable[ImageInput]) -> list[ImageInput]:
+    """Files and uploads stay as given; folders expand to the image files under them."""
+    out: list[ImageInput] = []
+    for image in images:
+        folder = image.path is not None and image.path.is_dir()
+        out.extend(ImageInput.files(iter_image_files(image.path)) if folder else [image])
     return out
-
-
-def content_hash(path: Path) -> str:
-    """blake2b-128 of the file's bytes."""
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def bytes_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 NOT_UTF8 = "file name is not valid UTF-8"

@@ -10,6 +10,7 @@ import numpy as np
 
 from app.domain.errors import IndexNotReady, ModelMismatch, NotFound, UnsupportedOperation
 from app.domain.feedback import Refinement, rocchio
+from app.domain.images import ImageInput
 from app.domain.models import QueryResult, SearchHit, SkippedFile
 from app.domain.search_filters import IdFilter, Row, SearchOptions
 from app.interfaces.repository import Repository
@@ -18,8 +19,8 @@ from app.services.cached_embeddings import CachedEmbeddings
 from app.services.gallery_guard import GalleryGuard
 from app.services.pipeline import Embedder
 from app.services.reranking import FeedbackReranker
+from app.services.scanning import expand_images
 from app.services.search_focus import FocusedSearch
-from app.services.sources import Source, expand_sources, source_name
 
 
 @dataclass
@@ -52,7 +53,7 @@ class SearchService:
 
     def search_images(
         self,
-        paths: list[Source],
+        images: Sequence[ImageInput],
         k: int | None = None,
         options: SearchOptions | None = None,
         *,
@@ -65,7 +66,7 @@ class SearchService:
         folder, keeps one hit per product, cuts weak hits."""
         refine = replace(self._rocchio, more_like=tuple(more_like), less_like=tuple(less_like))
         self._check_index()
-        files = expand_sources(paths)
+        files = expand_images(images)
         outcome = SearchOutcome()
         vectors, kept = self._query_vectors(files, outcome.skipped)
         if kept:
@@ -74,8 +75,8 @@ class SearchService:
             changes = self._changes(vectors)
             rows = self._search(vectors, k or self.default_k, options or SearchOptions(), changes)
             outcome.results = [
-                QueryResult(source_name(path), self._to_hits(row, change), cut)
-                for path, change, (row, cut) in zip(kept, changes, rows, strict=True)
+                QueryResult(image.name, self._to_hits(row, change), cut)
+                for image, change, (row, cut) in zip(kept, changes, rows, strict=True)
             ]
         return outcome
 
@@ -147,8 +148,8 @@ class SearchService:
             )
 
     def _query_vectors(
-        self, files: list[Source], skipped: list[SkippedFile]
-    ) -> tuple[np.ndarray, list[Source]]:
+        self, files: list[ImageInput], skipped: list[SkippedFile]
+    ) -> tuple[np.ndarray, list[ImageInput]]:
         """Embeddings of the query images, from the cache where the same bytes were seen."""
         return self._embeddings.embed(files, skipped)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.heads import LabelledVectors, TrainOptions, TrainReport
+from app.domain.images import ImageInput
 from app.domain.models import SkippedFile
 from app.interfaces.heads import AttributeHeads
 from app.services.cached_embeddings import CachedEmbeddings
@@ -48,9 +49,10 @@ class TrainService:
         folder = self._root / _safe(category) / _safe(attribute)
         files = self._labelled_files(folder)
         skipped: list[SkippedFile] = []
-        vectors, kept = self._embeddings.embed([path for path, _ in files], skipped, self._progress)
-        label_of = dict(files)
-        data = LabelledVectors(vectors, [label_of[path] for path in kept])
+        images = [ImageInput.file(path) for path, _ in files]
+        vectors, kept = self._embeddings.embed(images, skipped, self._progress)
+        label_of = {str(path): label for path, label in files}
+        data = LabelledVectors(vectors, [label_of[image.name] for image in kept])
         if len(data.classes) < 2:
             raise InvalidInput(f"{folder}: needs photos of at least two classes to train")
         head = self._heads.train(

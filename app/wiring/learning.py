@@ -12,6 +12,7 @@ from dependency_injector import containers, providers
 
 from app.config import Settings
 from app.domain.centres import ClassCentres
+from app.domain.images import content_hash
 from app.infrastructure.charts.matplotlib_charts import MatplotlibCharts
 from app.infrastructure.database.sql_repository import SqlRepository
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
@@ -21,7 +22,6 @@ from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.services.evaluation import EvaluationService
 from app.services.finetune import FinetuneService
 from app.services.leaks import LeakFinder
-from app.services.scanning import content_hash
 from app.services.splitting import SplitService
 from app.training import arcface_trainer
 

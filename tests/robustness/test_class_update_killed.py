@@ -14,6 +14,7 @@ import time
 import httpx
 import pytest
 
+from app.domain.images import ImageInput
 from tests.robustness.crashloop import CLOTHING_TRAIN, REPO, CrashLoop, rebuild_env
 from tests.support.servers import free_port, wait_healthy
 
@@ -35,7 +36,7 @@ def test_class_update_killed_mid_way(tmp_path):
     loop = CrashLoop(tmp_path, runs=0)
     loop._finish()  # the catalogue, indexed
     photos = sorted((CLOTHING_TRAIN / "shorts").glob("*.jpg"))[:30]
-    loop._container().gallery_service().add_class("extra", photos[:2])
+    loop._container().gallery_service().add_class("extra", ImageInput.files(photos[:2]))
     rng = random.Random(3)
     cut_short = 0
     for run in range(RUNS):

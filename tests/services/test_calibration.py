@@ -9,6 +9,7 @@ import pytest
 from dependency_injector import providers
 
 from app.domain.errors import InvalidInput, NotFound
+from app.domain.images import ImageInput
 from app.services.calibration_store import CALIBRATION_KEY, read_calibrations
 from conftest import COLOURS, write_product_photo
 from tests.fakes import ThumbnailModel
@@ -42,7 +43,7 @@ def test_calibrate_stores_thresholds_that_predictions_then_use(gallery, validati
     stored = read_calibrations(gallery.repository(), gallery.embedder().stamp)
     assert stored == {"max:t=0.05": report.record}
 
-    outcome = gallery.retrieval_classifier().predict_images([validation])
+    outcome = gallery.retrieval_classifier().predict_images(ImageInput.files([validation]))
     by_class = {}
     for image, prediction in zip(outcome.images, outcome.predictions, strict=True):
         by_class.setdefault(Path(image).parent.name, []).append(prediction)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.container import build_container
+from app.domain.images import ImageInput
 from conftest import SHARED_DATA, clothing_subset
 
 pytestmark = pytest.mark.slow
@@ -58,7 +59,7 @@ def test_eth80_photos_are_unclassifiable_at_the_calibrated_thresholds(clothing_g
     strangers = [
         sorted((ETH80 / name).glob("*.jpg"))[0] for name in sorted(p.name for p in ETH80.iterdir())
     ]
-    outcome = classifier.predict_images(strangers)
+    outcome = classifier.predict_images(ImageInput.files(strangers))
     assert len(outcome.predictions) == 8 and not outcome.skipped
     cow = outcome.predictions[[Path(i).parent.name for i in outcome.images].index("cow")]
     assert cow.unclassifiable and cow.class_name is None and cow.reason

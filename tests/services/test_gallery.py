@@ -11,7 +11,7 @@ from dependency_injector import providers
 
 from app.container import build_container
 from app.domain.errors import Conflict, ImageError, InvalidInput, ModelMismatch, NotFound
-from app.domain.models import ImageUpload
+from app.domain.images import ImageInput
 from conftest import write_product_photo
 from tests.fakes import ThumbnailModel
 
@@ -25,7 +25,7 @@ def photos(folder: Path, colour, n: int, seed: int = 0) -> list[Path]:
 
 def predict(container, colour, seed=500) -> str | None:
     query = write_product_photo(Path(container.settings().index_dir).parent / "q.jpg", colour, seed)
-    outcome = container.retrieval_classifier().predict_images([query])
+    outcome = container.retrieval_classifier().predict_images(ImageInput.files([query]))
     return outcome.predictions[0].class_name
 
 
@@ -45,7 +45,7 @@ def gallery(container):
 
 def test_add_class_copies_images_and_predicts_it_at_once(gallery, tmp_path, settings):
     originals = photos(tmp_path / "in", YELLOW, 3)
-    change = gallery.gallery_service().add_class("yellow-bag", originals)
+    change = gallery.gallery_service().add_class("yellow-bag", ImageInput.files(originals))
     assert len(change.added) == 3 and not change.skipped
     assert {r.source for r in change.added} == {"example"}
     for row in change.added:
@@ -60,8 +60,8 @@ def test_add_class_copies_images_and_predicts_it_at_once(gallery, tmp_path, sett
 
 def test_a_gallery_can_start_from_examples_alone(container, tmp_path):
     service = container.gallery_service()
-    service.add_class("yellow", photos(tmp_path / "y", YELLOW, 2))
-    service.add_class("purple", photos(tmp_path / "p", PURPLE, 2))
+    service.add_class("yellow", ImageInput.files(photos(tmp_path / "y", YELLOW, 2)))
+    service.add_class("purple", ImageInput.files(photos(tmp_path / "p", PURPLE, 2)))
     assert predict(container, PURPLE) == "purple"
     assert container.vector_store().model_stamp == container.embedder().stamp
 
@@ -69,9 +69,9 @@ def test_a_gallery_can_start_from_examples_alone(container, tmp_path):
 def test_adding_an_existing_class_or_updating_a_missing_one_is_refused(gallery, tmp_path):
     service = gallery.gallery_service()
     with pytest.raises(Conflict, match="class update red-shoe"):
-        service.add_class("red-shoe", photos(tmp_path, YELLOW, 1))
+        service.add_class("red-shoe", ImageInput.files(photos(tmp_path, YELLOW, 1)))
     with pytest.raises(NotFound, match=r"'nope' not found \(classes: blue-dress, green-hat"):
-        service.update_class("nope", photos(tmp_path, YELLOW, 1))
+        service.update_class("nope", ImageInput.files(photos(tmp_path, YELLOW, 1)))
     with pytest.raises(NotFound, match="not found"):
         service.remove_class("nope")
 
@@ -91,13 +91,15 @@ def test_adding_an_existing_class_or_updating_a_missing_one_is_refused(gallery, 
 )
 def test_bad_class_names_are_refused_clearly(container, tmp_path, name, problem):
     with pytest.raises(InvalidInput, match=problem):
-        container.gallery_service().add_class(name, photos(tmp_path, YELLOW, 1))
+        container.gallery_service().add_class(name, ImageInput.files(photos(tmp_path, YELLOW, 1)))
 
 
 def test_update_appends_examples(gallery, tmp_path):
     service = gallery.gallery_service()
     before = {r.id for r in gallery.repository().list_images("red-shoe")}
-    change = service.update_class("red-shoe", photos(tmp_path / "more", (190, 40, 40), 2))
+    change = service.update_class(
+        "red-shoe", ImageInput.files(photos(tmp_path / "more", (190, 40, 40), 2))
+    )
     after = {r.id for r in gallery.repository().list_images("red-shoe")}
     assert before < after and len(after) == 5 and not change.removed
     consistent(gallery)
@@ -105,8 +107,10 @@ def test_update_appends_examples(gallery, tmp_path):
 
 def test_update_replace_swaps_every_example_and_rebuild_keeps_it_so(gallery, tmp_path):
     service = gallery.gallery_service()
-    first = service.update_class("green-hat", photos(tmp_path / "a", YELLOW, 2))
-    change = service.update_class("green-hat", photos(tmp_path / "b", PURPLE, 2), replace_all=True)
+    first = service.update_class("green-hat", ImageInput.files(photos(tmp_path / "a", YELLOW, 2)))
+    change = service.update_class(
+        "green-hat", ImageInput.files(photos(tmp_path / "b", PURPLE, 2)), replace_all=True
+    )
     assert len(change.removed) == 5  # 3 catalogue photos + the 2 examples added before
     assert not any(Path(r.path).exists() for r in first.added)  # replaced copies are deleted
     rows = gallery.repository().list_images("green-hat")
@@ -120,8 +124,10 @@ def test_update_replace_swaps_every_example_and_rebuild_keeps_it_so(gallery, tmp
 
 def test_replace_with_an_image_already_there_keeps_it(gallery, tmp_path):
     service = gallery.gallery_service()
-    (kept,) = service.update_class("red-shoe", photos(tmp_path, YELLOW, 1)).added
-    again = service.update_class("red-shoe", [tmp_path / "0.jpg"], replace_all=True)
+    (kept,) = service.update_class("red-shoe", ImageInput.files(photos(tmp_path, YELLOW, 1))).added
+    again = service.update_class(
+        "red-shoe", ImageInput.files([tmp_path / "0.jpg"]), replace_all=True
+    )
     assert (
         [r.id for r in again.stored] == [kept.id] and not again.added and Path(kept.path).is_file()
     )
@@ -131,7 +137,9 @@ def test_replace_with_an_image_already_there_keeps_it(gallery, tmp_path):
 
 def test_remove_class_and_rebuild_does_not_bring_it_back(gallery, tmp_path):
     service = gallery.gallery_service()
-    (example,) = service.update_class("blue-dress", photos(tmp_path, PURPLE, 1)).added
+    (example,) = service.update_class(
+        "blue-dress", ImageInput.files(photos(tmp_path, PURPLE, 1))
+    ).added
     change = service.remove_class("blue-dress")
     assert len(change.removed) == 4 and not Path(example.path).exists()
     assert "blue-dress" not in gallery.repository().product_counts()
@@ -145,7 +153,7 @@ def test_remove_class_and_rebuild_does_not_bring_it_back(gallery, tmp_path):
 def test_class_add_after_remove_clears_the_mark(gallery, tmp_path):
     service = gallery.gallery_service()
     service.remove_class("blue-dress")
-    service.add_class("blue-dress", photos(tmp_path, PURPLE, 1))
+    service.add_class("blue-dress", ImageInput.files(photos(tmp_path, PURPLE, 1)))
     report = gallery.rebuild_service().run()  # the catalogue photos come back
     assert report.excluded == 0 and report.embedded == 3
     counts = gallery.repository().source_counts()["blue-dress"]
@@ -159,7 +167,7 @@ def test_a_failed_change_puts_the_removal_marks_back(gallery, tmp_path, monkeypa
     `rebuild` still leaves out exactly what it left out and brings back nothing else."""
     service, repo = gallery.gallery_service(), gallery.repository()
     if mode == "replace":
-        service.update_class("green-hat", photos(tmp_path / "a", YELLOW, 1))
+        service.update_class("green-hat", ImageInput.files(photos(tmp_path / "a", YELLOW, 1)))
     else:
         service.remove_class("green-hat")
     before, rows = repo.removals(), repo.list_images("green-hat")
@@ -171,9 +179,9 @@ def test_a_failed_change_puts_the_removal_marks_back(gallery, tmp_path, monkeypa
     new = photos(tmp_path / "b", PURPLE, 2)
     with pytest.raises(OSError, match="No space"):
         if mode == "replace":
-            service.update_class("green-hat", new, replace_all=True)
+            service.update_class("green-hat", ImageInput.files(new), replace_all=True)
         else:
-            service.add_class("green-hat", new)
+            service.add_class("green-hat", ImageInput.files(new))
     assert repo.removals() == before and repo.list_images("green-hat") == rows
     monkeypatch.undo()
     report = gallery.rebuild_service().run()
@@ -184,7 +192,9 @@ def test_a_failed_change_puts_the_removal_marks_back(gallery, tmp_path, monkeypa
 
 def test_remove_examples_by_id(gallery, tmp_path):
     service = gallery.gallery_service()
-    (example,) = service.update_class("red-shoe", photos(tmp_path, YELLOW, 1)).added
+    (example,) = service.update_class(
+        "red-shoe", ImageInput.files(photos(tmp_path, YELLOW, 1))
+    ).added
     catalogue_row = gallery.repository().list_images("green-hat")[0]
     with pytest.raises(NotFound, match="no example with id 998, 999"):
         service.remove_examples([example.id, 998, 999])
@@ -202,7 +212,7 @@ def test_remove_examples_by_id(gallery, tmp_path):
 
 def test_info_lists_classes_by_source(gallery, tmp_path):
     service = gallery.gallery_service()
-    service.add_class("yellow", photos(tmp_path, YELLOW, 2))
+    service.add_class("yellow", ImageInput.files(photos(tmp_path, YELLOW, 2)))
     info = service.info()
     by_name = {c.class_name: (c.catalogue, c.examples) for c in info.classes}
     assert by_name == {
@@ -217,10 +227,10 @@ def test_info_lists_classes_by_source(gallery, tmp_path):
 
 def test_uploads_as_bytes(container, tmp_path):
     data = photos(tmp_path, YELLOW, 1)[0].read_bytes()
-    change = container.gallery_service().add_class("up", [ImageUpload("upload.PNG", data)])
+    change = container.gallery_service().add_class("up", [ImageInput.upload("upload.PNG", data)])
     assert Path(change.added[0].path).suffix == ".png"
     with pytest.raises(ImageError, match="class 'bad' unchanged"):
-        container.gallery_service().add_class("bad", [ImageUpload("x.jpg", b"not an image")])
+        container.gallery_service().add_class("bad", [ImageInput.upload("x.jpg", b"not an image")])
     assert "bad" not in container.repository().product_counts()
     assert not (container.settings().examples_dir / "bad").exists() or not any(
         (container.settings().examples_dir / "bad").iterdir()
@@ -231,7 +241,7 @@ def test_bad_files_are_skipped_and_the_good_ones_added(container, tmp_path):
     good = photos(tmp_path, YELLOW, 1)
     (tmp_path / "bad.jpg").write_bytes(b"garbage")
     change = container.gallery_service().add_class(
-        "mixed", [*good, tmp_path / "bad.jpg", tmp_path / "missing.jpg"]
+        "mixed", ImageInput.files([*good, tmp_path / "bad.jpg", tmp_path / "missing.jpg"])
     )
     assert len(change.added) == 1
     assert {Path(s.path).name for s in change.skipped} == {"missing.jpg", "bad.jpg"}
@@ -242,13 +252,15 @@ def test_a_gallery_of_another_model_refuses_examples(gallery, tmp_path):
     gallery.embedding_model.override(providers.Object(ThumbnailModel("other")))
     gallery.embedder.reset()
     with pytest.raises(ModelMismatch, match="run `rebuild`"):
-        gallery.gallery_service().add_class("x", photos(tmp_path, YELLOW, 1))
+        gallery.gallery_service().add_class("x", ImageInput.files(photos(tmp_path, YELLOW, 1)))
 
 
 def test_changes_survive_a_restart(gallery, settings, tmp_path):
     service = gallery.gallery_service()
-    service.add_class("yellow", photos(tmp_path / "y", YELLOW, 2))
-    service.update_class("green-hat", photos(tmp_path / "p", PURPLE, 2), replace_all=True)
+    service.add_class("yellow", ImageInput.files(photos(tmp_path / "y", YELLOW, 2)))
+    service.update_class(
+        "green-hat", ImageInput.files(photos(tmp_path / "p", PURPLE, 2)), replace_all=True
+    )
     service.remove_class("blue-dress")
     (one,) = gallery.repository().list_images("red-shoe")[:1]
     service.remove_examples([one.id])

@@ -13,6 +13,7 @@ from dependency_injector import providers
 from app.cli.render import hide_password
 from app.container import build_container
 from app.domain.errors import ImgRecogError
+from app.domain.images import ImageInput
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.services.migrate import MigrateService, MigrationTarget
 from conftest import run_cli, write_product_photo
@@ -28,7 +29,9 @@ class Answers:
     """The ranked paths and scores of a query, equal when paths match and scores agree."""
 
     def __init__(self, container, query: Path) -> None:
-        hits = container.search_service().search_images([query], k=9).results[0].hits
+        hits = (
+            container.search_service().search_images(ImageInput.files([query]), k=9).results[0].hits
+        )
         self.paths = [h.path for h in hits]
         self.scores = np.array([h.score for h in hits])
 

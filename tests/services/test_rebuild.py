@@ -14,6 +14,7 @@ from dependency_injector import providers
 
 from app.container import build_container
 from app.domain.errors import NotFound
+from app.domain.images import ImageInput
 from app.services import scanning
 from app.services.pipeline import Embedder
 from app.services.rebuild import RebuildOptions, RebuildService
@@ -189,7 +190,7 @@ def test_switching_metric_needs_and_gets_a_rebuild(settings, caplog):
 
 def _add_example(container, tmp_path, name="yellow"):
     photo = write_product_photo(tmp_path / "new" / "y.jpg", (230, 210, 20), seed=8)
-    return container.gallery_service().add_class(name, [photo]).added[0]
+    return container.gallery_service().add_class(name, ImageInput.files([photo])).added[0]
 
 
 def test_rebuild_keeps_examples_added_at_run_time(container, catalogue, tmp_path):

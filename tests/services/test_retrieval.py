@@ -11,6 +11,7 @@ import pytest
 from dependency_injector import providers
 
 from app.domain.errors import IndexNotReady, InvalidInput, ModelMismatch
+from app.domain.images import ImageInput
 from app.domain.retrieval_scoring import Thresholds
 from app.services.retrieval import CbrOptions
 from conftest import COLOURS, write_product_photo
@@ -34,7 +35,7 @@ def queries(tmp_path) -> list[Path]:
 
 @pytest.mark.parametrize("aggregation", ["max", "prototype", "knn"])
 def test_each_aggregation_finds_the_class(gallery, queries, aggregation):
-    outcome = gallery.retrieval_classifier().predict_images(queries, aggregation)
+    outcome = gallery.retrieval_classifier().predict_images(ImageInput.files(queries), aggregation)
     assert outcome.images == [str(q) for q in queries] and not outcome.skipped
     for query, prediction in zip(queries, outcome.predictions, strict=True):
         assert prediction.class_name == query.parent.name
@@ -46,7 +47,7 @@ def test_each_aggregation_finds_the_class(gallery, queries, aggregation):
 
 def test_predict_vectors_one_per_row_and_bad_input(gallery, queries):
     classifier = gallery.retrieval_classifier()
-    vectors = gallery.embedder().embed_all(queries).vectors
+    vectors = gallery.embedder().embed_all(ImageInput.files(queries)).vectors
     assert [p.class_name for p in classifier.predict_vectors(vectors)] == list(COLOURS)
     with pytest.raises(ModelMismatch, match="dimension 192"):
         classifier.predict_vectors(np.ones((1, 7), dtype=np.float32))
@@ -63,20 +64,24 @@ def test_gallery_of_another_model_is_a_clear_error(gallery, queries):
     gallery.embedding_model.override(providers.Object(ThumbnailModel("other")))
     gallery.embedder.reset()
     with pytest.raises(ModelMismatch, match="current model is other"):
-        gallery.retrieval_classifier().predict_images(queries)
+        gallery.retrieval_classifier().predict_images(ImageInput.files(queries))
 
 
 def test_thresholds_from_the_settings_reject(gallery, queries):
     strict = CbrOptions(thresholds=Thresholds(min_similarity=1.0))
     gallery.retrieval_classifier.add_kwargs(options=strict)
-    prediction = gallery.retrieval_classifier().predict_images(queries[:1]).predictions[0]
+    prediction = (
+        gallery.retrieval_classifier().predict_images(ImageInput.files(queries[:1])).predictions[0]
+    )
     assert prediction.unclassifiable and prediction.class_name is None
     assert prediction.reason.startswith("best similarity") and "below threshold 1.000" in (
         prediction.reason
     )
     ambiguous = CbrOptions(thresholds=Thresholds(min_margin=1.0))
     gallery.retrieval_classifier.add_kwargs(options=ambiguous)
-    prediction = gallery.retrieval_classifier().predict_images(queries[:1]).predictions[0]
+    prediction = (
+        gallery.retrieval_classifier().predict_images(ImageInput.files(queries[:1])).predictions[0]
+    )
     assert prediction.reason.startswith("ambiguous between red-shoe and ")
 
 
@@ -89,7 +94,7 @@ def test_predictions_see_the_gallery_before_or_after_each_change(gallery, tmp_pa
     two = [write_product_photo(tmp_path / "a" / f"{i}.jpg", (230, 210, 20), i) for i in range(2)]
     three = [write_product_photo(tmp_path / "b" / f"{i}.jpg", (240, 200, 30), i) for i in range(3)]
     service = gallery.gallery_service()
-    service.add_class("yellow", two)
+    service.add_class("yellow", ImageInput.files(two))
     query = np.random.default_rng(0).standard_normal((4, 192)).astype(np.float32)
     seen: list[tuple[int, frozenset[str]]] = []
     errors: list[BaseException] = []
@@ -115,9 +120,11 @@ def test_predictions_see_the_gallery_before_or_after_each_change(gallery, tmp_pa
         reader.start()
     try:
         for round_ in range(4):
-            service.update_class("yellow", three if round_ % 2 == 0 else two, replace_all=True)
+            service.update_class(
+                "yellow", ImageInput.files(three if round_ % 2 == 0 else two), replace_all=True
+            )
             service.remove_class("yellow")
-            service.add_class("yellow", two)
+            service.add_class("yellow", ImageInput.files(two))
     finally:
         done.set()
         for reader in readers:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.container import build_container
+from app.domain.images import ImageInput
 from app.infrastructure.labels.yaml_labels import YamlLabelSource
 from conftest import write_product_photo
 
@@ -29,7 +30,7 @@ def clip_container(settings, tiny_clip_dir, monkeypatch):
 
 def test_category_then_its_attributes_with_a_prompt_ensemble(clip_container, tmp_path):
     photos = [write_product_photo(tmp_path / f"{i}.jpg", (40 * i, 90, 200), i) for i in range(3)]
-    outcome = clip_container.classify_service().classify_images(photos)
+    outcome = clip_container.classify_service().classify_images(ImageInput.files(photos))
     labels = YamlLabelSource(clip_container.settings().labels_file).load()
     category_call = clip_container.text_calls[0]
     assert category_call == [
@@ -56,13 +57,13 @@ def test_category_then_its_attributes_with_a_prompt_ensemble(clip_container, tmp
 
 def test_text_embeddings_once_then_again_after_the_labels_file_changes(clip_container, tmp_path):
     photo = write_product_photo(tmp_path / "q.jpg", (200, 30, 30), seed=1)
-    clip_container.classify_service().classify_images([photo])
+    clip_container.classify_service().classify_images(ImageInput.files([photo]))
     calls = len(clip_container.text_calls)
     assert calls >= 1
-    clip_container.classify_service().classify_images([photo])
+    clip_container.classify_service().classify_images(ImageInput.files([photo]))
     assert len(clip_container.text_calls) == calls
     labels_file = clip_container.settings().labels_file
     labels_file.write_text(labels_file.read_text().replace("dress:", "skirt:"))
-    clip_container.classify_service().classify_images([photo])
+    clip_container.classify_service().classify_images(ImageInput.files([photo]))
     assert len(clip_container.text_calls) == calls + 1
     assert "a photo of a skirt." in clip_container.text_calls[calls]

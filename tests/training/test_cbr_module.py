@@ -11,6 +11,7 @@ from PIL import Image
 from torch import nn
 
 from app.domain.errors import UnsupportedOperation
+from app.domain.images import ImageInput
 from app.domain.retrieval_scoring import ScoringParams, Thresholds
 from app.domain.scoring import l2_normalize
 from app.services.retrieval import CbrOptions
@@ -103,7 +104,7 @@ def test_same_probabilities_as_the_service(container, tmp_path, aggregation):
         write_product_photo(tmp_path / f"{name}.jpg", colour, seed=90 + i)
         for i, (name, colour) in enumerate(COLOURS.items())
     ]
-    served = container.retrieval_classifier().predict_images(queries).predictions
+    served = container.retrieval_classifier().predict_images(ImageInput.files(queries)).predictions
 
     store, repo = container.vector_store(), container.repository()
     ids = store.ids()

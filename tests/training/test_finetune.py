@@ -13,6 +13,7 @@ import torch
 
 from app.container import build_container
 from app.domain.errors import ModelMismatch
+from app.domain.images import ImageInput
 from app.domain.splits import SplitFractions
 from app.domain.training import FinetuneConfig
 from app.services.splitting import SplitOptions
@@ -119,10 +120,10 @@ def test_fine_tuned_model_serves_rebuild_query_and_evaluate(world, tmp_path):
     tuned = build_container(settings.model_copy(update={"embedding_model": outcome.best_path}))
     query = products / "cow" / "cow1_1.jpg"
     with pytest.raises(ModelMismatch, match="run `rebuild`"):
-        tuned.search_service().search_images([query])
+        tuned.search_service().search_images(ImageInput.files([query]))
     report = tuned.rebuild_service().run()
     assert report.embedded == 32 and report.model_stamp.startswith("finetuned:best_model.pt:")
-    hits = tuned.search_service().search_images([query], k=3).results[0].hits
+    hits = tuned.search_service().search_images(ImageInput.files([query]), k=3).results[0].hits
     assert hits[0].path == str(query) and hits[0].product_id == "cow"
     evaluation = tuned.evaluation_service().evaluate_split("test", tmp_path / "eval")
     assert evaluation.n_queries == 24 and evaluation.recall[5] > 0.5

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from app.domain.models import Crop, ImageUpload
+from app.domain.images import ImageInput
+from app.domain.models import Crop
 from app.infrastructure.preprocessing.image_io import decode_image
 from app.infrastructure.preprocessing.options import PreprocessOptions
 
@@ -77,4 +78,4 @@ def _clip(box, size) -> tuple[int, int, int, int]:
 def _cut(image: Image.Image, box: tuple[int, int, int, int], name: str) -> Crop:
     out = io.BytesIO()
     image.crop(box).save(out, format="PNG")
-    return Crop(box=box, image=ImageUpload(name=name, data=out.getvalue()))
+    return Crop(box=box, image=ImageInput.upload(name, out.getvalue()))

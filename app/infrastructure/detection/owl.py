@@ -16,7 +16,8 @@ import numpy as np
 from PIL import Image
 
 from app.domain.errors import BackendUnavailable
-from app.domain.models import Crop, ImageUpload
+from app.domain.images import ImageInput
+from app.domain.models import Crop
 from app.infrastructure.embedding.hub import one_line
 from app.infrastructure.embedding.runtime import resolve_device
 from app.infrastructure.lazy import Lazy
@@ -183,4 +184,4 @@ def _clip(box: np.ndarray, size: tuple[int, int]) -> tuple[int, int, int, int]:
 def _cut(image: Image.Image, box: tuple[int, int, int, int], score: float, name: str) -> Crop:
     out = io.BytesIO()
     image.crop(box).save(out, format="PNG")
-    return Crop(box=box, image=ImageUpload(name=name, data=out.getvalue()), score=score)
+    return Crop(box=box, image=ImageInput.upload(name, out.getvalue()), score=score)
