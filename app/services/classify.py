@@ -42,16 +42,11 @@ class ClassifyOutcome:
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
+@dataclass(eq=False)
 class ClassifyService:
-    def __init__(
-        self,
-        embeddings: CachedEmbeddings,
-        attributes: AttributeClassifier,
-        retrieval: RetrievalPredictor | None = None,
-    ) -> None:
-        self._embeddings = embeddings
-        self._attributes = attributes
-        self._retrieval = retrieval
+    embeddings: CachedEmbeddings
+    attributes: AttributeClassifier
+    retrieval: RetrievalPredictor | None = None
 
     def classify_images(
         self, images: Sequence[ImageInput], use_trained: bool = False
@@ -59,7 +54,7 @@ class ClassifyService:
         """Classify each image (files, folders recursively, uploads); bad ones land in
         `skipped`."""
         outcome = ClassifyOutcome()
-        vectors, kept = self._embeddings.embed(expand_images(images), outcome.skipped)
+        vectors, kept = self.embeddings.embed(expand_images(images), outcome.skipped)
         if kept:
             names = [image.name for image in kept]
             outcome.results = self.classify_vectors(vectors, names, use_trained)
@@ -72,7 +67,7 @@ class ClassifyService:
         if len(vectors) == 0:
             return []
         retrieved, retrieval_notes = self._retrieve(vectors)
-        answers = self._attributes.classify(vectors, use_trained, retrieved)
+        answers = self.attributes.classify(vectors, use_trained, retrieved)
         if not any(a.answered for a in answers) and all(r is None for r in retrieved):
             raise UnsupportedOperation(_nothing_answers(answers, retrieval_notes, use_trained))
         return [
@@ -88,10 +83,10 @@ class ClassifyService:
 
     def _retrieve(self, vectors: np.ndarray) -> tuple[list[RetrievalPrediction | None], list[str]]:
         nothing: list[RetrievalPrediction | None] = [None] * len(vectors)
-        if self._retrieval is None:
+        if self.retrieval is None:
             return nothing, []
         try:
-            return list(self._retrieval.predict_vectors(vectors)), []
+            return list(self.retrieval.predict_vectors(vectors)), []
         except (IndexNotReady, ModelMismatch) as exc:
             return nothing, [f"no classification by retrieval: {exc}"]
 

@@ -26,18 +26,12 @@ class Target:
     image_id: int | None = None
 
 
+@dataclass(eq=False)
 class FeedbackService:
-    def __init__(
-        self,
-        feedback: FeedbackStore,
-        queries: JudgedQueries,
-        repository: Repository,
-        judged: JudgedIndex | None = None,
-    ) -> None:
-        self._feedback = feedback
-        self._queries = queries
-        self._repo = repository
-        self._judged = judged  # told about changes, so this process's searches see them at once
+    feedback: FeedbackStore
+    queries: JudgedQueries
+    repository: Repository
+    judged: JudgedIndex | None = None  # told about changes, so this process's searches see them
 
     def record(
         self,
@@ -53,15 +47,15 @@ class FeedbackService:
         if note is not None and len(note) > MAX_NOTE:
             raise InvalidInput(f"the note is longer than {MAX_NOTE} characters")
         resolved = self._resolve(targets)
-        judged = self._queries.resolve(query)
-        stored = self._feedback.add_judgements(
+        judged = self.queries.resolve(query)
+        stored = self.feedback.add_judgements(
             [
                 Judgement(
                     query_hash=judged.content_hash,
                     query_vector=judged.vector,
                     product_id=product,
                     verdict=verdict,
-                    model_stamp=self._queries.stamp,
+                    model_stamp=self.queries.stamp,
                     image_id=image_id,
                     query_ref=judged.ref,
                     note=note,
@@ -77,23 +71,23 @@ class FeedbackService:
     ) -> list[Judgement]:
         """Verdicts in id order; a page is `limit` of them after id `after_id`."""
         product = normalise_name(product_id) if product_id is not None else None
-        return self._feedback.list_judgements(product, after_id=after_id, limit=limit)
+        return self.feedback.list_judgements(product, after_id=after_id, limit=limit)
 
     def stats(self, top: int = 10) -> FeedbackStats:
-        return feedback_stats(self._feedback.list_judgements(), top)
+        return feedback_stats(self.feedback.list_judgements(), top)
 
     def clear(self) -> int:
-        cleared = self._feedback.clear_judgements()
+        cleared = self.feedback.clear_judgements()
         self._changed()
         return cleared
 
     def _changed(self) -> None:
-        if self._judged is not None:
-            self._judged.changed()
+        if self.judged is not None:
+            self.judged.changed()
 
     def _resolve(self, targets: Sequence[Target]) -> list[tuple[str, int | None]]:
         ids = [t.image_id for t in targets if t.image_id is not None]
-        records = self._repo.get_images(ids) if ids else {}
+        records = self.repository.get_images(ids) if ids else {}
         resolved = []
         for target in targets:
             product = target.product_id

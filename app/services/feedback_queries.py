@@ -7,7 +7,7 @@ stored vector and file are used).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
 
@@ -29,46 +29,38 @@ class JudgedQuery:
     ref: str | None  # where the image is kept (None: not available)
 
 
+@dataclass(eq=False)
 class JudgedQueries:
-    def __init__(
-        self,
-        repository: Repository,
-        store: VectorStore,
-        embedder: Embedder,
-        embeddings: CachedEmbeddings,
-        files: ExampleFiles,
-        *,
-        keep: int = 1000,
-    ) -> None:
-        self._repo = repository
-        self._store = store
-        self._embedder = embedder
-        self._embeddings = embeddings
-        self._files = files
-        self._keep = keep  # query copies kept at most (FEEDBACK_KEPT_QUERIES), newest first
+    repository: Repository
+    store: VectorStore
+    embedder: Embedder
+    embeddings: CachedEmbeddings
+    files: ExampleFiles
+    _: KW_ONLY
+    keep: int = 1000  # query copies kept at most (FEEDBACK_KEPT_QUERIES), newest first
 
     @property
     def stamp(self) -> str:
-        return self._embedder.stamp
+        return self.embedder.stamp
 
     def resolve(self, query: ImageInput | int) -> JudgedQuery:
         if isinstance(query, int):
             return self._gallery_image(query)
-        kept = self._files.store(QUERIES, query)
+        kept = self.files.store(QUERIES, query)
         skipped: list = []
         copy = ImageInput.file(kept.path, kept.content_hash)
-        vectors, _ = self._embeddings.embed([copy], skipped)
+        vectors, _ = self.embeddings.embed([copy], skipped)
         if skipped:
             if kept.created:  # not an image we can use: keep no copy of it
-                self._files.delete([str(kept.path)])
+                self.files.delete([str(kept.path)])
             raise ImageError(query.name, skipped[0].reason, skipped[0].kind)
-        pruned = self._files.keep_newest(QUERIES, self._keep)
+        pruned = self.files.keep_newest(QUERIES, self.keep)
         ref = None if kept.path in pruned else str(kept.path)
         return JudgedQuery(kept.content_hash, vectors[0].astype(np.float32), ref)
 
     def _gallery_image(self, image_id: int) -> JudgedQuery:
-        record = self._repo.get_images([image_id]).get(image_id)
+        record = self.repository.get_images([image_id]).get(image_id)
         if record is None:
             raise NotFound(f"no gallery image with id {image_id}")
-        vector = self._store.vectors(np.array([image_id], dtype=np.int64))[0]
+        vector = self.store.vectors(np.array([image_id], dtype=np.int64))[0]
         return JudgedQuery(record.content_hash, vector.astype(np.float32), record.path)

@@ -10,7 +10,7 @@ the gallery guard, so predictions see the gallery before or after the change.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -54,23 +54,17 @@ from app.services.pipeline import Embedder
 from app.services.scanning import expand_images
 
 
+@dataclass(eq=False)
 class GalleryService:
-    def __init__(
-        self,
-        repository: Repository,
-        store: VectorStore,
-        embedder: Embedder,
-        guard: GalleryGuard,
-        files: ExampleFiles,
-    ) -> None:
-        self._repo = repository
-        self._store = store
-        self._embedder = embedder
-        self._guard = guard
-        self._files = files
-        self._writes = GalleryWrites(repository, store, files)
+    repository: Repository
+    store: VectorStore
+    embedder: Embedder
+    guard: GalleryGuard
+    files: ExampleFiles
+    _writes: GalleryWrites = field(init=False, repr=False)
 
-    # ---- commands ----------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        self._writes = GalleryWrites(self.repository, self.store, self.files)
 
     def add_class(self, class_name: str, sources: Iterable[ImageInput]) -> GalleryChange:
         """A new class from images (files, folders or uploads). Clears an earlier removal."""
@@ -97,9 +91,9 @@ class GalleryService:
         self._check_model()
         stored, vectors, skipped = self._embed(UPLOADS, list(sources))
         undo = self._undo(stored)
-        with self._guard.writing(), undo.guarding():
+        with self.guard.writing(), undo.guarding():
             self._check_model(adopt=True)
-            existing = {r.id for r in self._repo.list_images(UPLOADS)}
+            existing = {r.id for r in self.repository.list_images(UPLOADS)}
             added = self._writes.stage(UPLOADS, stored, vectors, source=UPLOAD)
             undo.rows_written(added, existing=existing)
             self._writes.commit(added, [], undo)
@@ -108,24 +102,24 @@ class GalleryService:
     def remove_class(self, class_name: str) -> GalleryChange:
         """Remove every example of a class; `rebuild` will not bring its photos back."""
         class_name = normalise_name(class_name)
-        with self._guard.writing():
-            rows = self._repo.list_images(class_name)
+        with self.guard.writing():
+            rows = self.repository.list_images(class_name)
             if not rows:
                 raise self._unknown_class(class_name)
-            self._repo.mark_class_removed(class_name)
+            self.repository.mark_class_removed(class_name)
             self._writes.remove(rows)
         return GalleryChange(class_name, removed=rows)
 
     def remove_examples(self, ids: Iterable[int]) -> list[ImageRecord]:
         """Remove examples by image id (catalogue photos stay out of later rebuilds)."""
         wanted = validate_example_ids(ids)
-        with self._guard.writing():
-            found = self._repo.get_images(wanted)
+        with self.guard.writing():
+            found = self.repository.get_images(wanted)
             missing = [i for i in wanted if i not in found]
             if missing:
                 raise NotFound(f"no example with id {listed_ids(missing)}")
             rows = [found[i] for i in wanted]
-            self._repo.mark_images_removed([r for r in rows if r.source == CATALOGUE])
+            self.repository.mark_images_removed([r for r in rows if r.source == CATALOGUE])
             self._writes.remove(rows)
         return rows
 
@@ -146,9 +140,9 @@ class GalleryService:
             for s in stored
         ]  # fmt: skip
         undo = self._undo(stored)
-        with self._guard.writing(), undo.guarding():
+        with self.guard.writing(), undo.guarding():
             self._check_model(adopt=True)
-            rows = self._repo.upsert_images(records)
+            rows = self.repository.upsert_images(records)
             undo.rows_written(rows, existing=set())
             self._writes.add_vectors(rows, vectors)
             self._writes.commit(rows, [], undo)
@@ -157,33 +151,33 @@ class GalleryService:
     # ---- queries -----------------------------------------------------------------------------
 
     def info(self) -> GalleryInfo:
-        self._guard.follow()
-        counts = self._repo.source_counts()
-        stamp = self._store.model_stamp
+        self.guard.follow()
+        counts = self.repository.source_counts()
+        stamp = self.store.model_stamp
         return GalleryInfo(
             classes=[
                 ClassInfo(name, by.get(CATALOGUE, 0), by.get(EXAMPLE, 0))
                 for name, by in counts.items()
                 if set(by) != {UPLOAD}  # uploads alone make no class
             ],
-            size=len(self._store),
+            size=len(self.store),
             model_stamp=stamp,
-            current_model=self._embedder.stamp,
-            calibration=list(read_calibrations(self._repo, stamp).values()),
+            current_model=self.embedder.stamp,
+            calibration=list(read_calibrations(self.repository, stamp).values()),
         )
 
     def example_ids(self) -> dict[str, list[int]]:
         """Every example's id (catalogue photos, added examples, crops; not uploads, which are
         no class), by class, in id order. Ids are stable: removing one never renumbers others."""
         ids: dict[str, list[int]] = {}
-        for row in self._repo.list_images():
+        for row in self.repository.list_images():
             if row.source != UPLOAD:
                 ids.setdefault(row.product_id, []).append(row.id)
         return ids
 
     def examples(self, class_name: str) -> list[ImageRecord]:
         class_name = normalise_name(class_name)
-        rows = self._repo.list_images(class_name)
+        rows = self.repository.list_images(class_name)
         if not rows:
             raise self._unknown_class(class_name)
         return rows
@@ -193,12 +187,12 @@ class GalleryService:
     def _put(self, class_name: str, sources: list[ImageInput], mode: str) -> GalleryChange:
         class_name = validate_class_name(class_name)
         self._check_model()
-        if mode == "add" and live_rows(self._repo.list_images(class_name)):
+        if mode == "add" and live_rows(self.repository.list_images(class_name)):
             raise existing_class(class_name)
         stored, vectors, skipped = self._embed(class_name, sources)
         undo = self._undo(stored)
-        with self._guard.writing(), undo.guarding():
-            existing = self._repo.list_images(class_name)
+        with self.guard.writing(), undo.guarding():
+            existing = self.repository.list_images(class_name)
             if mode == "add" and live_rows(existing):
                 raise existing_class(class_name)
             if mode != "add" and not existing:
@@ -206,12 +200,12 @@ class GalleryService:
             self._check_model(adopt=True)
             undo.marks_changing(class_name)
             if mode == "add":
-                self._repo.clear_removals(class_name)
+                self.repository.clear_removals(class_name)
             added = self._writes.stage(class_name, stored, vectors)
             undo.rows_written(added, existing={r.id for r in existing})
             kept = {r.id for r in added}
             doomed = [r for r in existing if r.id not in kept] if mode == "replace" else []
-            self._repo.mark_images_removed([r for r in doomed if r.source == CATALOGUE])
+            self.repository.mark_images_removed([r for r in doomed if r.source == CATALOGUE])
             self._writes.commit(added, doomed, undo)
         before = {r.id for r in existing}
         return GalleryChange(
@@ -225,27 +219,27 @@ class GalleryService:
     def _check_model(self, adopt: bool = False) -> None:
         """A gallery of another model's vectors cannot take this model's; an empty one can
         (with `adopt`, it is reset for the current model)."""
-        stamp = self._embedder.stamp
-        if self._store.model_stamp == stamp:
+        stamp = self.embedder.stamp
+        if self.store.model_stamp == stamp:
             return
-        if len(self._store):
+        if len(self.store):
             raise ModelMismatch(
-                f"index built with {self._store.model_stamp}, current model is {stamp}: "
+                f"index built with {self.store.model_stamp}, current model is {stamp}: "
                 "run `rebuild`"
             )
         if adopt:
-            self._store.reset(stamp)
+            self.store.reset(stamp)
 
     def _embed(
         self, class_name: str, sources: list[ImageInput]
     ) -> tuple[list[StoredExample], np.ndarray, list[SkippedFile]]:
         """Copy the images into the examples folder and embed the copies."""
-        stored, skipped = self._files.store_all(class_name, expand_images(sources))
+        stored, skipped = self.files.store_all(class_name, expand_images(sources))
         copies = {ImageInput.file(s.path, s.content_hash): s for s in stored}
         with self._undo(stored).guarding():  # a failed embedding keeps no copies
-            batch = self._embedder.embed_all(list(copies))
+            batch = self.embedder.embed_all(list(copies))
         good = {image.path for image in batch.items}
-        self._files.delete([str(s.path) for s in stored if s.created and s.path not in good])
+        self.files.delete([str(s.path) for s in stored if s.created and s.path not in good])
         origin = {str(s.path): s.origin for s in stored}
         skipped += [replace(f, path=origin[f.path]) for f in batch.skipped]
         if not batch.items:
@@ -256,4 +250,4 @@ class GalleryService:
         return self._writes.undo_for(stored)
 
     def _unknown_class(self, class_name: str) -> NotFound:
-        return unknown_class(class_name, sorted(self._repo.product_counts()))
+        return unknown_class(class_name, sorted(self.repository.product_counts()))

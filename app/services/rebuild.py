@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,41 +70,33 @@ def relative_folder(path: str, root: Path) -> str | None:
         return None
 
 
+@dataclass(eq=False)
 class RebuildService:
-    def __init__(
-        self,
-        repository: Repository,
-        store: VectorStore,
-        embedder: Embedder,
-        options: RebuildOptions,
-        *,
-        progress: ProgressFactory = no_progress,
-        guard: GalleryGuard | None = None,
-        lock: Callable[[], AbstractContextManager[object]] = nullcontext,
-    ) -> None:
-        self._repo = repository
-        self._store = store
-        self._embedder = embedder
-        self._options = options
-        self._progress = progress
-        self._guard = guard or GalleryGuard()
-        self._lock = lock  # between processes: one rebuild writes an index at a time
+    repository: Repository
+    store: VectorStore
+    embedder: Embedder
+    options: RebuildOptions
+    _: KW_ONLY
+    progress: ProgressFactory = no_progress
+    guard: GalleryGuard = field(default_factory=GalleryGuard)
+    # between processes: one rebuild writes an index at a time
+    lock: Callable[[], AbstractContextManager[object]] = nullcontext
 
     def run(self, products_dir: Path | None = None, full: bool = False) -> RebuildReport:
-        root = Path(products_dir or self._options.products_dir)
+        root = Path(products_dir or self.options.products_dir)
         if not root.is_dir():
             raise NotFound(f"products folder not found: {root}")
-        with self._lock():
+        with self.lock():
             return self._run(root, full)
 
     def _run(self, root: Path, full: bool) -> RebuildReport:
         started = time.perf_counter()
-        self._guard.follow()
-        stamp = self._embedder.stamp
-        replacing = (full or self._store.model_stamp != stamp) and len(self._store) > 0
-        commits = Commits(self._repo, self._store, self._guard, self._embedder, replacing)
-        indexed = set() if replacing else set(self._store.ids().tolist())
-        rows = self._repo.list_images()
+        self.guard.follow()
+        stamp = self.embedder.stamp
+        replacing = (full or self.store.model_stamp != stamp) and len(self.store) > 0
+        commits = Commits(self.repository, self.store, self.guard, self.embedder, replacing)
+        indexed = set() if replacing else set(self.store.ids().tolist())
+        rows = self.repository.list_images()
         existing = {r.path: r for r in rows if r.source == CATALOGUE}
         found, skipped = scan_catalogue(root, known=None if full else _fingerprints(existing))
         scanned = self._wanted(found, root)
@@ -118,16 +110,16 @@ class RebuildService:
         failed = {s.path for s in report.skipped}
         report.removed = sum(p not in seen for p in existing)
         commits.finish([r for p, r in existing.items() if p not in seen or p in failed])
-        self._repo.set_meta(LAST_REBUILD_KEY, datetime.now(UTC).isoformat(timespec="seconds"))
+        self.repository.set_meta(LAST_REBUILD_KEY, datetime.now(UTC).isoformat(timespec="seconds"))
         report.seconds = time.perf_counter() - started
         report.model_stamp = stamp
         return report
 
     def _wanted(self, found: list[ScannedFile], root: Path) -> list[ScannedFile]:
         """Scanned files minus what the class commands removed and the examples folder."""
-        removals = self._repo.removals()
+        removals = self.repository.removals()
         wanted = [f for f in found if not removals.excludes(f.path, f.product_id)]
-        examples = self._options.examples_dir
+        examples = self.options.examples_dir
         if examples is not None and examples.resolve().is_relative_to(root.resolve()):
             inside = examples.resolve()
             wanted = [f for f in wanted if not Path(f.path).resolve().is_relative_to(inside)]
@@ -161,7 +153,7 @@ class RebuildService:
                     replace(old, folder=folder, size_bytes=f.size_bytes, mtime_ns=f.mtime_ns)
                 )
         if refreshed:
-            self._repo.upsert_images(refreshed)
+            self.repository.upsert_images(refreshed)
         return todo
 
     @staticmethod
@@ -176,18 +168,18 @@ class RebuildService:
         ]
 
     def _embed(self, todo: list[ImageRecord], report: RebuildReport, commits: Commits) -> int:
-        bar = self._progress(total=len(todo), desc="embedding")
+        bar = self.progress(total=len(todo), desc="embedding")
         last_checkpoint = time.monotonic()
         embedded = 0
         try:
-            for batch in self._embedder.embed_files(todo, ImageRecord.image):
+            for batch in self.embedder.embed_files(todo, ImageRecord.image):
                 report.skipped.extend(batch.skipped)
                 if batch.items:
                     # rows written unstamped (a crash re-embeds them), vectors kept aside
-                    commits.stage(self._repo.upsert_images(batch.items), batch.vectors)
+                    commits.stage(self.repository.upsert_images(batch.items), batch.vectors)
                     embedded += len(batch.items)
                 bar.update(len(batch.items) + len(batch.skipped))
-                if time.monotonic() - last_checkpoint > self._options.checkpoint_seconds:
+                if time.monotonic() - last_checkpoint > self.options.checkpoint_seconds:
                     commits.checkpoint()
                     last_checkpoint = time.monotonic()
         finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from functools import partial
 
 import numpy as np
@@ -29,27 +29,17 @@ class SearchOutcome:
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
+@dataclass(eq=False)
 class SearchService:
-    def __init__(
-        self,
-        repository: Repository,
-        store: VectorStore,
-        embedder: Embedder,
-        embeddings: CachedEmbeddings,
-        default_k: int = 5,
-        *,
-        reranker: FeedbackReranker | None = None,
-        guard: GalleryGuard | None = None,
-        rocchio: Refinement | None = None,
-    ) -> None:
-        self._repo = repository
-        self._store = store
-        self._embedder = embedder
-        self._embeddings = embeddings  # query embeddings, computed once per image content
-        self.default_k = default_k
-        self._reranker = reranker  # feedback re-ranking (None: off)
-        self._guard = guard or GalleryGuard()  # follows saves of other processes
-        self._rocchio = rocchio or Refinement()  # weights of --more-like / --less-like
+    repository: Repository
+    store: VectorStore
+    embedder: Embedder
+    embeddings: CachedEmbeddings  # query embeddings, computed once per image content
+    default_k: int = 5
+    _: KW_ONLY
+    reranker: FeedbackReranker | None = None  # feedback re-ranking (None: off)
+    guard: GalleryGuard = field(default_factory=GalleryGuard)  # follows saves of other processes
+    rocchio: Refinement = field(default_factory=Refinement)  # weights of --more-like/--less-like
 
     def search_images(
         self,
@@ -64,7 +54,7 @@ class SearchService:
         `skipped`. `more_like` / `less_like` gallery ids move the queries toward / away from
         those images (Rocchio, with the configured weights); `options` filters by product or
         folder, keeps one hit per product, cuts weak hits."""
-        refine = replace(self._rocchio, more_like=tuple(more_like), less_like=tuple(less_like))
+        refine = replace(self.rocchio, more_like=tuple(more_like), less_like=tuple(less_like))
         self._check_index()
         files = expand_images(images)
         outcome = SearchOutcome()
@@ -84,7 +74,7 @@ class SearchService:
         self, text: str, k: int | None = None, options: SearchOptions | None = None
     ) -> QueryResult:
         self._check_index()
-        model = self._embedder.model
+        model = self.embedder.model
         if not model.supports_text:
             raise UnsupportedOperation(
                 f"text queries need a text-image model; {model.model_id} is image-only "
@@ -101,9 +91,9 @@ class SearchService:
         self, vectors: np.ndarray, k: int, options: SearchOptions, changes: list[dict[str, float]]
     ) -> list[tuple[Row, int]]:
         """`changes`: feedback's score change per product, one dict per query row."""
-        higher_is_better = self._store.metric == "cosine"
+        higher_is_better = self.store.metric == "cosine"
         rank = partial(self._ranked, changes=changes)
-        focused = FocusedSearch(self._repo, rank, len(self._store), higher_is_better)
+        focused = FocusedSearch(self.repository, rank, len(self.store), higher_is_better)
         return focused.rows(vectors, k, options)
 
     def _ranked(
@@ -114,14 +104,14 @@ class SearchService:
         changes: list[dict[str, float]],
     ) -> list[Row]:
         """The store's best k (re-ranked by feedback when that is on)."""
-        if self._reranker is None:
-            return self._store.search(vectors, k, where)
-        rows = self._store.search(vectors, self._reranker.depth(k), where)
-        return [row[:k] for row in self._reranker.rerank(rows, changes)]
+        if self.reranker is None:
+            return self.store.search(vectors, k, where)
+        rows = self.store.search(vectors, self.reranker.depth(k), where)
+        return [row[:k] for row in self.reranker.rerank(rows, changes)]
 
     def _refined(self, vectors: np.ndarray, refine: Refinement) -> np.ndarray:
         ids = [*refine.more_like, *refine.less_like]
-        known = self._repo.get_images(ids)
+        known = self.repository.get_images(ids)
         missing = [str(i) for i in ids if i not in known]
         if missing:
             raise NotFound(f"no gallery image with id {', '.join(missing)}")
@@ -132,18 +122,18 @@ class SearchService:
     def _vectors(self, ids: tuple[int, ...]) -> np.ndarray:
         if not ids:
             return np.empty((0, 0), dtype=np.float32)
-        return self._store.vectors(np.array(ids, dtype=np.int64))
+        return self.store.vectors(np.array(ids, dtype=np.int64))
 
     def _check_index(self) -> None:
-        self._guard.follow()
-        built_with = self._store.model_stamp
-        if built_with is None or len(self._store) == 0:
+        self.guard.follow()
+        built_with = self.store.model_stamp
+        if built_with is None or len(self.store) == 0:
             raise IndexNotReady(
-                self._store.load_problem or "the index is empty: run `rebuild` first"
+                self.store.load_problem or "the index is empty: run `rebuild` first"
             )
-        if built_with != self._embedder.stamp:
+        if built_with != self.embedder.stamp:
             raise ModelMismatch(
-                f"index built with {built_with}, current model is {self._embedder.stamp}: "
+                f"index built with {built_with}, current model is {self.embedder.stamp}: "
                 "run `rebuild`"
             )
 
@@ -151,10 +141,10 @@ class SearchService:
         self, files: list[ImageInput], skipped: list[SkippedFile]
     ) -> tuple[np.ndarray, list[ImageInput]]:
         """Embeddings of the query images, from the cache where the same bytes were seen."""
-        return self._embeddings.embed(files, skipped)
+        return self.embeddings.embed(files, skipped)
 
     def _to_hits(self, row: Row, changes: dict[str, float]) -> list[SearchHit]:
-        records = self._repo.get_images(image_id for image_id, _ in row)
+        records = self.repository.get_images(image_id for image_id, _ in row)
         hits = []
         for image_id, ranked_by in row:
             record = records.get(image_id)
@@ -171,6 +161,6 @@ class SearchService:
 
     def _changes(self, vectors: np.ndarray) -> list[dict[str, float]]:
         """Per query row: feedback's score change per product (computed once per search)."""
-        if self._reranker is None:
+        if self.reranker is None:
             return [{} for _ in range(len(vectors))]
-        return self._reranker.changes(vectors, self._embedder.stamp)
+        return self.reranker.changes(vectors, self.embedder.stamp)
