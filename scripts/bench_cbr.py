@@ -23,9 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchdata import link_class_folders
+from benchdata import link_class_folders, scratch_settings
 
-from app.config import load_settings
 from app.container import build_container
 from app.domain.calibration import choose_thresholds, precision_coverage
 from app.domain.images import ImageInput
@@ -128,11 +127,7 @@ def main() -> int:
         return 1
     work = Path(tempfile.mkdtemp(prefix="bench-cbr-"))
     n = link_class_folders(args.data / "train", work / "products", args.limit)
-    settings = load_settings(
-        _env_file=None, products_dir=work / "products", index_dir=work / "index",
-        database_url=f"sqlite:///{work / 'app.db'}", examples_dir=work / "examples",
-        embedding_model=args.model,
-    )  # fmt: skip
+    settings = scratch_settings(work, products_dir=work / "products", embedding_model=args.model)
     container = build_container(settings)
     report = container.rebuild_service().run()
     classifier = container.retrieval_classifier()

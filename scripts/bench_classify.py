@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.config import load_settings
+from benchdata import scratch_settings
+
 from app.container import build_container
 from app.domain.heads import TrainOptions
 from app.domain.images import ImageInput
@@ -109,10 +110,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-classify-"))
     classes = _link_training_set(args.data / "train", work / "training", args.limit)
     (work / "labels.yaml").write_text(_labels_yaml(classes))
-    settings = load_settings(
-        _env_file=None, index_dir=work / "index", database_url=f"sqlite:///{work / 'app.db'}",
-        embedding_model=args.model, labels_file=work / "labels.yaml", models_dir=work / "models",
-        training_dir=work / "training", cache_size=0, examples_dir=work / "examples",
+    settings = scratch_settings(
+        work, embedding_model=args.model, labels_file=work / "labels.yaml",
+        models_dir=work / "models", training_dir=work / "training", cache_size=0,
     )  # fmt: skip
     container = build_container(settings)
     tests = sorted(args.data.glob("test/*/*.jpg"))

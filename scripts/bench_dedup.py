@@ -30,7 +30,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.config import load_settings  # noqa: E402
+from benchdata import scratch_settings  # noqa: E402
+
 from app.container import build_container  # noqa: E402
 from app.domain.duplicates import DedupScope  # noqa: E402
 from app.domain.images import ImageInput  # noqa: E402
@@ -43,12 +44,8 @@ SPLITS = ("train", "val", "validation", "test")
 
 
 def container_for(data: Path, work: Path):
-    settings = load_settings(
-        _env_file=None,
-        products_dir=data,
-        index_dir=work / "index",
-        database_url=f"sqlite:///{work / 'app.db'}",
-    )  # EMBEDDING_MODEL=auto: the packaged EfficientNet-Lite0 offline
+    settings = scratch_settings(work, products_dir=data)
+    # EMBEDDING_MODEL=auto: the packaged EfficientNet-Lite0 offline
     return build_container(settings)
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.config import load_settings
+from benchdata import scratch_settings
+
 from app.container import build_container
 from app.domain.feedback import BAD, GOOD
 from app.domain.images import ImageInput
@@ -75,10 +76,9 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench-feedback-"))
     _link_gallery(args.data / "train", work / "products", args.limit)
-    base = load_settings(
-        _env_file=None, products_dir=work / "products", index_dir=work / "index",
-        database_url=f"sqlite:///{work / 'app.db'}", embedding_model=args.model,
-        examples_dir=work / "examples", models_dir=work / "models", vector_store="memory",
+    base = scratch_settings(
+        work, products_dir=work / "products", embedding_model=args.model,
+        models_dir=work / "models", vector_store="memory",
     )  # fmt: skip
     container = build_container(base)
     report = container.rebuild_service().run(None)

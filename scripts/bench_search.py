@@ -20,9 +20,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchdata import link_class_folders
+from benchdata import link_class_folders, scratch_settings
 
-from app.config import load_settings
 from app.container import build_container
 from app.domain.images import ImageInput
 
@@ -64,9 +63,8 @@ def main() -> int:
         return 1
     work = Path(tempfile.mkdtemp(prefix="bench-search-"))
     n = link_class_folders(args.data / "train", work / "products", args.limit)
-    settings = load_settings(
-        _env_file=None, products_dir=work / "products", index_dir=work / "index",
-        database_url=f"sqlite:///{work / 'app.db'}", embedding_model=args.model,
+    settings = scratch_settings(
+        work, products_dir=work / "products", embedding_model=args.model,
         batch_size=args.batch_size, cache_size=0,
     )  # fmt: skip
     container = build_container(settings)

@@ -1,4 +1,5 @@
-"""Shared by the benchmark scripts: a products folder of symlinks to a class-folder data set."""
+"""Shared by the benchmark scripts: a products folder of symlinks to a class-folder data set,
+settings that keep everything in a scratch folder, clients in threads."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import statistics
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def link_class_folders(src: Path, dst: Path, limit: int | None) -> int:
@@ -18,6 +20,19 @@ def link_class_folders(src: Path, dst: Path, limit: int | None) -> int:
             (dst / cls.name / photo.name).symlink_to(photo)
             count += 1
     return count
+
+
+def scratch_settings(work: Path, **changes: Any) -> Any:
+    """Settings (no .env) whose index, SQLite database and examples live in `work`."""
+    from app.config import load_settings
+
+    return load_settings(
+        _env_file=None,
+        index_dir=work / "index",
+        database_url=f"sqlite:///{work / 'app.db'}",
+        examples_dir=work / "examples",
+        **changes,
+    )
 
 
 def run_clients(clients: int, client: Callable[[int], None]) -> None:

@@ -21,8 +21,9 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchdata import scratch_settings
+
 from app.api.main import create_app
-from app.config import load_settings
 from app.container import build_container
 from tests.api.web.harness import chromium_path, launch_chromium, live_server
 
@@ -36,13 +37,10 @@ def _index_demo(work: Path):
          "--products-dir", str(products), "--queries-dir", str(queries)],
         check=True,
     )  # fmt: skip
-    settings = load_settings(
-        _env_file=None,
+    settings = scratch_settings(
+        work,
         products_dir=products,
-        examples_dir=work / "examples",
-        index_dir=work / "index",
         models_dir=work / "models",
-        database_url=f"sqlite:///{work / 'app.db'}",
         embedding_model="efficientnet-lite0",
     )
     container = build_container(settings)
