@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.domain.choices import SegmentMode
 
@@ -66,8 +66,12 @@ class ExamplesRemoved(BaseModel):
 
 
 class Prediction(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from a RetrievalPrediction
+
     status: Literal["success"] = "success"
-    predicted_class: str | None = Field(description="null when unclassifiable")
+    predicted_class: str | None = Field(
+        description="null when unclassifiable", validation_alias="class_name"
+    )
     confidence: float = Field(description="probability of the best class")
     class_probabilities: dict[str, float] = Field(description="the best classes, best first")
     unclassifiable: bool

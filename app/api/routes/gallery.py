@@ -148,13 +148,4 @@ def predict(
     outcome = container.retrieval_classifier().predict_images([image], aggregation)
     if outcome.skipped:
         raise first_failure(outcome.skipped)
-    p = outcome.predictions[0]
-    return Prediction(
-        predicted_class=p.class_name,
-        confidence=p.confidence,
-        class_probabilities=p.class_probabilities,
-        unclassifiable=p.unclassifiable,
-        reason=p.reason,
-        similarity=p.similarity,
-        aggregation=p.aggregation,
-    )
+    return Prediction.model_validate(outcome.predictions[0])
