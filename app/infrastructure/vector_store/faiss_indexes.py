@@ -26,6 +26,8 @@ INDEX_KINDS = ("flat", "ivf", "hnsw")
 # with BLAS (100 queries x 100k: 615 ms -> 82 ms, see DEPENDENCIES.md).
 BLAS_THRESHOLD = 8
 MAX_FILTERED_EF = 4096  # HNSW search depth under a narrow filter
+PROBE_EF = 16  # HNSW range search: depth of the first, cheap walk that finds the nearest only
+PROBE_MARGIN = 0.05  # ... a query whose nearest misses the radius by more is answered empty
 MIN_POINTS_PER_LIST = 39  # k-means wants at least this many training vectors per centroid
 TRAIN_POINTS_PER_LIST = 40  # training sample per list and k-means rounds: bound the training
 TRAIN_ITERATIONS = 10  # cost (1M x 512-d: about 3 minutes on 2 cores; faiss defaults: 256 x 25)
@@ -131,6 +133,11 @@ def search_params(
         ef = min(MAX_FILTERED_EF, max(options.ef_search, int(k * widen)))
         return faiss.SearchParametersHNSW(sel=selector, efSearch=ef)
     return faiss.SearchParameters(sel=selector)
+
+
+def probe_params() -> Any:
+    """A shallow HNSW walk (PROBE_EF): enough to tell whether anything lies near a query."""
+    return load_faiss().SearchParametersHNSW(efSearch=PROBE_EF)
 
 
 def search_with(index: Any, queries: np.ndarray, k: int, params: Any) -> tuple[Any, Any]:

@@ -16,6 +16,7 @@ from app.domain.search_filters import IdFilter
 from app.infrastructure.files import Writer
 from app.infrastructure.vector_store.base import BaseVectorStore, Hits, Payloads, last_occurrence
 from app.infrastructure.vector_store.faiss_indexes import (
+    PROBE_MARGIN,
     FaissIndexOptions,
     auto_nlist,
     check_loaded,
@@ -25,6 +26,7 @@ from app.infrastructure.vector_store.faiss_indexes import (
     load_faiss,
     new_flat,
     new_hnsw,
+    probe_params,
     search_params,
     search_with,
     stored_ids,
@@ -159,7 +161,11 @@ class FaissVectorStore(BaseVectorStore):
         return exact_search(queries, k, allowed, vectors, self.metric)
 
     def _within(self, queries: np.ndarray, radius: float, k: int) -> Hits:
-        """Flat: FAISS range search, cut to the best k. HNSW / IVF: k-NN cut at the radius."""
+        """Flat: FAISS range search, cut to the best k. HNSW: a shallow walk for the nearest
+        first; only the queries it finds near the radius get the full k-NN walk, cut at the
+        radius (most queries have nothing near: they cost a fraction). IVF: k-NN, cut."""
+        if is_hnsw(self._index):
+            return self._hnsw_within(queries, radius, k)
         if self.options.kind != "flat" or is_ivf(self._index):
             return super()._within(queries, radius, k)
         lims, scores, found = self._index.range_search(queries, radius)
@@ -167,6 +173,17 @@ class FaissVectorStore(BaseVectorStore):
         for start, end in zip(lims[:-1].tolist(), lims[1:].tolist(), strict=True):
             best = start + top_k(scores[start:end], k, self.higher_is_better)
             hits.append(list(zip(found[best].tolist(), scores[best].tolist(), strict=True)))
+        return hits
+
+    def _hnsw_within(self, queries: np.ndarray, radius: float, k: int) -> Hits:
+        sign = 1.0 if self.higher_is_better else -1.0
+        nearest, _ = search_with(self._index, queries, 1, probe_params())
+        close = np.flatnonzero(sign * nearest[:, 0] >= sign * radius - PROBE_MARGIN)
+        hits: Hits = [[] for _ in range(len(queries))]
+        if close.size:
+            full = super()._within(queries[close], radius, k)
+            for n, row in zip(close.tolist(), full, strict=True):
+                hits[n] = row
         return hits
 
     def _writers(self) -> dict[str, Writer]:

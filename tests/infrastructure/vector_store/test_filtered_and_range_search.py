@@ -87,6 +87,21 @@ def test_range_search_returns_the_vectors_within_the_radius(filled, kind):
         assert {i for i, _ in row} == set(ids[want].tolist())
 
 
+@pytest.mark.parametrize("kind", ["faiss-hnsw", "faiss-hnsw-default"])
+def test_hnsw_range_search_answers_far_queries_empty_and_near_ones_in_full(filled, kind):
+    """HNSW range search walks shallowly first: queries far from everything come back empty,
+    the near ones mixed among them still get every vector within the radius."""
+    metric, ids, vectors, stores = filled
+    far = _vectors(10, seed=7)  # random directions: most have nothing within the radius
+    queries = np.concatenate([far[:5], vectors[:3], far[5:]])
+    radius = 0.9 if metric == "cosine" else 0.2  # squared L2 of unit vectors: 2 - 2 cos
+    rows = stores[kind].within(queries, radius, 50)
+    sims = queries @ vectors.T
+    want = sims >= radius if metric == "cosine" else 2 - 2 * sims <= radius
+    assert sum(not w.any() for w in want) >= 5 and all(w.any() for w in want[5:8])
+    assert [{i for i, _ in row} for row in rows] == [set(ids[w].tolist()) for w in want]
+
+
 @pytest.mark.parametrize("kind", ["faiss", "faiss-hnsw"])
 def test_filters_and_ranges_work_after_faiss_torch_utils_patched_search(tmp_path, kind):
     """pytorch-metric-learning imports faiss.contrib.torch_utils, which replaces Index.search
