@@ -117,6 +117,7 @@ class Settings(BaseSettings):
     api_key: str | None = None
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1)
     max_request_pixels: int = Field(200_000_000, ge=1)
+    upload_spool_bytes: int = Field(1024 * 1024, ge=1)
     splits_dir: Path = Path("./data/splits")
 
     @field_validator("preprocess_bg_color")

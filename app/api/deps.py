@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, File, Request, UploadFile
 
+from app.api.memory import release_memory
 from app.api.security import check_request_pixels, read_upload, read_uploads
 from app.container import Container
 from app.domain.images import ImageInput
@@ -34,10 +36,15 @@ def many_images(
     files: Annotated[list[UploadFile], File(description="one or more image files")],
     limit: Annotated[int, Depends(upload_limit)],
     pixels: Annotated[int, Depends(pixel_limit)],
-) -> list[ImageInput]:
+) -> Iterator[list[ImageInput]]:
+    """The request's uploads, still spooled (read one at a time later); once the request is
+    answered, the memory its decoding used goes back to the system."""
     uploads = read_uploads(files, limit)
     check_request_pixels(uploads, pixels)
-    return uploads
+    try:
+        yield uploads
+    finally:
+        release_memory()
 
 
 ContainerDep = Annotated[Container, Depends(get_container)]

@@ -25,6 +25,7 @@ from PIL import Image
 from app import __version__
 from app.api.errors import ERROR_RESPONSES, install_error_handlers
 from app.api.jobs import JobRegistry
+from app.api.memory import spool_uploads_over
 from app.api.metrics import ApiMetrics, MetricsMiddleware
 from app.api.routes import browse, catalogue, classify, duplicates, feedback, gallery, system
 from app.api.web import mount_web_page
@@ -42,7 +43,8 @@ def create_app(container: Container | None = None, warm_up: bool = True) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        container.settings()  # invalid settings fail here, at start-up
+        settings = container.settings()  # invalid settings fail here, at start-up
+        spool_uploads_over(settings.upload_spool_bytes)
         if warm_up:
             threading.Thread(target=_warm_up, args=(app, container, metrics), daemon=True).start()
         yield

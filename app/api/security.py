@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import hmac
-import io
-from typing import Annotated
+import os
+from typing import Annotated, BinaryIO
 
 from fastapi import HTTPException, Request, Security, UploadFile, status
 from fastapi.security import APIKeyHeader
 
 from app.domain.images import ImageInput
-
-_CHUNK = 1 << 16
-
 
 # declared in the OpenAPI schema (securitySchemes.ApiKey) on every route that needs it
 API_KEY_HEADER = APIKeyHeader(
@@ -35,23 +32,23 @@ def require_api_key(
 
 
 def read_upload(upload: UploadFile, limit: int) -> ImageInput:
-    """The upload's bytes, refusing more than `limit` bytes without reading them all.
+    """The upload, left where the server spooled it while the request arrived (in memory up to
+    UPLOAD_SPOOL_BYTES, else a temporary file): it is read later, one image at a time, never
+    all of a request's uploads at once. Over `limit` bytes: 413; empty: 400.
 
     The declared content type is not trusted: the preprocessor decodes the bytes later and
     rejects what is not an image (415), too large in pixels (413) or corrupt (400).
     """
     name = safe_name(upload.filename)
-    chunks, size = [], 0
-    while chunk := upload.file.read(_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE, f"{name}: too large: over {limit} bytes"
-            )
-        chunks.append(chunk)
+    size = upload.file.seek(0, os.SEEK_END)
+    upload.file.seek(0)
+    if size > limit:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE, f"{name}: too large: over {limit} bytes"
+        )
     if size == 0:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name}: empty file")
-    return ImageInput.upload(name, b"".join(chunks))
+    return ImageInput.spooled(name, upload.file)
 
 
 def read_uploads(uploads: list[UploadFile], limit: int) -> list[ImageInput]:
@@ -63,7 +60,7 @@ def read_uploads(uploads: list[UploadFile], limit: int) -> list[ImageInput]:
 def check_request_pixels(uploads: list[ImageInput], limit: int) -> None:
     """413 when the images of one request declare more than `limit` pixels together (headers
     only: nothing is decoded). What is not an image counts 0; decoding rejects it later."""
-    total = sum(declared_pixels(u.data) for u in uploads)
+    total = sum(declared_pixels(u.opened()) for u in uploads)
     if total > limit:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
@@ -72,11 +69,11 @@ def check_request_pixels(uploads: list[ImageInput], limit: int) -> None:
         )
 
 
-def declared_pixels(data: bytes) -> int:
+def declared_pixels(stream: BinaryIO) -> int:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as image:  # reads the header only
+        with Image.open(stream) as image:  # reads the header only (the stream stays open)
             width, height = image.size
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return 0

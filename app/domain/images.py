@@ -10,10 +10,12 @@ by the catalogue scan).
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import BinaryIO
 
 _CHUNK = 1 << 20
 
@@ -35,18 +37,24 @@ def content_hash(path: Path) -> str:
 @dataclass(frozen=True)
 class ImageInput:
     """`name` names the image in messages and results (a file's path, an upload's file name)
-    and gives its extension; exactly one of `path` and `data` holds the image. Build it with
-    `ImageInput.file(path)` or `ImageInput.upload(name, data)`. A file may name a folder,
-    which the use cases expand to the images under it."""
+    and gives its extension; exactly one of `path`, `data` and `stream` holds the image. Build
+    it with `ImageInput.file(path)`, `ImageInput.upload(name, data)` or
+    `ImageInput.spooled(name, stream)`. A file may name a folder, which the use cases expand to
+    the images under it. A spooled upload stays where the web server put it while the request
+    arrived (in memory up to UPLOAD_SPOOL_BYTES, else a temporary file) and is read when
+    needed, so a request's uploads are never all read into memory at once."""
 
     name: str
     path: Path | None = None
     data: bytes | None = field(default=None, repr=False)
     known_digest: str | None = field(default=None, compare=False, repr=False)
+    stream: BinaryIO | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        if (self.path is None) == (self.data is None):
-            raise ValueError("an image to embed is a file path or bytes, exactly one of them")
+        if [self.path, self.data, self.stream].count(None) != 2:
+            raise ValueError(
+                "an image to embed is a file path, bytes or a stream, exactly one of them"
+            )
 
     @classmethod
     def file(cls, path: str | Path, digest: str | None = None) -> ImageInput:
@@ -57,25 +65,50 @@ class ImageInput:
         return cls(name, data=data)
 
     @classmethod
+    def spooled(cls, name: str, stream: BinaryIO) -> ImageInput:
+        return cls(name, stream=stream)
+
+    @classmethod
     def files(cls, paths: Iterable[str | Path]) -> list[ImageInput]:
         return [cls.file(path) for path in paths]
 
     @property
     def content(self) -> Path | bytes:
-        """What a decoder reads: the file, or the bytes."""
-        return self.path if self.path is not None else self.data
+        """What a decoder reads: the file, or the bytes (a spooled upload's, read now)."""
+        return self.path if self.path is not None else self.read()
 
     @cached_property
     def digest(self) -> str:
         """The content hash; OSError when the file cannot be read."""
         if self.known_digest is not None:
             return self.known_digest
+        if self.stream is not None:
+            return _stream_hash(self.opened())
         return content_hash(self.path) if self.data is None else bytes_hash(self.data)
 
     def read(self) -> bytes:
         """The image's bytes; OSError when the file cannot be read."""
+        if self.stream is not None:
+            return self.opened().read()
         return self.data if self.data is not None else self.path.read_bytes()
 
     def size(self) -> int:
         """Size in bytes; OSError when the file cannot be read."""
+        if self.stream is not None:
+            return self.stream.seek(0, io.SEEK_END)
         return len(self.data) if self.data is not None else self.path.stat().st_size
+
+    def opened(self) -> BinaryIO:
+        """The bytes as a file object at its start: a spooled upload's own stream (left open),
+        the bytes in memory, or the file newly opened (which the caller closes)."""
+        if self.stream is not None:
+            self.stream.seek(0)
+            return self.stream
+        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")
+
+
+def _stream_hash(stream: BinaryIO) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    while chunk := stream.read(_CHUNK):
+        digest.update(chunk)
+    return digest.hexdigest()

@@ -27,3 +27,31 @@ def test_total_pixels_per_request_are_capped_before_decoding(settings, fake_mode
         small = [("files", (f"{i}.jpg", jpeg((200, 30, 30), i), "image/jpeg")) for i in range(3)]
         assert client.post("/class/add/reds", files=small).status_code == 200
     assert not (settings.examples_dir / "bombs").exists()
+
+
+def test_uploads_over_the_spool_size_wait_on_disk_and_answer_the_same(
+    settings, fake_model, monkeypatch
+):
+    """UPLOAD_SPOOL_BYTES: a larger upload is written to a temporary file while the request
+    arrives and the service reads it from there when it decodes it: the same answers."""
+    import tempfile
+
+    rolled, rollover = [], tempfile.SpooledTemporaryFile.rollover
+
+    def spy_rollover(self):
+        rolled.append(self)
+        rollover(self)
+
+    monkeypatch.setattr(tempfile.SpooledTemporaryFile, "rollover", spy_rollover)
+    files = [("files", (f"{i}.jpg", jpeg((200, 30, 30), i), "image/jpeg")) for i in range(3)]
+    answers = {}
+    for spool in (1024 * 1024, 1024):
+        container = build_container(settings.model_copy(update={"upload_spool_bytes": spool}))
+        container.embedding_model.override(providers.Object(fake_model))
+        container.rebuild_service().run(None)
+        with TestClient(create_app(container, warm_up=False)) as client:
+            r = client.post("/classify", files=files)
+        assert r.status_code == 200, r.text
+        answers[spool] = [(a["image"], a["retrieval"]) for a in r.json()["results"]]
+        assert len(rolled) == (0 if spool > 1024 else 3)  # each jpeg is over 1 KB
+    assert answers[1024] == answers[1024 * 1024] and len(answers[1024]) == 3
