@@ -48,7 +48,11 @@ class Container(containers.DeclarativeContainer):
     gallery_guard = storage.gallery_guard
 
     models = providers.Container(
-        Models, settings=settings, embedding_observer=embedding_observer, cache=cache
+        Models,
+        settings=settings,
+        embedding_observer=embedding_observer,
+        cache=cache,
+        disk_cache=embedding_cache,
     )
     torch_embedding_model = models.torch_embedding_model
     embedding_model = models.embedding_model
@@ -58,6 +62,7 @@ class Container(containers.DeclarativeContainer):
     detectors = models.detectors
     embedder = models.embedder
     query_embeddings = models.query_embeddings
+    image_embeddings = models.image_embeddings
 
     gallery_service = providers.Factory(
         GalleryService,

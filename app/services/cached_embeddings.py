@@ -30,6 +30,7 @@ class CachedEmbeddings:
         images: Sequence[ImageInput],
         skipped: list[SkippedFile],
         progress: ProgressFactory = no_progress,
+        desc: str = "embedding",
     ) -> tuple[np.ndarray, list[ImageInput]]:
         """(vectors, the images they belong to): bad ones are appended to `skipped` instead."""
         found: dict[ImageInput, np.ndarray] = {}
@@ -44,7 +45,7 @@ class CachedEmbeddings:
             if (cached := self.cache.get(keys[image])) is not None:
                 found[image] = cached
         missing = [image for image in keys if image not in found]
-        bar = progress(total=len(missing), desc="embedding")
+        bar = progress(total=len(missing), desc=desc)
         try:
             for batch in self.embedder.embed_files(missing, lambda image: image):
                 skipped.extend(batch.skipped)

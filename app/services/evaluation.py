@@ -29,8 +29,8 @@ from app.domain.models import ImageRecord, SkippedFile
 from app.interfaces.charts import Charts
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
+from app.services.cached_embeddings import CachedEmbeddings
 from app.services.leaks import LeakFinder
-from app.services.pipeline import Embedder
 from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import iter_image_files
 from app.services.splitting import SplitService
@@ -75,7 +75,7 @@ class _Embedded:
 class EvaluationService:
     def __init__(
         self,
-        embedder: Embedder,
+        embeddings: CachedEmbeddings,
         splits: SplitService,
         *,
         store_factory: Callable[[], VectorStore],
@@ -89,7 +89,8 @@ class EvaluationService:
         self._centres = centres  # a fine-tuned model's class centres: the "centres" rule
         self._leaks = leaks
         self._charts = charts
-        self._embedder = embedder
+        self._embeddings = embeddings  # photos embedded once per content, kept across runs
+        self._embedder = embeddings.embedder
         self._splits = splits
         self._new_store = store_factory
         self._new_repository = repository_factory
@@ -177,22 +178,12 @@ class EvaluationService:
     def _embed(
         self, items: Labelled, index: dict[str, int], desc: str, skipped: list[SkippedFile]
     ) -> _Embedded:
-        paths: list[str] = []
-        labels: list[int] = []
-        blocks: list[np.ndarray] = []
-        bar = self._progress(total=len(items), desc=desc)
-        try:
-            for batch in self._embedder.embed_files(items, lambda item: ImageInput.file(item[0])):
-                skipped.extend(batch.skipped)
-                paths += [path for path, _ in batch.items]
-                labels += [index[name] for _, name in batch.items]
-                if batch.items:
-                    blocks.append(batch.vectors)
-                bar.update(len(batch.items) + len(batch.skipped))
-        finally:
-            bar.close()
-        vectors = np.concatenate(blocks) if blocks else np.empty((0, 0), dtype=np.float32)
-        return _Embedded(paths, np.asarray(labels, dtype=np.int64), vectors)
+        label_of = {path: index[name] for path, name in items}
+        images = [ImageInput.file(path) for path, _ in items]
+        vectors, kept = self._embeddings.embed(images, skipped, self._progress, desc)
+        paths = [image.name for image in kept]
+        labels = np.asarray([label_of[path] for path in paths], dtype=np.int64)
+        return _Embedded(paths, labels, vectors)
 
     def _gallery(
         self, gallery: _Embedded, classes: list[str]

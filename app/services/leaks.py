@@ -11,7 +11,7 @@ import numpy as np
 from app.domain.duplicates import Leak, score_to_similarity, similarity_to_score
 from app.domain.images import ImageInput
 from app.interfaces.vector_store import VectorStore
-from app.services.pipeline import Embedder
+from app.services.cached_embeddings import CachedEmbeddings
 from app.services.progress import ProgressFactory, no_progress
 
 NEIGHBOURS = 8  # near neighbours looked at per image
@@ -22,12 +22,12 @@ Named = dict[str, tuple[Sequence[str], np.ndarray]]  # split -> (paths, vectors)
 class LeakFinder:
     def __init__(
         self,
-        embedder: Embedder,
+        embeddings: CachedEmbeddings,
         store_factory: Callable[[], VectorStore],
         threshold: float,
         progress: ProgressFactory = no_progress,
     ) -> None:
-        self._embedder = embedder
+        self._embeddings = embeddings  # photos embedded once per content, kept across runs
         self._new_store = store_factory
         self.threshold = threshold  # cosine similarity, as for `dedup`
         self._progress = progress
@@ -36,20 +36,11 @@ class LeakFinder:
         """Embed the files of each split (paths relative to `root`; unreadable ones are left
         out) and pair them; the leaks name the files as given."""
         named: Named = {}
-        total = sum(len(paths) for paths in files.values())
-        bar = self._progress(total=total, desc="checking splits for near-duplicates")
-        try:
-            for split, paths in files.items():
-                kept, blocks = [], []
-                for batch in self._embedder.embed_files(
-                    list(paths), lambda p: ImageInput.file(root / p)
-                ):
-                    kept += batch.items
-                    blocks += [batch.vectors] if batch.items else []
-                    bar.update(len(batch.items) + len(batch.skipped))
-                named[split] = (kept, np.concatenate(blocks) if blocks else np.empty((0, 0)))
-        finally:
-            bar.close()
+        for split, paths in files.items():
+            given = {ImageInput.file(root / p): p for p in paths}
+            desc = f"checking {split} for near-duplicates"
+            vectors, kept = self._embeddings.embed(list(given), [], self._progress, desc)
+            named[split] = ([given[image] for image in kept], vectors)
         return self.pairs(named)
 
     def pairs(self, named: Named) -> list[Leak]:
@@ -60,7 +51,7 @@ class LeakFinder:
             return []
         vectors = np.concatenate(blocks).astype(np.float32)
         store = self._new_store()
-        store.reset(self._embedder.stamp)
+        store.reset(self._embeddings.embedder.stamp)
         store.add(np.arange(len(paths), dtype=np.int64), vectors)
         radius = similarity_to_score(self.threshold, store.metric)
         found: dict[tuple[int, int], Leak] = {}

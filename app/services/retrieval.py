@@ -34,9 +34,10 @@ from app.domain.retrieval_scoring import (
 )
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
+from app.services.cached_embeddings import CachedEmbeddings
 from app.services.calibration_store import read_calibrations
 from app.services.gallery_guard import GalleryGuard
-from app.services.pipeline import EmbeddedBatch, Embedder
+from app.services.pipeline import EmbeddedBatch
 from app.services.scanning import expand_images
 
 
@@ -79,13 +80,14 @@ class RetrievalClassifier:
         self,
         repository: Repository,
         store: VectorStore,
-        embedder: Embedder,
+        embeddings: CachedEmbeddings,
         guard: GalleryGuard,
         options: CbrOptions,
     ) -> None:
         self._repo = repository
         self._store = store
-        self._embedder = embedder
+        self._embeddings = embeddings  # query embeddings, computed once per image content
+        self._embedder = embeddings.embedder
         self._guard = guard
         self.options = options
 
@@ -113,8 +115,11 @@ class RetrievalClassifier:
         return outcome
 
     def embed_images(self, images: list[ImageInput]) -> EmbeddedBatch[ImageInput]:
-        """Query embeddings of the images (folders expand recursively), bad files skipped."""
-        return self._embedder.embed_all(expand_images(images))
+        """Query embeddings of the images (folders expand recursively), bad files skipped;
+        from the cache where the same bytes were embedded before."""
+        skipped: list[SkippedFile] = []
+        vectors, kept = self._embeddings.embed(expand_images(images), skipped)
+        return EmbeddedBatch(kept, vectors, skipped)
 
     def score_vectors(self, vectors: np.ndarray, aggregation: str | None = None) -> ScoredQueries:
         """Class logits and nearest-example similarities, and the thresholds that apply."""

@@ -16,7 +16,6 @@ from app.services.cached_embeddings import CachedEmbeddings
 from app.services.calibration import CalibrationService
 from app.services.classify import ClassifyService
 from app.services.gallery_guard import GalleryGuard
-from app.services.pipeline import Embedder
 from app.services.retrieval import CbrOptions, RetrievalClassifier
 from app.services.train import TrainService
 from app.services.zero_shot import ZeroShotClassifier
@@ -35,11 +34,11 @@ def cbr_options(s: Settings) -> CbrOptions:
     )
 
 
-def gallery_classifier_factory(embedder: Embedder, options: CbrOptions):
+def gallery_classifier_factory(embeddings: CachedEmbeddings, options: CbrOptions):
     """Makes a RetrievalClassifier over any (store, repository) pair, e.g. an evaluation's."""
 
     def make(store, repository) -> RetrievalClassifier:
-        return RetrievalClassifier(repository, store, embedder, GalleryGuard(), options)
+        return RetrievalClassifier(repository, store, embeddings, GalleryGuard(), options)
 
     return make
 
@@ -77,7 +76,7 @@ class Classification(containers.DeclarativeContainer):
     )
     train_service = providers.Factory(
         TrainService,
-        embeddings=providers.Factory(CachedEmbeddings, embedder, embedding_cache, kind="image"),
+        embeddings=models.image_embeddings,
         heads=attribute_heads,
         training_dir=settings.provided.training_dir,
         progress=progress,
@@ -87,13 +86,13 @@ class Classification(containers.DeclarativeContainer):
         RetrievalClassifier,
         repository=repository,
         store=storage.vector_store,
-        embedder=embedder,
+        embeddings=models.query_embeddings,
         guard=gallery_guard,
         options=cbr_options,
     )
     # `evaluate` compares the classification rules on a throw-away gallery of its own
     retrieval_classifier_factory = providers.Callable(
-        gallery_classifier_factory, embedder, cbr_options
+        gallery_classifier_factory, models.query_embeddings, cbr_options
     )
     classify_service = providers.Factory(
         ClassifyService,

@@ -51,13 +51,11 @@ class Learning(containers.DeclarativeContainer):
     retrieval_classifier_factory = providers.Dependency()
     progress = providers.Dependency()
 
-    embedder = models.embedder
-
     charts = providers.ThreadSafeSingleton(MatplotlibCharts)
     # near-duplicates across splits (`split`, `evaluate`), on a throw-away in-memory store
     leak_finder = providers.Factory(
         LeakFinder,
-        embedder=embedder,
+        embeddings=models.image_embeddings,
         store_factory=providers.Callable(partial, MemoryVectorStore, None, "cosine"),
         threshold=settings.provided.leak_threshold,
         progress=progress,
@@ -67,7 +65,7 @@ class Learning(containers.DeclarativeContainer):
     )
     evaluation_service = providers.Factory(
         EvaluationService,
-        embedder=embedder,
+        embeddings=models.image_embeddings,
         splits=split_service,
         # a throw-away gallery: in memory only, never the catalogue index
         store_factory=providers.Callable(

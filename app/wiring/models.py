@@ -47,7 +47,8 @@ def _writer(s: Settings) -> PreprocessedWriter | None:
 class Models(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     embedding_observer = providers.Dependency(default=None)  # the API times batches with it
-    cache = providers.Dependency()  # where query embeddings are kept
+    cache = providers.Dependency()  # where query embeddings are kept (in memory)
+    disk_cache = providers.Dependency()  # where photo embeddings are kept (on disk)
 
     torch_embedding_model = providers.ThreadSafeSingleton(  # device resolved when weights load
         create_embedding_model,
@@ -108,5 +109,9 @@ class Models(containers.DeclarativeContainer):
         on_prepared=providers.Callable(_writer, settings),
         on_batch=embedding_observer,
     )
-    # query images: embedded once per content and model, reused by search, verdicts, classify
+    # query images: embedded once per content and model, reused by search, verdicts, classify,
+    # classification by retrieval and calibrate
     query_embeddings = providers.Factory(CachedEmbeddings, embedder, cache)
+    # photos of data sets: embedded once per content and model (kept on disk across runs),
+    # reused by `split`'s leak check, `evaluate` and `train`
+    image_embeddings = providers.Factory(CachedEmbeddings, embedder, disk_cache, kind="image")

@@ -11,6 +11,7 @@ import pytest
 from dependency_injector import providers
 from PIL import Image
 
+from app.container import build_container
 from app.domain.classification import RetrievalPrediction
 from app.domain.errors import ConfigError, NotFound
 from app.services.evaluation import EvaluationOptions
@@ -126,3 +127,36 @@ def test_bad_query_files_are_skipped_and_reported(container, trees, tmp_path):
     report = container.evaluation_service().evaluate_folders(gallery, queries, tmp_path / "out")
     assert [Path(s.path).name for s in report.skipped] == ["broken.jpg"]
     assert report.n_queries == 4
+
+
+def _figures(report) -> dict:
+    data = report.as_dict()
+    return {k: v for k, v in data.items() if k not in ("seconds", "files")}
+
+
+def test_photos_are_embedded_once_across_runs_and_processes(
+    container, settings, fake_model, trees, tmp_path
+):
+    """`evaluate` again (in this process or a new one) asks the model for nothing: the photos'
+    embeddings are kept on disk by content and model, and the figures are the same."""
+    gallery, queries = trees
+    first = container.evaluation_service().evaluate_folders(gallery, queries, tmp_path / "a")
+    assert fake_model.embedded == 9 + 4
+    again = container.evaluation_service().evaluate_folders(gallery, queries, tmp_path / "b")
+    later = build_container(settings)  # a new CLI run over the same settings
+    later.embedding_model.override(providers.Object(fake_model))
+    third = later.evaluation_service().evaluate_folders(gallery, queries, tmp_path / "c")
+    assert fake_model.embedded == 9 + 4
+    assert _figures(again) == _figures(third) == _figures(first)
+
+
+def test_evaluate_after_split_reuses_what_the_leak_check_embedded(container, fake_model, tmp_path):
+    data = tmp_path / "data"
+    for i, (product, colour) in enumerate(COLOURS.items()):
+        for obj in range(4):
+            write_product_photo(data / product / f"{product}{obj}_0.jpg", colour, seed=9 * i + obj)
+    container.split_service().run(data, SplitOptions(min_width=16, min_height=16))
+    assert fake_model.embedded == 12  # every photo, once, by the leak check
+    report = container.evaluation_service().evaluate_split("test", tmp_path / "out")
+    assert report.n_gallery + report.n_queries <= 12 and report.n_queries > 0
+    assert fake_model.embedded == 12

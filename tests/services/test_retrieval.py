@@ -133,3 +133,15 @@ def test_predictions_see_the_gallery_before_or_after_each_change(gallery, tmp_pa
     with_yellow = frozenset(COLOURS) | {"yellow"}
     allowed = {(9, frozenset(COLOURS)), (11, with_yellow), (12, with_yellow)}
     assert seen and set(seen) <= allowed, set(seen) - allowed
+
+
+def test_query_embeddings_are_computed_once_and_shared_with_search(gallery, fake_model, queries):
+    """Predicting again, or searching with the same photos, asks the model for nothing more:
+    classification by retrieval uses the query-embedding cache of search and classify."""
+    before = fake_model.embedded
+    first = gallery.retrieval_classifier().predict_images(ImageInput.files(queries))
+    assert fake_model.embedded == before + len(queries)
+    again = gallery.retrieval_classifier().predict_images(ImageInput.files(queries))
+    gallery.search_service().search_images(ImageInput.files(queries), k=1)
+    assert fake_model.embedded == before + len(queries)
+    assert again.predictions == first.predictions and again.images == first.images
