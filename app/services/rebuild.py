@@ -16,6 +16,8 @@ last complete index until then; rows added meanwhile by other writers are carrie
 
 Rebuild manages the "catalogue" rows only. Examples added at run time ("example" rows) are never
 deleted; they are re-embedded when their vector is missing or stale (e.g. after a model change).
+Only rows a failed class change could not take back (a full database) are dropped: never
+stamped, without a vector and without their copy.
 Classes and files removed by the class commands stay out (see `Repository.removals`).
 """
 
@@ -104,12 +106,15 @@ class RebuildService:
         report = RebuildReport(scanned=len(found) + len(skipped), skipped=skipped)
         report.excluded = len(found) - len(scanned)
         report.unchanged = len(scanned) - len(todo)
-        todo += self._stale_examples(rows, stamp, indexed)
+        abandoned = _abandoned_examples(rows, indexed)
+        dropped = {r.id for r in abandoned}
+        todo += self._stale_examples([r for r in rows if r.id not in dropped], stamp, indexed)
         report.embedded = self._embed(todo, report, commits)
         seen = {f.path for f in scanned}
         failed = {s.path for s in report.skipped}
-        report.removed = sum(p not in seen for p in existing)
-        commits.finish([r for p, r in existing.items() if p not in seen or p in failed])
+        report.removed = sum(p not in seen for p in existing) + len(abandoned)
+        gone = [r for p, r in existing.items() if p not in seen or p in failed]
+        commits.finish(gone + abandoned)
         self.repository.set_meta(LAST_REBUILD_KEY, datetime.now(UTC).isoformat(timespec="seconds"))
         report.seconds = time.perf_counter() - started
         report.model_stamp = stamp
@@ -185,3 +190,17 @@ class RebuildService:
         finally:
             bar.close()
         return embedded
+
+
+def _abandoned_examples(rows: list[ImageRecord], indexed: set[int]) -> list[ImageRecord]:
+    """Example rows left by a class change that failed when even its undo could not delete them
+    (a full database): never stamped, no vector, their copy already deleted. A change in
+    progress copies its files before it writes rows, so it never looks like this."""
+    return [
+        r
+        for r in rows
+        if r.source != CATALOGUE
+        and r.embedding_model is None
+        and r.id not in indexed
+        and not Path(r.path).exists()
+    ]

@@ -190,6 +190,32 @@ def test_a_failed_change_puts_the_removal_marks_back(gallery, tmp_path, monkeypa
     consistent(gallery)
 
 
+def test_rows_a_failed_change_could_not_take_back_are_dropped_by_the_next_rebuild(
+    gallery, tmp_path, monkeypatch
+):
+    """The database itself is full: the index save fails, and so does undo's delete of the new
+    rows. They stay unstamped, without a vector or a copy; `stats` counts them as pending and
+    the next `rebuild` drops them (a retry of the same add adopts them, as before)."""
+    service, repo = gallery.gallery_service(), gallery.repository()
+
+    def full(*_args) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(gallery.vector_store(), "save", full)
+    monkeypatch.setattr(repo, "delete_images", full)
+    with pytest.raises(OSError, match="No space"):
+        service.add_class("yellow-bag", ImageInput.files(photos(tmp_path, YELLOW, 2)))
+    monkeypatch.undo()
+    left = repo.list_images("yellow-bag")
+    assert len(left) == 2 and not any(r.embedding_model or Path(r.path).exists() for r in left)
+    report = gallery.rebuild_service().run()
+    assert repo.list_images("yellow-bag") == [] and report.removed == 2 and not report.skipped
+    consistent(gallery)
+    again = service.add_class("yellow-bag", ImageInput.files(photos(tmp_path, YELLOW, 2)))
+    assert len(again.added) == 2
+    assert predict(gallery, YELLOW) == "yellow-bag"
+
+
 def test_remove_examples_by_id(gallery, tmp_path):
     service = gallery.gallery_service()
     (example,) = service.update_class(
