@@ -36,16 +36,16 @@ class ExportReport:
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
+@dataclass(eq=False)
 class FeedbackCuration:
-    def __init__(self, feedback: FeedbackStore, gallery: GalleryService) -> None:
-        self._feedback = feedback
-        self._gallery = gallery
+    feedback: FeedbackStore
+    gallery: GalleryService
 
     def promote(self) -> PromoteReport:
         """Each confirmed (good) verdict not promoted yet: its query image becomes an example of
         the judged class (a class not in the gallery yet is created)."""
         report = PromoteReport()
-        judged = self._feedback.list_judgements()
+        judged = self.feedback.list_judgements()
         report.hard_negatives = sum(1 for j in judged if j.verdict == BAD)
         by_class: dict[str, list[Judgement]] = defaultdict(list)
         for j in judged:
@@ -59,12 +59,12 @@ class FeedbackCuration:
         for class_name, items in sorted(by_class.items()):
             sources = list(dict.fromkeys(ImageInput.file(str(j.query_ref)) for j in items))
             try:
-                change = self._gallery.update_class(class_name, sources)
+                change = self.gallery.update_class(class_name, sources)
             except NotFound:
-                change = self._gallery.add_class(class_name, sources)
+                change = self.gallery.add_class(class_name, sources)
             report.promoted[class_name] = len(change.added)
             report.skipped.extend(change.skipped)
-            self._feedback.mark_promoted([j.id for j in items if j.id is not None])
+            self.feedback.mark_promoted([j.id for j in items if j.id is not None])
         return report
 
     def export(self, directory: Path) -> ExportReport:
@@ -72,7 +72,7 @@ class FeedbackCuration:
         `split` expects), and DIR/hard_negatives.csv listing the rejected ones."""
         report = ExportReport(Path(directory))
         report.directory.mkdir(parents=True, exist_ok=True)
-        judged = self._feedback.list_judgements()
+        judged = self.feedback.list_judgements()
         for j in judged:
             if j.verdict != GOOD:
                 continue

@@ -8,7 +8,7 @@ The result is used with EMBEDDING_MODEL=<out>/best_model.pt (then `rebuild`).
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 from pathlib import Path
 
 from app.domain.charts import Series
@@ -22,32 +22,24 @@ HISTORY_FILE = "history.json"
 CURVE_FILE = "training_curve.png"
 
 
+@dataclass(eq=False)
 class FinetuneService:
-    def __init__(
-        self,
-        learner: MetricLearner,
-        splits: SplitService,
-        models_dir: Path,
-        charts: Charts,
-        *,
-        default_backbone: str = "efficientnet-lite0",
-        default_device: str = "auto",
-    ) -> None:
-        self._charts = charts
-        self._learner = learner
-        self._splits = splits
-        self._models_dir = Path(models_dir)
-        self._default_backbone = default_backbone
-        self._default_device = default_device
+    learner: MetricLearner
+    splits: SplitService
+    models_dir: Path
+    charts: Charts
+    _: KW_ONLY
+    default_backbone: str = "efficientnet-lite0"
+    default_device: str = "auto"
 
     def run(self, config: FinetuneConfig, out_dir: Path | None = None) -> TrainingOutcome:
-        split = self._splits.load()
+        split = self.splits.load()
         config = replace(
             config,
-            backbone=config.backbone or self._default_backbone,
-            device=str(config.device or self._default_device),
+            backbone=config.backbone or self.default_backbone,
+            device=str(config.device or self.default_device),
         )
-        out = Path(out_dir or self._models_dir / EMBEDDER_DIR)
+        out = Path(out_dir or Path(self.models_dir) / EMBEDDER_DIR)
         index = split.class_to_idx
         job = TrainingJob(
             classes=list(split.classes),
@@ -61,9 +53,9 @@ class FinetuneService:
         unfrozen = config.frozen_epochs + 0.5 if config.unfrozen_epochs else None
 
         def record(history: list[EpochRecord]) -> None:
-            _record(self._charts, out, history, title, unfrozen)
+            _record(self.charts, out, history, title, unfrozen)
 
-        outcome = self._learner.fit(job, on_epoch=record)
+        outcome = self.learner.fit(job, on_epoch=record)
         outcome.files = {
             "history": str(out / HISTORY_FILE),
             "training curve": str(out / CURVE_FILE),

@@ -42,22 +42,17 @@ class Health:
         return all(c.status != UNAVAILABLE for c in self.checks.values())
 
 
+@dataclass(eq=False)
 class HealthService:
-    def __init__(
-        self,
-        repository: Callable[[], Repository],
-        store: Callable[[], VectorStore],
-        model: Callable[[], EmbeddingModel],
-    ) -> None:
-        self._repository = repository
-        self._store = store
-        self._model = model
+    repository: Callable[[], Repository]
+    store: Callable[[], VectorStore]
+    model: Callable[[], EmbeddingModel]
 
     def check(self, model_error: str | None = None) -> Health:
         """Probe each dependency; `model_error` is why loading the model failed, if it did."""
-        database = _probe("database", lambda: self._repository().get_meta(HEALTH_PROBE_KEY))
-        index = _probe("index", lambda: _size_and_stamp(self._store()))
-        model = _probe("model", lambda: self._model().is_loaded)
+        database = _probe("database", lambda: self.repository().get_meta(HEALTH_PROBE_KEY))
+        index = _probe("index", lambda: _size_and_stamp(self.store()))
+        model = _probe("model", lambda: self.model().is_loaded)
         checks = {"database": database[0], "index": index[0], "model": model[0]}
         if model[1] is False:  # built, weights not loaded (yet, or loading them failed)
             why = model_error or ""

@@ -3,6 +3,8 @@ known-good products lifted and known-bad ones pushed down (rule in domain/feedba
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from app.domain.feedback import RerankParams, feedback_adjustments, rerank_row
@@ -10,11 +12,11 @@ from app.interfaces.repository import Repository
 from app.services.judged_index import JudgedIndex
 
 
+@dataclass(eq=False)
 class FeedbackReranker:
-    def __init__(self, judged: JudgedIndex, repository: Repository, params: RerankParams) -> None:
-        self._judged = judged
-        self._repo = repository
-        self.params = params
+    judged: JudgedIndex
+    repository: Repository
+    params: RerankParams
 
     def depth(self, k: int) -> int:
         """How many neighbours to fetch so that re-ranking can bring some in from below top-K."""
@@ -22,7 +24,7 @@ class FeedbackReranker:
 
     def changes(self, vectors: np.ndarray, model_stamp: str) -> list[dict[str, float]]:
         """Per query vector: the score change of each product that judged near queries moved."""
-        near = self._judged.near(vectors, self.params.similarity, model_stamp)
+        near = self.judged.near(vectors, self.params.similarity, model_stamp)
         return [feedback_adjustments(found, self.params.weight) for found in near]
 
     def rerank(
@@ -31,7 +33,7 @@ class FeedbackReranker:
         """Each row of (image id, score) with its query's `changes` added, best first."""
         if not any(changes):
             return rows
-        records = self._repo.get_images(i for row in rows for i, _ in row)
+        records = self.repository.get_images(i for row in rows for i, _ in row)
         product_of = {i: r.product_id for i, r in records.items()}
         return [
             rerank_row(row, product_of, change) for change, row in zip(changes, rows, strict=True)
