@@ -23,6 +23,11 @@ def photos(folder: Path, colour, n: int, seed: int = 0) -> list[Path]:
     return [write_product_photo(folder / f"{i}.jpg", colour, seed=seed + i) for i in range(n)]
 
 
+def images(folder: Path, colour, n: int) -> list[ImageInput]:
+    """`photos`, as the images to embed that the gallery commands take."""
+    return ImageInput.files(photos(folder, colour, n))
+
+
 def predict(container, colour, seed=500) -> str | None:
     query = write_product_photo(Path(container.settings().index_dir).parent / "q.jpg", colour, seed)
     outcome = container.retrieval_classifier().predict_images(ImageInput.files([query]))
@@ -60,8 +65,8 @@ def test_add_class_copies_images_and_predicts_it_at_once(gallery, tmp_path, sett
 
 def test_a_gallery_can_start_from_examples_alone(container, tmp_path):
     service = container.gallery_service()
-    service.add_class("yellow", ImageInput.files(photos(tmp_path / "y", YELLOW, 2)))
-    service.add_class("purple", ImageInput.files(photos(tmp_path / "p", PURPLE, 2)))
+    service.add_class("yellow", images(tmp_path / "y", YELLOW, 2))
+    service.add_class("purple", images(tmp_path / "p", PURPLE, 2))
     assert predict(container, PURPLE) == "purple"
     assert container.vector_store().model_stamp == container.embedder().stamp
 
@@ -69,9 +74,9 @@ def test_a_gallery_can_start_from_examples_alone(container, tmp_path):
 def test_adding_an_existing_class_or_updating_a_missing_one_is_refused(gallery, tmp_path):
     service = gallery.gallery_service()
     with pytest.raises(Conflict, match="class update red-shoe"):
-        service.add_class("red-shoe", ImageInput.files(photos(tmp_path, YELLOW, 1)))
+        service.add_class("red-shoe", images(tmp_path, YELLOW, 1))
     with pytest.raises(NotFound, match=r"'nope' not found \(classes: blue-dress, green-hat"):
-        service.update_class("nope", ImageInput.files(photos(tmp_path, YELLOW, 1)))
+        service.update_class("nope", images(tmp_path, YELLOW, 1))
     with pytest.raises(NotFound, match="not found"):
         service.remove_class("nope")
 
@@ -91,15 +96,13 @@ def test_adding_an_existing_class_or_updating_a_missing_one_is_refused(gallery, 
 )
 def test_bad_class_names_are_refused_clearly(container, tmp_path, name, problem):
     with pytest.raises(InvalidInput, match=problem):
-        container.gallery_service().add_class(name, ImageInput.files(photos(tmp_path, YELLOW, 1)))
+        container.gallery_service().add_class(name, images(tmp_path, YELLOW, 1))
 
 
 def test_update_appends_examples(gallery, tmp_path):
     service = gallery.gallery_service()
     before = {r.id for r in gallery.repository().list_images("red-shoe")}
-    change = service.update_class(
-        "red-shoe", ImageInput.files(photos(tmp_path / "more", (190, 40, 40), 2))
-    )
+    change = service.update_class("red-shoe", images(tmp_path / "more", (190, 40, 40), 2))
     after = {r.id for r in gallery.repository().list_images("red-shoe")}
     assert before < after and len(after) == 5 and not change.removed
     consistent(gallery)
@@ -107,10 +110,8 @@ def test_update_appends_examples(gallery, tmp_path):
 
 def test_update_replace_swaps_every_example_and_rebuild_keeps_it_so(gallery, tmp_path):
     service = gallery.gallery_service()
-    first = service.update_class("green-hat", ImageInput.files(photos(tmp_path / "a", YELLOW, 2)))
-    change = service.update_class(
-        "green-hat", ImageInput.files(photos(tmp_path / "b", PURPLE, 2)), replace_all=True
-    )
+    first = service.update_class("green-hat", images(tmp_path / "a", YELLOW, 2))
+    change = service.update_class("green-hat", images(tmp_path / "b", PURPLE, 2), replace_all=True)
     assert len(change.removed) == 5  # 3 catalogue photos + the 2 examples added before
     assert not any(Path(r.path).exists() for r in first.added)  # replaced copies are deleted
     rows = gallery.repository().list_images("green-hat")
@@ -124,7 +125,7 @@ def test_update_replace_swaps_every_example_and_rebuild_keeps_it_so(gallery, tmp
 
 def test_replace_with_an_image_already_there_keeps_it(gallery, tmp_path):
     service = gallery.gallery_service()
-    (kept,) = service.update_class("red-shoe", ImageInput.files(photos(tmp_path, YELLOW, 1))).added
+    (kept,) = service.update_class("red-shoe", images(tmp_path, YELLOW, 1)).added
     again = service.update_class(
         "red-shoe", ImageInput.files([tmp_path / "0.jpg"]), replace_all=True
     )
@@ -137,9 +138,7 @@ def test_replace_with_an_image_already_there_keeps_it(gallery, tmp_path):
 
 def test_remove_class_and_rebuild_does_not_bring_it_back(gallery, tmp_path):
     service = gallery.gallery_service()
-    (example,) = service.update_class(
-        "blue-dress", ImageInput.files(photos(tmp_path, PURPLE, 1))
-    ).added
+    (example,) = service.update_class("blue-dress", images(tmp_path, PURPLE, 1)).added
     change = service.remove_class("blue-dress")
     assert len(change.removed) == 4 and not Path(example.path).exists()
     assert "blue-dress" not in gallery.repository().product_counts()
@@ -153,7 +152,7 @@ def test_remove_class_and_rebuild_does_not_bring_it_back(gallery, tmp_path):
 def test_class_add_after_remove_clears_the_mark(gallery, tmp_path):
     service = gallery.gallery_service()
     service.remove_class("blue-dress")
-    service.add_class("blue-dress", ImageInput.files(photos(tmp_path, PURPLE, 1)))
+    service.add_class("blue-dress", images(tmp_path, PURPLE, 1))
     report = gallery.rebuild_service().run()  # the catalogue photos come back
     assert report.excluded == 0 and report.embedded == 3
     counts = gallery.repository().source_counts()["blue-dress"]
@@ -167,7 +166,7 @@ def test_a_failed_change_puts_the_removal_marks_back(gallery, tmp_path, monkeypa
     `rebuild` still leaves out exactly what it left out and brings back nothing else."""
     service, repo = gallery.gallery_service(), gallery.repository()
     if mode == "replace":
-        service.update_class("green-hat", ImageInput.files(photos(tmp_path / "a", YELLOW, 1)))
+        service.update_class("green-hat", images(tmp_path / "a", YELLOW, 1))
     else:
         service.remove_class("green-hat")
     before, rows = repo.removals(), repo.list_images("green-hat")
@@ -204,23 +203,21 @@ def test_rows_a_failed_change_could_not_take_back_are_dropped_by_the_next_rebuil
     monkeypatch.setattr(gallery.vector_store(), "save", full)
     monkeypatch.setattr(repo, "delete_images", full)
     with pytest.raises(OSError, match="No space"):
-        service.add_class("yellow-bag", ImageInput.files(photos(tmp_path, YELLOW, 2)))
+        service.add_class("yellow-bag", images(tmp_path, YELLOW, 2))
     monkeypatch.undo()
     left = repo.list_images("yellow-bag")
     assert len(left) == 2 and not any(r.embedding_model or Path(r.path).exists() for r in left)
     report = gallery.rebuild_service().run()
     assert repo.list_images("yellow-bag") == [] and report.removed == 2 and not report.skipped
     consistent(gallery)
-    again = service.add_class("yellow-bag", ImageInput.files(photos(tmp_path, YELLOW, 2)))
+    again = service.add_class("yellow-bag", images(tmp_path, YELLOW, 2))
     assert len(again.added) == 2
     assert predict(gallery, YELLOW) == "yellow-bag"
 
 
 def test_remove_examples_by_id(gallery, tmp_path):
     service = gallery.gallery_service()
-    (example,) = service.update_class(
-        "red-shoe", ImageInput.files(photos(tmp_path, YELLOW, 1))
-    ).added
+    (example,) = service.update_class("red-shoe", images(tmp_path, YELLOW, 1)).added
     catalogue_row = gallery.repository().list_images("green-hat")[0]
     with pytest.raises(NotFound, match="no example with id 998, 999"):
         service.remove_examples([example.id, 998, 999])
@@ -238,7 +235,7 @@ def test_remove_examples_by_id(gallery, tmp_path):
 
 def test_info_lists_classes_by_source(gallery, tmp_path):
     service = gallery.gallery_service()
-    service.add_class("yellow", ImageInput.files(photos(tmp_path, YELLOW, 2)))
+    service.add_class("yellow", images(tmp_path, YELLOW, 2))
     info = service.info()
     by_name = {c.class_name: (c.catalogue, c.examples) for c in info.classes}
     assert by_name == {
@@ -278,15 +275,13 @@ def test_a_gallery_of_another_model_refuses_examples(gallery, tmp_path):
     gallery.embedding_model.override(providers.Object(ThumbnailModel("other")))
     gallery.embedder.reset()
     with pytest.raises(ModelMismatch, match="run `rebuild`"):
-        gallery.gallery_service().add_class("x", ImageInput.files(photos(tmp_path, YELLOW, 1)))
+        gallery.gallery_service().add_class("x", images(tmp_path, YELLOW, 1))
 
 
 def test_changes_survive_a_restart(gallery, settings, tmp_path):
     service = gallery.gallery_service()
-    service.add_class("yellow", ImageInput.files(photos(tmp_path / "y", YELLOW, 2)))
-    service.update_class(
-        "green-hat", ImageInput.files(photos(tmp_path / "p", PURPLE, 2)), replace_all=True
-    )
+    service.add_class("yellow", images(tmp_path / "y", YELLOW, 2))
+    service.update_class("green-hat", images(tmp_path / "p", PURPLE, 2), replace_all=True)
     service.remove_class("blue-dress")
     (one,) = gallery.repository().list_images("red-shoe")[:1]
     service.remove_examples([one.id])
