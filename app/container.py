@@ -14,12 +14,12 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from app.config import Settings, get_settings
+from app.infrastructure.examples.folder_store import FolderExampleStore
 from app.infrastructure.preprocessing.thumbnails import JpegThumbnailer
 from app.infrastructure.rebuild_lock import RebuildLock
 from app.services.browse import BrowseService
 from app.services.cache_admin import CacheService
 from app.services.dedup import DedupService
-from app.services.example_files import ExampleFiles
 from app.services.gallery import GalleryService
 from app.services.health import HealthService
 from app.services.migrate import MigrateService
@@ -71,7 +71,7 @@ class Container(containers.DeclarativeContainer):
         embedder=embedder,
         guard=gallery_guard,
         files=providers.Factory(
-            ExampleFiles,
+            FolderExampleStore,
             root=settings.provided.examples_dir,
             max_bytes=settings.provided.max_image_bytes,
         ),

@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 _CHUNK = 1 << 20
+IMAGE_EXTENSIONS = frozenset(
+    {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".jfif"}
+)
 
 
 def bytes_hash(data: bytes) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from app.domain.errors import ImageError, ImageFailure
 from app.domain.images import ImageInput
@@ -111,6 +113,32 @@ class SkippedFile:
     def error(self, suffix: str = "") -> ImageError:
         """This failure raised as an error (for front doors that were given one image)."""
         return ImageError(self.path, self.reason + suffix, self.kind)
+
+
+def unreadable(path: object, exc: OSError) -> SkippedFile:
+    """The skipped-file record of a file the OS would not let us read."""
+    return SkippedFile(str(path), os_error_reason(exc), ImageFailure.UNREADABLE)
+
+
+def os_error_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "file not found"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    return exc.strerror or type(exc).__name__
+
+
+@dataclass(frozen=True)
+class StoredExample:
+    """A copy the gallery keeps of an image (see interfaces.examples.ExampleStore)."""
+
+    path: Path
+    content_hash: str
+    size_bytes: int
+    created: bool  # False when the same bytes were already stored for this class
+    origin: str  # the file or upload name it was copied from
 
 
 def first_failure(skipped: list[SkippedFile], context: str = "") -> ImageError:

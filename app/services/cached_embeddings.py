@@ -12,11 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.domain.images import ImageInput
-from app.domain.models import SkippedFile
+from app.domain.models import SkippedFile, unreadable
 from app.interfaces.cache import Cache
 from app.services.pipeline import Embedder
 from app.services.progress import ProgressFactory, no_progress
-from app.services.scanning import unreadable
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ import numpy as np
 
 from app.domain.errors import ImageError, NotFound
 from app.domain.images import ImageInput
+from app.interfaces.examples import ExampleStore
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.cached_embeddings import CachedEmbeddings
-from app.services.example_files import ExampleFiles
 from app.services.pipeline import Embedder
 
 QUERIES = "queries"  # the folder of kept query copies, under the feedback folder
@@ -35,7 +35,7 @@ class JudgedQueries:
     store: VectorStore
     embedder: Embedder
     embeddings: CachedEmbeddings
-    files: ExampleFiles
+    files: ExampleStore
     _: KW_ONLY
     keep: int = 1000  # query copies kept at most (FEEDBACK_KEPT_QUERIES), newest first
 

@@ -42,11 +42,12 @@ from app.domain.models import (
     Crop,
     ImageRecord,
     SkippedFile,
+    StoredExample,
 )
+from app.interfaces.examples import ExampleStore
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.calibration_store import read_calibrations
-from app.services.example_files import ExampleFiles, StoredExample
 from app.services.gallery_guard import GalleryGuard
 from app.services.gallery_undo import GalleryUndo
 from app.services.gallery_writes import GalleryWrites
@@ -60,7 +61,7 @@ class GalleryService:
     store: VectorStore
     embedder: Embedder
     guard: GalleryGuard
-    files: ExampleFiles
+    files: ExampleStore
     _writes: GalleryWrites = field(init=False, repr=False)
 
     def __post_init__(self) -> None:

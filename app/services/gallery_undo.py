@@ -21,9 +21,9 @@ import numpy as np
 
 from app.domain.gallery import Removals
 from app.domain.models import ImageRecord, VectorPayload
+from app.interfaces.examples import ExampleStore
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
-from app.services.example_files import ExampleFiles
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 class GalleryUndo:
     repository: Repository
     store: VectorStore
-    files: ExampleFiles
+    files: ExampleStore
     created_files: list[Path] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
     removed: list[tuple[ImageRecord, np.ndarray]] = field(default_factory=list)

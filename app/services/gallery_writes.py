@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.domain.models import CATALOGUE, EXAMPLE, ImageRecord, VectorPayload
+from app.domain.models import CATALOGUE, EXAMPLE, ImageRecord, StoredExample, VectorPayload
+from app.interfaces.examples import ExampleStore
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
-from app.services.example_files import ExampleFiles, StoredExample
 from app.services.gallery_undo import GalleryUndo
 
 
@@ -23,7 +23,7 @@ from app.services.gallery_undo import GalleryUndo
 class GalleryWrites:
     repository: Repository
     store: VectorStore
-    files: ExampleFiles
+    files: ExampleStore
 
     def undo_for(self, stored: list[StoredExample]) -> GalleryUndo:
         """What to take back on failure: the copies this change created, and what it writes."""

@@ -8,20 +8,15 @@ the same tick of a coarse file-system clock cannot hide behind it."""
 
 from __future__ import annotations
 
-import errno
 import os
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from app.domain.errors import ImageFailure
-from app.domain.images import ImageInput, content_hash
-from app.domain.models import ScannedFile, SkippedFile
+from app.domain.images import IMAGE_EXTENSIONS, ImageInput, content_hash
+from app.domain.models import ScannedFile, SkippedFile, unreadable
 
-IMAGE_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".jfif"}
-)
 # a file's mtime is recorded only once it is this old (coarse clocks: FAT 2 s, some NFS 1 s)
 SETTLED_NS = 3_000_000_000
 
@@ -85,21 +80,6 @@ def _scan_one(path: Path) -> ScannedFile | SkippedFile:
     settled = time.time_ns() - info.st_mtime_ns > SETTLED_NS
     mtime = info.st_mtime_ns if settled else None
     return ScannedFile(str(path), path.parent.name, digest, info.st_size, mtime)
-
-
-def unreadable(path: object, exc: OSError) -> SkippedFile:
-    """The skipped-file record of a file the OS would not let us read."""
-    return SkippedFile(str(path), os_error_reason(exc), ImageFailure.UNREADABLE)
-
-
-def os_error_reason(exc: OSError) -> str:
-    if isinstance(exc, FileNotFoundError):
-        return "file not found"
-    if isinstance(exc, PermissionError):
-        return "permission denied"
-    if exc.errno == errno.ELOOP:
-        return "symlink loop"
-    return exc.strerror or type(exc).__name__
 
 
 def scan_catalogue(

@@ -22,7 +22,7 @@ from PIL import Image
 
 from app.atomic_files import atomic_write_json
 from app.domain.errors import ConfigError, ImageFailure, NotFound
-from app.domain.models import SkippedFile
+from app.domain.models import SkippedFile, unreadable
 from app.domain.splits import (
     SPLIT_NAMES,
     DatasetSplit,
@@ -34,7 +34,7 @@ from app.domain.splits import (
 )
 from app.services.leaks import LeakFinder
 from app.services.progress import ProgressFactory, no_progress
-from app.services.scanning import iter_image_files, unreadable
+from app.services.scanning import iter_image_files
 from app.services.split_layout import Layout, detect_layout, saved_kind, split_of
 
 MANIFEST_FILE = "manifest.json"

@@ -11,9 +11,9 @@ from dependency_injector import containers, providers
 from app.config import Settings
 from app.domain.feedback import Refinement, RerankParams
 from app.infrastructure.database.feedback_store import SqlFeedbackStore
+from app.infrastructure.examples.folder_store import FolderExampleStore
 from app.infrastructure.vector_store.faiss_indexes import FaissIndexOptions
 from app.infrastructure.vector_store.faiss_store import FaissVectorStore
-from app.services.example_files import ExampleFiles
 from app.services.feedback import FeedbackService
 from app.services.feedback_curation import FeedbackCuration
 from app.services.feedback_queries import JudgedQueries
@@ -68,7 +68,7 @@ class Feedback(containers.DeclarativeContainer):
         embedder=models.embedder,
         embeddings=models.query_embeddings,
         files=providers.Factory(
-            ExampleFiles,
+            FolderExampleStore,
             root=providers.Callable(_queries_dir, settings),
             max_bytes=settings.provided.max_image_bytes,
         ),

@@ -1,4 +1,4 @@
-"""Copies of the example images added at run time: EXAMPLES_DIR/<class_name>/<content hash><ext>.
+"""ExampleStore in a folder: EXAMPLES_DIR/<class_name>/<content hash><ext>.
 
 Examples are copied (not referenced) so that they survive the user deleting the originals and so
 that uploads (bytes) are stored the same way. Names are content-addressed: the same image added
@@ -8,30 +8,19 @@ twice to a class is one file (and one gallery row).
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from app.atomic_files import atomic_write_bytes
 from app.disk_space import ensure_room
 from app.domain.errors import ImageError, ImageFailure
-from app.domain.images import ImageInput, bytes_hash
-from app.domain.models import SkippedFile
-from app.services.scanning import IMAGE_EXTENSIONS, unreadable
+from app.domain.images import IMAGE_EXTENSIONS, ImageInput, bytes_hash
+from app.domain.models import SkippedFile, StoredExample, unreadable
 
 DEFAULT_SUFFIX = ".img"
 TOO_LARGE = ImageFailure.TOO_LARGE
 
 
-@dataclass(frozen=True)
-class StoredExample:
-    path: Path
-    content_hash: str
-    size_bytes: int
-    created: bool  # False when the same bytes were already stored for this class
-    origin: str  # the file or upload name it was copied from
-
-
-class ExampleFiles:
+class FolderExampleStore:
     def __init__(self, root: Path, max_bytes: int) -> None:
         self.root = Path(root)
         self.max_bytes = max_bytes

@@ -1,0 +1,1 @@
+"""ExampleStore adapters: copies of example images in a folder."""
