@@ -9,7 +9,6 @@ classification rule with its coverage. Writes report.json and confusion CSV + PN
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from app.domain.evaluation import UNCLASSIFIABLE, EvaluationReport, RuleScores
 from app.domain.images import ImageInput
 from app.domain.models import ImageRecord, SkippedFile
 from app.interfaces.charts import Charts
+from app.interfaces.documents import Documents
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
 from app.services.cached_embeddings import CachedEmbeddings
@@ -81,6 +81,7 @@ class EvaluationService:
         store_factory: Callable[[], VectorStore],
         repository_factory: Callable[[], Repository],
         charts: Charts,
+        documents: Documents,
         classifier_factory: ClassifierFactory | None = None,
         progress: ProgressFactory = no_progress,
         leaks: LeakFinder | None = None,
@@ -89,6 +90,7 @@ class EvaluationService:
         self._centres = centres  # a fine-tuned model's class centres: the "centres" rule
         self._leaks = leaks
         self._charts = charts
+        self._documents = documents
         self._embeddings = embeddings  # photos embedded once per content, kept across runs
         self._embedder = embeddings.embedder
         self._splits = splits
@@ -172,7 +174,7 @@ class EvaluationService:
                 }
             )
         report.seconds = time.perf_counter() - started
-        report.files = _write_outputs(report, Path(out_dir), self._charts)
+        report.files = _write_outputs(report, Path(out_dir), self._charts, self._documents)
         return report
 
     def _embed(
@@ -265,7 +267,9 @@ def _rule_scores(
     return _scores(rule, queries.labels, predicted, list(classes), refuses=True)
 
 
-def _write_outputs(report: EvaluationReport, out_dir: Path, charts: Charts) -> dict[str, str]:
+def _write_outputs(
+    report: EvaluationReport, out_dir: Path, charts: Charts, documents: Documents
+) -> dict[str, str]:
     files: dict[str, str] = {}
     for scores in [report.top1, *report.rules]:
         stem = f"confusion_{scores.name}"
@@ -280,7 +284,5 @@ def _write_outputs(report: EvaluationReport, out_dir: Path, charts: Charts) -> d
         s.name: {"columns": s.columns, "rows": s.classes, "counts": s.confusion}
         for s in [report.top1, *report.rules]
     }
-    (out_dir / "report.json").write_text(
-        json.dumps(data | {"confusion": confusions}, indent=1), encoding="utf-8"
-    )
+    documents.write(out_dir / "report.json", data | {"confusion": confusions}, indent=1)
     return files

@@ -7,13 +7,13 @@ The result is used with EMBEDDING_MODEL=<out>/best_model.pt (then `rebuild`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import KW_ONLY, dataclass, replace
 from pathlib import Path
 
 from app.domain.charts import Series
 from app.domain.training import EpochRecord, FinetuneConfig, TrainingJob, TrainingOutcome
 from app.interfaces.charts import Charts
+from app.interfaces.documents import Documents
 from app.interfaces.training import MetricLearner
 from app.services.splitting import SplitService
 
@@ -28,6 +28,7 @@ class FinetuneService:
     splits: SplitService
     models_dir: Path
     charts: Charts
+    documents: Documents  # history.json
     _: KW_ONLY
     default_backbone: str = "efficientnet-lite0"
     default_device: str = "auto"
@@ -53,7 +54,8 @@ class FinetuneService:
         unfrozen = config.frozen_epochs + 0.5 if config.unfrozen_epochs else None
 
         def record(history: list[EpochRecord]) -> None:
-            _record(self.charts, out, history, title, unfrozen)
+            self.documents.write(out / HISTORY_FILE, [r.as_dict() for r in history], indent=1)
+            _draw(self.charts, out, history, title, unfrozen)
 
         outcome = self.learner.fit(job, on_epoch=record)
         outcome.files = {
@@ -63,13 +65,9 @@ class FinetuneService:
         return outcome
 
 
-def _record(
+def _draw(
     charts: Charts, out: Path, history: list[EpochRecord], title: str, unfrozen: float | None
 ) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / HISTORY_FILE).write_text(
-        json.dumps([record.as_dict() for record in history], indent=1), encoding="utf-8"
-    )
     charts.curves_png(
         out / CURVE_FILE,
         [record.epoch for record in history],

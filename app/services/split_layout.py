@@ -7,7 +7,6 @@ or `test/` folder beside it. Classes are leaf folders at any depth, the same rul
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,10 +64,6 @@ def split_of(rel: str, layout: Layout) -> str | None:
     return None
 
 
-def saved_kind(manifest_path: Path) -> str | None:
+def saved_kind(manifest: dict) -> str:
     """The layout kind a saved split was made with (splits before layouts: GROUPED)."""
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
     return str((manifest.get("layout") or {}).get("kind", GROUPED))

@@ -11,18 +11,15 @@ split is written once to SPLITS_DIR as `{train,val,test}_ids.json` (the group ID
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 
-from PIL import Image
-
-from app.atomic_files import atomic_write_json
-from app.domain.errors import ConfigError, ImageFailure, NotFound
-from app.domain.models import SkippedFile, unreadable
+from app.domain.errors import ConfigError, NotFound
+from app.domain.models import SkippedFile
 from app.domain.splits import (
     SPLIT_NAMES,
     DatasetSplit,
@@ -32,11 +29,14 @@ from app.domain.splits import (
     assign_groups,
     group_of,
 )
+from app.interfaces.documents import Documents
 from app.services.leaks import LeakFinder
 from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import iter_image_files
 from app.services.split_layout import Layout, detect_layout, saved_kind, split_of
 
+# (width, height) of an image file, or why it was skipped
+ImageSize = Callable[[Path], tuple[int, int] | SkippedFile]
 MANIFEST_FILE = "manifest.json"
 CLASS_FILE = "class_to_idx.json"
 
@@ -74,10 +74,14 @@ class SplitService:
     def __init__(
         self,
         splits_dir: Path,
+        documents: Documents,
+        image_size: ImageSize,
         progress: ProgressFactory = no_progress,
         leaks: LeakFinder | None = None,
     ) -> None:
         self._splits_dir = Path(splits_dir)
+        self._documents = documents  # the saved split's JSON files
+        self._image_size = image_size  # reads a file's header
         self._progress = progress
         self._leaks = leaks
 
@@ -89,8 +93,7 @@ class SplitService:
         if not data_dir.is_dir():
             raise NotFound(f"data folder not found: {data_dir}")
         layout = detect_layout(data_dir, options.resplit)
-        manifest = out / MANIFEST_FILE
-        if manifest.is_file() and not options.force and saved_kind(manifest) == layout.kind:
+        if not options.force and self._saved_kind(out) == layout.kind:
             return self._reuse(out, data_dir)
         images, skipped = self._scan(data_dir, layout)
         if not images:
@@ -102,8 +105,10 @@ class SplitService:
                 f"{options.min_width}x{options.min_height}: lower --min-size"
             )
         assigned = _assign(kept, options, layout)
-        _write(out, data_dir, assigned=assigned, options=options, excluded=excluded,
-               skipped=skipped, layout=layout)  # fmt: skip
+        manifest = _manifest(
+            data_dir, assigned, options, layout, excluded=excluded, skipped=skipped
+        )
+        self._write(out, assigned, manifest)
         split = self.load(out)
         report = _report(split, out, reused=False, excluded=excluded, skipped=skipped,
                          layout=layout.describe(data_dir))  # fmt: skip
@@ -115,9 +120,9 @@ class SplitService:
         """The split saved in `splits_dir` (default SPLITS_DIR)."""
         out = Path(splits_dir or self._splits_dir)
         try:
-            manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
-            classes = json.loads((out / CLASS_FILE).read_text(encoding="utf-8"))
-            files = {name: _read_files(out, name) for name in SPLIT_NAMES}
+            manifest = self._documents.read(out / MANIFEST_FILE)
+            classes = self._documents.read(out / CLASS_FILE)
+            files = {name: self._read_files(out, name) for name in SPLIT_NAMES}
         except FileNotFoundError:
             raise NotFound(f"no split in {out}: run `split DATA_DIR` first") from None
         except (OSError, ValueError) as exc:
@@ -134,11 +139,35 @@ class SplitService:
                 f"{out} holds a split of {split.data_dir}, not {data_dir}: "
                 "use --force to replace it, or set another SPLITS_DIR"
             )
-        manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+        manifest = self._documents.read(out / MANIFEST_FILE)
         excluded = [ExcludedGroup(**e) for e in manifest.get("excluded", [])]
         skipped = [SkippedFile(**s) for s in manifest.get("skipped", [])]
         layout = str(manifest.get("layout_note", ""))
         return _report(split, out, reused=True, excluded=excluded, skipped=skipped, layout=layout)
+
+    def _saved_kind(self, out: Path) -> str | None:
+        """The layout kind of the split saved in `out`; None when there is none (or damaged)."""
+        try:
+            return saved_kind(self._documents.read(out / MANIFEST_FILE))
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def _read_files(self, out: Path, name: str) -> list[str]:
+        """Paths of one split; splits written before `_files.json` kept them in `_ids.json`."""
+        path = out / files_file(name)
+        if not self._documents.exists(path):
+            path = out / split_file(name)
+        return self._documents.read(path)
+
+    def _write(self, out: Path, assigned: dict[str, list[_Image]], manifest: dict) -> None:
+        classes = sorted({i.class_name for images in assigned.values() for i in images})
+        write = self._documents.write
+        self._documents.remove(out / MANIFEST_FILE)  # a half-written split is never reused
+        for name, images in assigned.items():
+            write(out / split_file(name), sorted({i.group for i in images}))
+            write(out / files_file(name), sorted(i.rel for i in images))
+        write(out / CLASS_FILE, {name: i for i, name in enumerate(classes)})
+        write(out / MANIFEST_FILE, manifest)
 
     def _scan(self, data_dir: Path, layout: Layout) -> tuple[list[_Image], list[SkippedFile]]:
         if layout.folders:
@@ -150,7 +179,7 @@ class SplitService:
         try:
             with ThreadPoolExecutor(max_workers=4) as pool:
                 results = []
-                for result in pool.map(_image_size, paths):
+                for result in pool.map(self._image_size, paths):
                     results.append(result)
                     bar.update(1)
         finally:
@@ -163,18 +192,6 @@ class SplitService:
             rel = path.relative_to(data_dir).as_posix()
             images.append(_Image(rel, PurePath(rel).parent.name, group_of(rel), result))
         return images, skipped
-
-
-def _image_size(path: Path) -> tuple[int, int] | SkippedFile:
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except Image.DecompressionBombError:
-        return SkippedFile(str(path), "too many pixels", ImageFailure.TOO_LARGE)
-    except OSError as exc:
-        if isinstance(exc, Image.UnidentifiedImageError):
-            return SkippedFile(str(path), "not an image", ImageFailure.NOT_AN_IMAGE)
-        return unreadable(path, exc)
 
 
 def _exclude_small_groups(
@@ -198,14 +215,6 @@ def _exclude_small_groups(
         for group, image in sorted(small.items())
     ]
     return [image for image in images if image.group not in small], excluded
-
-
-def _read_files(out: Path, name: str) -> list[str]:
-    """Paths of one split; splits written before `_files.json` kept them in `_ids.json`."""
-    path = out / files_file(name)
-    if not path.is_file():
-        path = out / split_file(name)
-    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def _assign(images: list[_Image], options: SplitOptions, layout: Layout) -> dict[str, list[_Image]]:
@@ -243,39 +252,28 @@ def _assign_groups(
     return out
 
 
-def _write(
-    out: Path,
+def _manifest(
     data_dir: Path,
-    *,
     assigned: dict[str, list[_Image]],
     options: SplitOptions,
+    layout: Layout,
+    *,
     excluded: list[ExcludedGroup],
     skipped: list[SkippedFile],
-    layout: Layout,
-) -> None:
-    classes = sorted({i.class_name for images in assigned.values() for i in images})
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MANIFEST_FILE).unlink(missing_ok=True)  # a half-written split is never reused
-    for name, images in assigned.items():
-        atomic_write_json(out / split_file(name), sorted({i.group for i in images}))
-        atomic_write_json(out / files_file(name), sorted(i.rel for i in images))
-    atomic_write_json(out / CLASS_FILE, {name: i for i, name in enumerate(classes)})
+) -> dict:
     f = options.fractions
-    atomic_write_json(
-        out / MANIFEST_FILE,
-        {
-            "data_dir": str(data_dir),
-            "seed": options.seed,
-            "fractions": {"train": f.train, "val": f.val, "test": f.test},
-            "min_size": [options.min_width, options.min_height],
-            "layout": layout.as_dict(),
-            "layout_note": layout.describe(data_dir),
-            "groups": {n: len({i.group for i in images}) for n, images in assigned.items()},
-            "excluded": [vars(e) for e in excluded],
-            "skipped": [vars(s) for s in skipped],
-            "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
-    )
+    return {
+        "data_dir": str(data_dir),
+        "seed": options.seed,
+        "fractions": {"train": f.train, "val": f.val, "test": f.test},
+        "min_size": [options.min_width, options.min_height],
+        "layout": layout.as_dict(),
+        "layout_note": layout.describe(data_dir),
+        "groups": {n: len({i.group for i in images}) for n, images in assigned.items()},
+        "excluded": [vars(e) for e in excluded],
+        "skipped": [vars(s) for s in skipped],
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def _report(

@@ -15,9 +15,11 @@ from app.domain.centres import ClassCentres
 from app.domain.images import content_hash
 from app.infrastructure.charts.matplotlib_charts import MatplotlibCharts
 from app.infrastructure.database.sql_repository import SqlRepository
+from app.infrastructure.documents.json_files import JsonFiles
 from app.infrastructure.embedding.efficientnet_lite import MODEL_ID as EFFICIENTNET_ID
 from app.infrastructure.embedding.finetuned import build_embedding_net, is_checkpoint_name
 from app.infrastructure.embedding.resolver import AUTO
+from app.infrastructure.preprocessing.image_size import image_size
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 from app.services.evaluation import EvaluationService
 from app.services.finetune import FinetuneService
@@ -52,6 +54,7 @@ class Learning(containers.DeclarativeContainer):
     progress = providers.Dependency()
 
     charts = providers.ThreadSafeSingleton(MatplotlibCharts)
+    documents = providers.ThreadSafeSingleton(JsonFiles)  # splits, reports, training histories
     # near-duplicates across splits (`split`, `evaluate`), on a throw-away in-memory store
     leak_finder = providers.Factory(
         LeakFinder,
@@ -61,7 +64,12 @@ class Learning(containers.DeclarativeContainer):
         progress=progress,
     )
     split_service = providers.Factory(
-        SplitService, splits_dir=settings.provided.splits_dir, progress=progress, leaks=leak_finder
+        SplitService,
+        splits_dir=settings.provided.splits_dir,
+        documents=documents,
+        image_size=providers.Object(image_size),
+        progress=progress,
+        leaks=leak_finder,
     )
     evaluation_service = providers.Factory(
         EvaluationService,
@@ -74,6 +82,7 @@ class Learning(containers.DeclarativeContainer):
         repository_factory=providers.Object(partial(SqlRepository, "sqlite://")),
         classifier_factory=retrieval_classifier_factory,
         charts=charts,
+        documents=documents,
         progress=progress,
         leaks=leak_finder,
         # a fine-tuned model's class centres
@@ -94,6 +103,7 @@ class Learning(containers.DeclarativeContainer):
         splits=split_service,
         models_dir=settings.provided.models_dir,
         charts=charts,
+        documents=documents,
         default_backbone=providers.Callable(default_backbone, settings),
         default_device=settings.provided.device,
     )

@@ -13,12 +13,18 @@ from PIL import Image
 
 from app.domain.errors import ConfigError, NotFound
 from app.domain.splits import SPLIT_NAMES, SplitFractions, group_of
+from app.infrastructure.documents.json_files import JsonFiles
+from app.infrastructure.preprocessing.image_size import image_size
 from app.services.splitting import SplitOptions, SplitService
 from conftest import eth80_or_skip, eth80_subset
 
 
+def _service(splits_dir: Path) -> SplitService:
+    return SplitService(splits_dir, JsonFiles(), image_size)
+
+
 def _split(tmp_path: Path, data: Path, name: str = "splits", **options):
-    service = SplitService(tmp_path / name)
+    service = _service(tmp_path / name)
     return service, service.run(data, SplitOptions(**options))
 
 
@@ -29,7 +35,7 @@ def _groups(files: list[str]) -> set[str]:
 @pytest.fixture(scope="module")
 def eth80_split(tmp_path_factory):
     root = tmp_path_factory.mktemp("split")
-    service = SplitService(root / "splits")
+    service = _service(root / "splits")
     report = service.run(eth80_or_skip(), SplitOptions(seed=0))
     return service.load(), report
 
@@ -83,7 +89,7 @@ def test_group_with_one_small_image_is_excluded_and_reported(tmp_path):
     assert "apple/apple1_999.jpg is 100x120, below 224x224" in report.excluded[0].reason
     placed = [rel for counts in report.counts.values() for rel in counts]
     assert placed  # the other groups are split
-    split = SplitService(tmp_path / "splits").load()
+    split = _service(tmp_path / "splits").load()
     assert not any(group_of(rel) == "apple1" for name in SPLIT_NAMES for rel in split.files[name])
     assert sum(len(split.files[n]) for n in SPLIT_NAMES) == 2 * 4 * 3 - 3
 
@@ -127,9 +133,9 @@ def test_unreadable_files_are_skipped_and_reported(tmp_path):
 
 def test_missing_split_and_folder_are_clear_errors(tmp_path):
     with pytest.raises(NotFound, match="run `split DATA_DIR` first"):
-        SplitService(tmp_path / "none").load()
+        _service(tmp_path / "none").load()
     with pytest.raises(NotFound, match="data folder not found"):
-        SplitService(tmp_path / "s").run(tmp_path / "missing", SplitOptions())
+        _service(tmp_path / "s").run(tmp_path / "missing", SplitOptions())
 
 
 def _presplit_tree(root: Path, folders: dict[str, list[str]]) -> Path:
