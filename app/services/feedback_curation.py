@@ -4,8 +4,6 @@ query images into class folders for `split` / `finetune` and `train`."""
 
 from __future__ import annotations
 
-import csv
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +13,7 @@ from app.domain.feedback import BAD, GOOD, Judgement
 from app.domain.gallery import validate_class_name
 from app.domain.images import ImageInput
 from app.domain.models import SkippedFile
+from app.interfaces.exports import DatasetExport
 from app.interfaces.feedback import FeedbackStore
 from app.services.gallery import GalleryService
 
@@ -40,6 +39,7 @@ class ExportReport:
 class FeedbackCuration:
     feedback: FeedbackStore
     gallery: GalleryService
+    export_to: DatasetExport  # where `export` copies photos and writes the table
 
     def promote(self) -> PromoteReport:
         """Each confirmed (good) verdict not promoted yet: its query image becomes an example of
@@ -71,7 +71,6 @@ class FeedbackCuration:
         """DIR/<class>/<query hash>_0<ext> for every confirmed verdict (one group per query, as
         `split` expects), and DIR/hard_negatives.csv listing the rejected ones."""
         report = ExportReport(Path(directory))
-        report.directory.mkdir(parents=True, exist_ok=True)
         judged = self.feedback.list_judgements()
         for j in judged:
             if j.verdict != GOOD:
@@ -82,16 +81,14 @@ class FeedbackCuration:
                 continue
             source = Path(j.query_ref)
             target = report.directory / j.product_id / f"{j.query_hash}_0{source.suffix}"
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+            if self.export_to.copy(source, target):
                 report.images[j.product_id] = report.images.get(j.product_id, 0) + 1
         bad = [j for j in judged if j.verdict == BAD]
-        with open(report.directory / HARD_NEGATIVES, "w", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(["query_hash", "query_image", "not_class", "image_id", "note"])
-            for j in bad:
-                writer.writerow([j.query_hash, j.query_ref, j.product_id, j.image_id, j.note])
+        self.export_to.table(
+            report.directory / HARD_NEGATIVES,
+            ["query_hash", "query_image", "not_class", "image_id", "note"],
+            [[j.query_hash, j.query_ref, j.product_id, j.image_id, j.note] for j in bad],
+        )
         report.hard_negatives = len(bad)
         return report
 

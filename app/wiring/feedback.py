@@ -12,6 +12,7 @@ from app.config import Settings
 from app.domain.feedback import Refinement, RerankParams
 from app.infrastructure.database.feedback_store import SqlFeedbackStore
 from app.infrastructure.examples.folder_store import FolderExampleStore
+from app.infrastructure.exports.folder_export import FolderExport
 from app.infrastructure.vector_store.faiss_indexes import FaissIndexOptions
 from app.infrastructure.vector_store.faiss_store import FaissVectorStore
 from app.services.feedback import FeedbackService
@@ -81,4 +82,9 @@ class Feedback(containers.DeclarativeContainer):
         repository=repository,
         judged=judged_index,
     )
-    curation = providers.Factory(FeedbackCuration, feedback=store, gallery=gallery_service)
+    curation = providers.Factory(
+        FeedbackCuration,
+        feedback=store,
+        gallery=gallery_service,
+        export_to=providers.Factory(FolderExport),
+    )
