@@ -14,6 +14,7 @@ from dependency_injector import providers
 
 from app.container import build_container
 from app.domain.errors import Conflict
+from app.domain.images import ImageInput
 from app.infrastructure.database.advisory_lock import AdvisoryLock, is_postgresql, lock_key
 from app.wiring.storage import store_location
 from conftest import write_product_photo
@@ -73,7 +74,9 @@ def test_every_gallery_change_on_postgresql_takes_it(settings, postgres_url, tmp
     pg = settings.model_copy(update={"database_url": postgres_url})
     c = build_container(pg)
     c.embedding_model.override(providers.Object(ThumbnailModel()))
-    photos = [write_product_photo(tmp_path / f"p{i}.jpg", (200, 40 * i, 90), i) for i in range(2)]
+    photos = ImageInput.files(
+        [write_product_photo(tmp_path / f"p{i}.jpg", (200, 40 * i, 90), i) for i in range(2)]
+    )
     done: list[object] = []
     other_machine = AdvisoryLock(postgres_url, "|".join(store_location(pg)))
     with other_machine.held():
