@@ -17,6 +17,7 @@ from app.domain.choices import (
     Aggregation,
     Device,
     FaissIndexKind,
+    InferencePrecision,
     InferenceRuntime,
     KnnWeighting,
     Metric,
@@ -41,6 +42,7 @@ class Settings(BaseSettings):
 
     device: Device = Device.AUTO
     inference_runtime: InferenceRuntime = InferenceRuntime.AUTO
+    inference_precision: InferencePrecision = InferencePrecision.FP32
     embedding_model: str = "auto"
     top_k: int = Field(5, ge=1, le=1000)
     dedup_threshold: float = Field(0.94, ge=-1.0, le=1.0)

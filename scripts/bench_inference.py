@@ -4,13 +4,14 @@ Prints, on this machine and in this run:
   1. model only (pre-decoded pixels, batch 32): EfficientNet-Lite0 in eager torch vs ONNX Runtime;
   2. `rebuild --full` end to end (img/s) on clothing-small's train split and on a phone-size set
      (clothing photos upscaled to 3000x4000 JPEGs in a temp folder);
-  3. the no-change `rebuild` wall time next to `--help`;
+  3. the no-change `rebuild` (and `stats`) wall time next to `--help`, on a 10,000-photo catalogue
+     (hard links to every shared data set under distinct names, in a temp folder, indexed first);
   4. query latency p50/p99 (decode + embed + search) on that ~3k gallery;
   5. API /predict req/s and p50/p99 at 1 and 4 clients: before (torch, one model call per
      request) and now (ONNX Runtime + micro-batching).
 Ratios measured in one run hold on a shared machine; absolute figures move with the load.
 
-    python scripts/bench_inference.py [--per-class N] [--phone 100] [--seconds 10]
+    python scripts/bench_inference.py [--per-class N] [--phone 100] [--seconds 10] [--catalogue N]
 """
 
 from __future__ import annotations
@@ -86,9 +87,9 @@ def model_only(photos: list[Path], rounds: int) -> dict[str, float]:
     return rates
 
 
-def rebuild_rate(work: Path, products: Path) -> tuple[float, int]:
+def rebuild_rate(work: Path, products: Path, *argv: str) -> tuple[float, int]:
     env = _env(work, products)
-    _, out = _cli(env, "rebuild", "--full")
+    _, out = _cli(env, *(argv or ("rebuild", "--full")))
     match = RATE.search(out)
     if match is None:
         raise SystemExit(f"no rebuild summary in: {out[-500:]}")
@@ -105,11 +106,28 @@ def phone_set(folder: Path, count: int) -> Path:
     return folder
 
 
-def no_change(work: Path, products: Path, repeats: int = 3) -> tuple[float, float]:
+def big_catalogue(folder: Path, count: int) -> int:
+    """`count` photos of every shared data set under distinct names (`<set>-<class>/<name>`), as
+    hard links (symlinks across file systems): nothing is copied into the repository."""
+    photos = sorted(p for p in DATA.parent.rglob("*") if p.suffix.lower() in (".jpg", ".png"))
+    for photo in photos[:count]:
+        rel = photo.relative_to(DATA.parent)
+        target = folder / f"{rel.parts[0]}-{photo.parent.name}" / "-".join(rel.parts[1:])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(photo, target)
+        except OSError:
+            target.symlink_to(photo)
+    return min(count, len(photos))
+
+
+def no_change(work: Path, products: Path, repeats: int = 3) -> dict[str, float]:
+    """Median wall times of a rebuild that finds nothing new, `stats` and `--help`."""
     env = _env(work, products)
-    rebuild = statistics.median(_cli(env, "rebuild")[0] for _ in range(repeats))
-    helps = statistics.median(_cli(env, "--help")[0] for _ in range(repeats))
-    return rebuild, helps
+    return {
+        name: statistics.median(_cli(env, *argv)[0] for _ in range(repeats))
+        for name, argv in (("rebuild", ("rebuild",)), ("stats", ("stats",)), ("help", ("--help",)))
+    }
 
 
 def query_latency(work: Path, products: Path, queries: list[Path]) -> tuple[float, float]:
@@ -189,6 +207,10 @@ def main() -> int:
     parser.add_argument("--phone", type=int, default=100, help="phone-size photos to make")
     parser.add_argument("--rounds", type=int, default=8, help="model-only batches of 32")
     parser.add_argument("--seconds", type=float, default=10, help="per API measurement")
+    parser.add_argument(
+        "--catalogue", type=int, default=10_000,
+        help="photos of the no-change rebuild's catalogue (0: the gallery)",
+    )  # fmt: skip
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} not found (see ../shared/data/README.md)")
@@ -211,8 +233,17 @@ def main() -> int:
     phone_set(phones / "products", args.phone)
     big, count = rebuild_rate(phones, phones / "products")
     print(f"rebuild --full, phone-size 3000x4000 ({count})   {big:6.1f} img/s")
-    rebuild, helps = no_change(gallery, gallery / "products")
-    print(f"no-change rebuild {rebuild:.2f} s   --help {helps:.2f} s   ({rebuild / helps:.1f}x)")
+    if args.catalogue:
+        big = base / "catalogue"
+        photos = big_catalogue(big / "products", args.catalogue)
+        rate, _ = rebuild_rate(big, big / "products", "rebuild")
+        print(f"rebuild, {photos:,}-photo catalogue (all data sets)   {rate:6.1f} img/s")
+    else:
+        big, photos = gallery, linked
+    t = no_change(big, big / "products")
+    print(f"no-change rebuild ({photos:,} photos) {t['rebuild']:.2f} s   "
+          f"stats {t['stats']:.2f} s   --help {t['help']:.2f} s   "
+          f"({t['rebuild'] / t['help']:.1f}x, stats {t['stats'] / t['help']:.1f}x)")  # fmt: skip
     p50, p99 = query_latency(gallery, gallery / "products", queries)
     print(
         f"query (decode + embed + search, {linked} gallery)   p50 {p50:.1f} ms   p99 {p99:.1f} ms"

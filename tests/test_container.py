@@ -37,6 +37,18 @@ def test_inference_runtime_selects_onnx_runtime_or_torch(settings):
     assert default.stamp == torch.embedding_model().stamp  # same index either way
 
 
+def test_int8_precision_wraps_the_onnx_model_and_calibrates_on_the_catalogue(settings, catalogue):
+    from app.infrastructure.embedding.int8 import Int8Embedding
+
+    cpu = settings.model_copy(update={"device": "cpu", "inference_precision": "int8"})
+    container = build_container(cpu)
+    model = container.embedding_model().inner
+    assert isinstance(model, Int8Embedding) and not model.is_loaded
+    assert model.stamp == f"{build_container(settings).embedding_model().stamp}:int8"
+    photos = model._calibration()  # the user's photos, as the preprocessor prepares them
+    assert len(photos) == 9 and {p.size for p in photos} == {(256, 256)}
+
+
 def test_preprocessor_is_chosen_by_value_with_use_bg_removal_as_alias(settings, monkeypatch):
     from app.config import load_settings
 

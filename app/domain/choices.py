@@ -67,6 +67,13 @@ class InferenceRuntime(StrEnum):
     TORCH = "torch"
 
 
+class InferencePrecision(StrEnum):
+    """fp32, or int8: the ONNX image graph statically quantised (CPU; see bench_int8.py)."""
+
+    FP32 = "fp32"
+    INT8 = "int8"
+
+
 class PreprocessorKind(StrEnum):
     """PREPROCESSOR: pad and resize only, or remove the background with rembg first."""
 

@@ -59,7 +59,11 @@ class Embedder:
     ) -> Iterator[EmbeddedBatch[T]]:
         """Yield batches in input order. Bad files are reported in `skipped`, never raised.
 
-        `image_of` gives each item's image (a file or bytes)."""
+        `image_of` gives each item's image (a file or bytes). One image (an API request) is
+        prepared in the calling thread: no pool, no hand-over."""
+        if len(items) == 1:
+            yield self._embed_one(items[0], image_of(items[0]))
+            return
         workers = self.workers or min(4, (os.cpu_count() or 1) + 1)
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="decode") as pool:
             pending: deque[tuple[T, Future[np.ndarray]]] = deque()
@@ -92,6 +96,13 @@ class Embedder:
                 vectors.append(batch.vectors)
         stacked = np.concatenate(vectors) if vectors else np.empty((0, 0), dtype=np.float32)
         return EmbeddedBatch(items, stacked, skipped)
+
+    def _embed_one(self, item: T, image: ImageInput) -> EmbeddedBatch[T]:
+        try:
+            pixels = self._prepare(image)
+        except ImageError as exc:
+            return self._embed([], [SkippedFile.of(exc, image.name)])
+        return self._embed([(item, pixels)], [])
 
     @staticmethod
     def _collect(item, future, image_of, ready, skipped) -> None:

@@ -24,6 +24,7 @@ Classes and files removed by the class commands stay out (see `Repository.remova
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -58,10 +59,14 @@ def _fingerprints(rows: dict[str, ImageRecord]) -> dict[str, ScannedFile]:
     """The catalogue files as last scanned: the scan re-reads only those whose size or mtime
     changed (`--full` re-reads every file)."""
     return {
-        path: ScannedFile(path, Path(path).parent.name, r.content_hash, r.size_bytes, r.mtime_ns)
+        path: ScannedFile(path, _parent_name(path), r.content_hash, r.size_bytes, r.mtime_ns)
         for path, r in rows.items()
         if r.mtime_ns is not None
     }
+
+
+def _parent_name(path: str) -> str:
+    return os.path.basename(os.path.dirname(path))  # Path(path).parent.name, 10x cheaper
 
 
 def relative_folder(path: str, root: Path) -> str | None:
@@ -142,9 +147,13 @@ class RebuildService:
         Unchanged rows only get their folder (relative to `root`) and their file's size and
         mtime recorded when these differ."""
         todo, refreshed = [], []
+        folders: dict[str, str | None] = {}  # by directory: many files share one
         for f in scanned:
             old = existing.get(f.path)
-            folder = relative_folder(f.path, root)
+            directory = os.path.dirname(f.path)
+            if directory not in folders:
+                folders[directory] = relative_folder(f.path, root)
+            folder = folders[directory]
             if (
                 old is None
                 or old.content_hash != f.content_hash

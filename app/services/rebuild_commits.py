@@ -74,7 +74,7 @@ class Commits:
             self.store.add(ids, vectors, payloads)
         doomed = np.array([r.id for r in gone], dtype=np.int64)
         if final:  # vectors whose row is gone (a crash between index save and row delete)
-            known = np.array([r.id for r in self.repository.list_images()], dtype=np.int64)
+            known = np.array(self.repository.image_ids(), dtype=np.int64)
             doomed = np.union1d(doomed, np.setdiff1d(self.store.ids(), known))
         self.store.remove(doomed)
         if rows or doomed.size or adopted or self.replacing:

@@ -31,9 +31,10 @@ def iter_image_files(root: Path) -> Iterator[Path]:
             continue
         seen.add(real)
         dirs.sort()
+        base = Path(folder)
         for name in sorted(files):
-            if Path(name).suffix.lower() in IMAGE_EXTENSIONS:
-                yield Path(folder) / name
+            if os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
+                yield base / name
 
 
 def expand_images(images: Iterable[ImageInput]) -> list[ImageInput]:

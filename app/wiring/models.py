@@ -7,23 +7,29 @@ Every model is a ThreadSafeSingleton that loads its weights lazily on first use.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from dependency_injector import containers, providers
+from PIL import Image
 
 from app.config import Settings
 from app.domain.choices import SegmentMode
+from app.domain.errors import ConfigError, ImageError
 from app.infrastructure.detection.foreground import ForegroundDetector
 from app.infrastructure.detection.owl import build_detector
 from app.infrastructure.embedding.batching import MicroBatchingEmbedding
+from app.infrastructure.embedding.int8 import with_precision
 from app.infrastructure.embedding.onnx_model import with_runtime
 from app.infrastructure.embedding.resolver import create_embedding_model
 from app.infrastructure.preprocessing.options import PreprocessOptions
 from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
 from app.infrastructure.preprocessing.preprocessed_writer import PreprocessedWriter
 from app.infrastructure.preprocessing.rembg_preprocessor import RembgPreprocessor
+from app.interfaces.preprocessing import ImagePreprocessor
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.pipeline import Embedder
+from app.services.scanning import iter_image_files
 
 
 def preprocess_options(s: Settings) -> PreprocessOptions:
@@ -42,6 +48,30 @@ def _onnx_dir(s: Settings) -> Path:
 
 def _writer(s: Settings) -> PreprocessedWriter | None:
     return PreprocessedWriter(s.preprocessed_dir) if s.save_preprocessed else None
+
+
+@dataclass(frozen=True)
+class CatalogueSample:
+    """Up to `count` photos spread over the catalogue, as the preprocessor prepares them: what
+    INFERENCE_PRECISION=int8 calibrates on (the user's own photos), read only when it does."""
+
+    root: Path
+    preprocessor: ImagePreprocessor
+    count: int = 64
+
+    def __call__(self) -> list[Image.Image]:
+        paths = list(iter_image_files(self.root)) if self.root.is_dir() else []
+        images = []
+        for path in paths[:: max(1, len(paths) // self.count)][: self.count]:
+            try:
+                images.append(self.preprocessor.prepare(path))
+            except ImageError:
+                continue
+        if not images:
+            raise ConfigError(
+                f"INFERENCE_PRECISION=int8 calibrates on your photos: none found in {self.root}"
+            )
+        return images
 
 
 class Models(containers.DeclarativeContainer):
@@ -65,9 +95,6 @@ class Models(containers.DeclarativeContainer):
         cache_dir=providers.Callable(_onnx_dir, settings),
         num_threads=settings.provided.num_threads,
     )
-    embedding_model = providers.ThreadSafeSingleton(  # concurrent API requests share model calls
-        MicroBatchingEmbedding, runtime_embedding_model, max_batch=settings.provided.batch_size
-    )
     preprocess_options = providers.ThreadSafeSingleton(preprocess_options, settings)
     rembg_preprocessor = providers.ThreadSafeSingleton(
         RembgPreprocessor,
@@ -80,6 +107,17 @@ class Models(containers.DeclarativeContainer):
         settings.provided.preprocessor_name,
         passthrough=providers.ThreadSafeSingleton(PadResizePreprocessor, preprocess_options),
         rembg=rembg_preprocessor,
+    )
+    precise_embedding_model = providers.ThreadSafeSingleton(  # INFERENCE_PRECISION: fp32 or int8
+        with_precision,
+        runtime_embedding_model,
+        precision=settings.provided.inference_precision,
+        calibration=providers.Factory(
+            CatalogueSample, root=settings.provided.products_dir, preprocessor=preprocessor
+        ),
+    )
+    embedding_model = providers.ThreadSafeSingleton(  # concurrent API requests share model calls
+        MicroBatchingEmbedding, precise_embedding_model, max_batch=settings.provided.batch_size
     )
     detectors = providers.Dict(  # `segment` modes, keyed by SegmentMode
         {

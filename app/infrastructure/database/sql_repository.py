@@ -7,6 +7,7 @@ error. The schema is created and upgraded by Alembic migrations when the reposit
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -23,7 +24,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.gallery import Removals
 from app.domain.models import ImageRecord
@@ -32,6 +32,7 @@ from app.infrastructure.database.engine import WRITE_OPTION, chunked, make_engin
 from app.infrastructure.database.tables import images, meta, removed_classes, removed_images
 from app.infrastructure.database.transactions import transaction
 
+_UPSERTING = ("postgresql", "sqlite")  # dialects with INSERT ... ON CONFLICT DO UPDATE
 _FIELDS = ("product_id", "content_hash", "size_bytes", "embedding_model", "source", "parent_id")
 _FIELDS += ("folder", "mtime_ns")
 
@@ -229,12 +230,13 @@ class SqlRepository:
 
     def set_meta(self, key: str, value: str) -> None:
         with self._begin(write=True) as conn:
-            dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
-            if dialect is None:  # another database: update, else insert
+            if conn.dialect.name not in _UPSERTING:  # another database: update, else insert
                 result = conn.execute(update(meta).where(meta.c.key == key).values(value=value))
                 if result.rowcount == 0:
                     conn.execute(meta.insert().values(key=key, value=value))
                 return
+            # the engine's own dialect module (already imported: a SQLite start skips PostgreSQL's)
+            dialect = importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
             upsert = dialect.insert(meta).values(key=key, value=value)
             conn.execute(
                 upsert.on_conflict_do_update(index_elements=[meta.c.key], set_={"value": value})

@@ -98,6 +98,16 @@ class OnnxEmbedding(EmbeddingWrapper):
         feeds = {name: value for name, value in tokens.items() if name in wanted}
         return l2_normalize(session.run(None, feeds)[0])
 
+    @property
+    def session_settings(self) -> SessionSettings:
+        return self._settings
+
+    def image_graph(self) -> bytes | None:
+        """The verified fp32 image graph (exported first when needed); None when refused."""
+        if self._image.get().session is None:
+            return None
+        return self._cached("image tower").read_verified()
+
     def unload(self) -> None:
         self._image.reset()
         self._text.reset()

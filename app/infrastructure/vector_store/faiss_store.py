@@ -6,6 +6,7 @@ See faiss_indexes.py for the index kinds. faiss is imported on first use, never 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,6 +32,7 @@ from app.infrastructure.vector_store.faiss_indexes import (
     search_with,
     stored_ids,
     stored_rows,
+    threads_for,
     train_ivf,
     tune,
 )
@@ -131,6 +133,12 @@ class FaissVectorStore(BaseVectorStore):
 
     def _fetch(self, ids: np.ndarray) -> np.ndarray:
         return self._index.reconstruct_batch(ids)
+
+    def _checked_search(
+        self, queries: np.ndarray, k: int, run: Callable[[np.ndarray, int], Hits]
+    ) -> Hits:
+        with threads_for(len(np.atleast_2d(queries))):  # a few queries: this thread alone
+            return super()._checked_search(queries, k, run)
 
     def _search(self, queries: np.ndarray, k: int) -> Hits:
         return _rows(*self._index.search(queries, k))

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
-from app.infrastructure.vector_store.faiss_indexes import is_hnsw, is_ivf, stored_ids
+from app.infrastructure.vector_store.faiss_indexes import (
+    BLAS_THRESHOLD,
+    is_hnsw,
+    is_ivf,
+    load_faiss,
+    stored_ids,
+    threads_for,
+)
 from app.infrastructure.vector_store.faiss_store import FaissIndexOptions, FaissVectorStore
 from app.infrastructure.vector_store.memory_store import MemoryVectorStore
 
@@ -111,3 +120,19 @@ def test_approximate_indexes_keep_recall_high(tmp_path, kind, metric):
     store.save()
     queries = clustered(100, seed=1)
     assert recall_at_10(store, data, queries) >= 0.9
+
+
+def test_a_few_queries_search_on_the_calling_thread_alone():
+    """Below the BLAS threshold a search runs single-threaded (a thread team only costs there);
+    the thread's setting comes back after, batches keep the team, other threads are untouched."""
+    faiss = load_faiss()
+    before = faiss.omp_get_max_threads()
+    elsewhere: list[int] = []
+    with threads_for(1):
+        assert faiss.omp_get_max_threads() == 1
+        other = threading.Thread(target=lambda: elsewhere.append(faiss.omp_get_max_threads()))
+        other.start()
+        other.join()
+    assert faiss.omp_get_max_threads() == before and elsewhere == [before]
+    with threads_for(BLAS_THRESHOLD):
+        assert faiss.omp_get_max_threads() == before
