@@ -37,15 +37,18 @@ class ImagePage:
     images: list[ImageRecord]
 
 
+@dataclass(eq=False)
 class BrowseService:
-    def __init__(self, repository: Repository, roots: list[Path], thumbnailer: Thumbnailer):
-        self._repo = repository
-        self._roots = [os.path.abspath(r) for r in roots]
-        self._thumbnailer = thumbnailer
+    repository: Repository
+    roots: list[Path]
+    thumbnailer: Thumbnailer
+
+    def __post_init__(self) -> None:
+        self.roots = [os.path.abspath(r) for r in self.roots]
 
     def images(self, product_id: str, limit: int) -> ImagePage:
         """The first `limit` images of a product (class), in id order, and how many there are."""
-        rows = self._repo.list_images(product_id)
+        rows = self.repository.list_images(product_id)
         return ImagePage(total=len(rows), images=rows[:limit])
 
     def etag(self, image_id: int, size: int) -> str:
@@ -57,22 +60,22 @@ class BrowseService:
         the image by id, never by its path on the server."""
         record = self._record(image_id)
         try:
-            data = self._thumbnailer.render(Path(record.path), size)
+            data = self.thumbnailer.render(Path(record.path), size)
         except ImageError as exc:
             if exc.kind == ImageFailure.UNREADABLE:
                 raise NotFound(f"image {image_id}: its file cannot be read ({exc.reason})") from exc
             raise ImageError(f"image {image_id}", exc.reason, exc.kind) from exc
-        return Thumbnail(data, self._thumbnailer.media_type, _etag(record, size))
+        return Thumbnail(data, self.thumbnailer.media_type, _etag(record, size))
 
     def _record(self, image_id: int) -> ImageRecord:
-        record = self._repo.get_images([image_id]).get(image_id)
+        record = self.repository.get_images([image_id]).get(image_id)
         if record is None or not self._allowed(record.path):
             raise NotFound(f"no image with id {image_id}")
         return record
 
     def _allowed(self, path: str) -> bool:
         full = os.path.abspath(path)
-        return any(os.path.commonpath([full, root]) == root for root in self._roots)
+        return any(os.path.commonpath([full, root]) == root for root in self.roots)
 
 
 def _etag(record: ImageRecord, size: int) -> str:

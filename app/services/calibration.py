@@ -32,13 +32,11 @@ class CalibrationReport:
     unknown_classes: list[str] = field(default_factory=list)  # query classes not in the gallery
 
 
+@dataclass(eq=False)
 class CalibrationService:
-    def __init__(
-        self, classifier: RetrievalClassifier, repository: Repository, guard: GalleryGuard
-    ) -> None:
-        self._classifier = classifier
-        self._repo = repository
-        self._guard = guard
+    classifier: RetrievalClassifier
+    repository: Repository
+    guard: GalleryGuard
 
     def calibrate(
         self, queries_dir: Path, target_precision: float = 0.95, aggregation: str | None = None
@@ -48,11 +46,11 @@ class CalibrationService:
         if not 0.0 < target_precision <= 1.0:
             raise InvalidInput(f"target precision must be in (0, 1], got {target_precision}")
         photos = _labelled_photos(queries_dir)
-        snapshot = self._classifier.snapshot()
-        batch = self._classifier.embed_images(photos)
+        snapshot = self.classifier.snapshot()
+        batch = self.classifier.embed_images(photos)
         if not batch.items:
             raise NotFound(f"no usable photos under {queries_dir}")
-        scored = self._classifier.score_vectors(batch.vectors, aggregation)
+        scored = self.classifier.score_vectors(batch.vectors, aggregation)
         probabilities = scored.scores.probabilities
         names = np.asarray(scored.class_names, dtype=object)
         truth = np.asarray([p.path.parent.name for p in batch.items], dtype=object)
@@ -75,8 +73,8 @@ class CalibrationService:
             queries=choice.queries,
             calibrated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        with self._guard.writing():
-            write_calibration(self._repo, snapshot.model_stamp or "", record)
+        with self.guard.writing():
+            write_calibration(self.repository, snapshot.model_stamp or "", record)
         return CalibrationReport(
             record=record,
             model_stamp=snapshot.model_stamp or "",
@@ -88,9 +86,9 @@ class CalibrationService:
 
     def clear(self) -> int:
         """Forget the calibrated thresholds of the gallery's model (the settings' apply again)."""
-        stamp = self._classifier.snapshot().model_stamp or ""
-        with self._guard.writing():
-            return clear_calibrations(self._repo, stamp)
+        stamp = self.classifier.snapshot().model_stamp or ""
+        with self.guard.writing():
+            return clear_calibrations(self.repository, stamp)
 
 
 def _labelled_photos(queries_dir: Path) -> list[ImageInput]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -72,38 +72,26 @@ class _Embedded:
     vectors: np.ndarray
 
 
+@dataclass(eq=False)
 class EvaluationService:
-    def __init__(
-        self,
-        embeddings: CachedEmbeddings,
-        splits: SplitService,
-        *,
-        store_factory: Callable[[], VectorStore],
-        repository_factory: Callable[[], Repository],
-        charts: Charts,
-        documents: Documents,
-        classifier_factory: ClassifierFactory | None = None,
-        progress: ProgressFactory = no_progress,
-        leaks: LeakFinder | None = None,
-        centres: Callable[[], ClassCentres | None] = lambda: None,
-    ) -> None:
-        self._centres = centres  # a fine-tuned model's class centres: the "centres" rule
-        self._leaks = leaks
-        self._charts = charts
-        self._documents = documents
-        self._embeddings = embeddings  # photos embedded once per content, kept across runs
-        self._embedder = embeddings.embedder
-        self._splits = splits
-        self._new_store = store_factory
-        self._new_repository = repository_factory
-        self._classifier_factory = classifier_factory
-        self._progress = progress
+    embeddings: CachedEmbeddings  # photos embedded once per content, kept across runs
+    splits: SplitService
+    _: KW_ONLY
+    store_factory: Callable[[], VectorStore]
+    repository_factory: Callable[[], Repository]
+    charts: Charts
+    documents: Documents
+    classifier_factory: ClassifierFactory | None = None
+    progress: ProgressFactory = no_progress
+    leaks: LeakFinder | None = None
+    # a fine-tuned model's class centres: the "centres" rule
+    centres: Callable[[], ClassCentres | None] = lambda: None
 
     def evaluate_split(
         self, split: str, out_dir: Path, options: EvaluationOptions | None = None
     ) -> EvaluationReport:
         """Gallery = the train split, queries = `split` ("val" for model selection, "test")."""
-        saved = self._splits.load()
+        saved = self.splits.load()
         if split not in ("val", "test"):
             raise NotFound(f"unknown split {split!r}: choose val or test")
         task = _Task(
@@ -146,7 +134,7 @@ class EvaluationService:
         hits = metrics.matches(ranked, queries.labels)
         n_relevant = np.bincount(gallery.labels, minlength=len(classes))[queries.labels]
         report = EvaluationReport(
-            model_stamp=self._embedder.stamp,
+            model_stamp=self.embeddings.embedder.stamp,
             gallery=names[0],
             queries=names[1],
             n_gallery=int(gallery.labels.size),
@@ -158,23 +146,23 @@ class EvaluationService:
             top1=_scores("top1", queries.labels, ranked[:, 0], classes, refuses=False),
             skipped=skipped,
         )
-        if self._classifier_factory is not None:
-            classifier = self._classifier_factory(store, repository)
+        if self.classifier_factory is not None:
+            classifier = self.classifier_factory(store, repository)
             report.rules = [
                 _rule_scores(rule, classifier, queries, classes) for rule in options.rules
             ]
-        if (centres := self._centres()) is not None:
+        if (centres := self.centres()) is not None:
             predicted = centres.predict(queries.vectors, classes)
             report.rules.append(_scores("centres", queries.labels, predicted, classes, True))
-        if self._leaks is not None:
-            report.leaks = self._leaks.pairs(
+        if self.leaks is not None:
+            report.leaks = self.leaks.pairs(
                 {
                     "gallery": (gallery.paths, gallery.vectors),
                     "query": (queries.paths, queries.vectors),
                 }
             )
         report.seconds = time.perf_counter() - started
-        report.files = _write_outputs(report, Path(out_dir), self._charts, self._documents)
+        report.files = _write_outputs(report, Path(out_dir), self.charts, self.documents)
         return report
 
     def _embed(
@@ -182,7 +170,7 @@ class EvaluationService:
     ) -> _Embedded:
         label_of = {path: index[name] for path, name in items}
         images = [ImageInput.file(path) for path, _ in items]
-        vectors, kept = self._embeddings.embed(images, skipped, self._progress, desc)
+        vectors, kept = self.embeddings.embed(images, skipped, self.progress, desc)
         paths = [image.name for image in kept]
         labels = np.asarray([label_of[path] for path in paths], dtype=np.int64)
         return _Embedded(paths, labels, vectors)
@@ -191,8 +179,8 @@ class EvaluationService:
         self, gallery: _Embedded, classes: list[str]
     ) -> tuple[VectorStore, Repository, dict[int, int]]:
         """A throw-away store + repository holding the gallery (product id = class name)."""
-        stamp = self._embedder.stamp
-        repository = self._new_repository()
+        stamp = self.embeddings.embedder.stamp
+        repository = self.repository_factory()
         records = repository.upsert_images(
             [
                 ImageRecord(path, classes[label], "", 0, stamp)
@@ -200,7 +188,7 @@ class EvaluationService:
             ]
         )
         ids = np.array([r.id for r in records], dtype=np.int64)
-        store = self._new_store()
+        store = self.store_factory()
         store.reset(stamp)
         store.add(ids, gallery.vectors)
         return store, repository, dict(zip(ids.tolist(), gallery.labels.tolist(), strict=True))

@@ -4,6 +4,7 @@ names share no ID. Vectors go into a throw-away store and are paired by its rang
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +20,12 @@ BLOCK = 1024
 Named = dict[str, tuple[Sequence[str], np.ndarray]]  # split -> (paths, vectors)
 
 
+@dataclass(eq=False)
 class LeakFinder:
-    def __init__(
-        self,
-        embeddings: CachedEmbeddings,
-        store_factory: Callable[[], VectorStore],
-        threshold: float,
-        progress: ProgressFactory = no_progress,
-    ) -> None:
-        self._embeddings = embeddings  # photos embedded once per content, kept across runs
-        self._new_store = store_factory
-        self.threshold = threshold  # cosine similarity, as for `dedup`
-        self._progress = progress
+    embeddings: CachedEmbeddings  # photos embedded once per content, kept across runs
+    store_factory: Callable[[], VectorStore]
+    threshold: float  # cosine similarity, as for `dedup`
+    progress: ProgressFactory = no_progress
 
     def find(self, files: dict[str, Sequence[str]], root: Path) -> list[Leak]:
         """Embed the files of each split (paths relative to `root`; unreadable ones are left
@@ -39,7 +34,7 @@ class LeakFinder:
         for split, paths in files.items():
             given = {ImageInput.file(root / p): p for p in paths}
             desc = f"checking {split} for near-duplicates"
-            vectors, kept = self._embeddings.embed(list(given), [], self._progress, desc)
+            vectors, kept = self.embeddings.embed(list(given), [], self.progress, desc)
             named[split] = ([given[image] for image in kept], vectors)
         return self.pairs(named)
 
@@ -50,8 +45,8 @@ class LeakFinder:
         if not blocks:
             return []
         vectors = np.concatenate(blocks).astype(np.float32)
-        store = self._new_store()
-        store.reset(self._embeddings.embedder.stamp)
+        store = self.store_factory()
+        store.reset(self.embeddings.embedder.stamp)
         store.add(np.arange(len(paths), dtype=np.int64), vectors)
         radius = similarity_to_score(self.threshold, store.metric)
         found: dict[tuple[int, int], Leak] = {}

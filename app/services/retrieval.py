@@ -75,21 +75,13 @@ class RetrievalOutcome:
     skipped: list[SkippedFile] = field(default_factory=list)
 
 
+@dataclass(eq=False)
 class RetrievalClassifier:
-    def __init__(
-        self,
-        repository: Repository,
-        store: VectorStore,
-        embeddings: CachedEmbeddings,
-        guard: GalleryGuard,
-        options: CbrOptions,
-    ) -> None:
-        self._repo = repository
-        self._store = store
-        self._embeddings = embeddings  # query embeddings, computed once per image content
-        self._embedder = embeddings.embedder
-        self._guard = guard
-        self.options = options
+    repository: Repository
+    store: VectorStore
+    embeddings: CachedEmbeddings  # query embeddings, computed once per image content
+    guard: GalleryGuard
+    options: CbrOptions
 
     def predict_vectors(
         self, vectors: np.ndarray, aggregation: str | None = None
@@ -118,7 +110,7 @@ class RetrievalClassifier:
         """Query embeddings of the images (folders expand recursively), bad files skipped;
         from the cache where the same bytes were embedded before."""
         skipped: list[SkippedFile] = []
-        vectors, kept = self._embeddings.embed(expand_images(images), skipped)
+        vectors, kept = self.embeddings.embed(expand_images(images), skipped)
         return EmbeddedBatch(kept, vectors, skipped)
 
     def score_vectors(self, vectors: np.ndarray, aggregation: str | None = None) -> ScoredQueries:
@@ -155,22 +147,22 @@ class RetrievalClassifier:
     def snapshot(self) -> GallerySnapshot:
         """The current gallery; IndexNotReady when empty, ModelMismatch when made by another
         model than the current one."""
-        snapshot = self._guard.snapshot(self._build_snapshot)
+        snapshot = self.guard.snapshot(self._build_snapshot)
         if len(snapshot.gallery) == 0:
             raise IndexNotReady(
-                self._store.load_problem or "the gallery is empty: run `rebuild` or `class add`"
+                self.store.load_problem or "the gallery is empty: run `rebuild` or `class add`"
             )
-        if snapshot.model_stamp != self._embedder.stamp:
+        if snapshot.model_stamp != self.embeddings.embedder.stamp:
             raise ModelMismatch(
                 f"index built with {snapshot.model_stamp}, current model is "
-                f"{self._embedder.stamp}: run `rebuild`"
+                f"{self.embeddings.embedder.stamp}: run `rebuild`"
             )
         return snapshot
 
     def _build_snapshot(self) -> GallerySnapshot:
-        stamp = self._store.model_stamp
-        ids = self._store.ids()
-        names = {r.id: r.product_id for r in self._repo.list_images() if r.source in LABELLED}
+        stamp = self.store.model_stamp
+        ids = self.store.ids()
+        names = {r.id: r.product_id for r in self.repository.list_images() if r.source in LABELLED}
         kept = np.array([i for i in ids.tolist() if i in names], dtype=np.int64)
-        gallery = LabelledGallery.build(self._store.vectors(kept), [names[i] for i in kept])
-        return GallerySnapshot(gallery, stamp, read_calibrations(self._repo, stamp))
+        gallery = LabelledGallery.build(self.store.vectors(kept), [names[i] for i in kept])
+        return GallerySnapshot(gallery, stamp, read_calibrations(self.repository, stamp))

@@ -70,26 +70,22 @@ class _Image:
     size: tuple[int, int]
 
 
+@dataclass(eq=False)
 class SplitService:
-    def __init__(
-        self,
-        splits_dir: Path,
-        documents: Documents,
-        image_size: ImageSize,
-        progress: ProgressFactory = no_progress,
-        leaks: LeakFinder | None = None,
-    ) -> None:
-        self._splits_dir = Path(splits_dir)
-        self._documents = documents  # the saved split's JSON files
-        self._image_size = image_size  # reads a file's header
-        self._progress = progress
-        self._leaks = leaks
+    splits_dir: Path
+    documents: Documents  # the saved split's JSON files
+    image_size: ImageSize  # reads a file's header
+    progress: ProgressFactory = no_progress
+    leaks: LeakFinder | None = None
+
+    def __post_init__(self) -> None:
+        self.splits_dir = Path(self.splits_dir)
 
     def run(
         self, data_dir: Path, options: SplitOptions, splits_dir: Path | None = None
     ) -> SplitReport:
         data_dir = Path(data_dir).expanduser().resolve()
-        out = Path(splits_dir or self._splits_dir)
+        out = Path(splits_dir or self.splits_dir)
         if not data_dir.is_dir():
             raise NotFound(f"data folder not found: {data_dir}")
         layout = detect_layout(data_dir, options.resplit)
@@ -112,16 +108,16 @@ class SplitService:
         split = self.load(out)
         report = _report(split, out, reused=False, excluded=excluded, skipped=skipped,
                          layout=layout.describe(data_dir))  # fmt: skip
-        if self._leaks is not None and options.check_leaks:
-            report.leaks = self._leaks.find(split.files, root=Path(split.data_dir))
+        if self.leaks is not None and options.check_leaks:
+            report.leaks = self.leaks.find(split.files, root=Path(split.data_dir))
         return report
 
     def load(self, splits_dir: Path | None = None) -> DatasetSplit:
         """The split saved in `splits_dir` (default SPLITS_DIR)."""
-        out = Path(splits_dir or self._splits_dir)
+        out = Path(splits_dir or self.splits_dir)
         try:
-            manifest = self._documents.read(out / MANIFEST_FILE)
-            classes = self._documents.read(out / CLASS_FILE)
+            manifest = self.documents.read(out / MANIFEST_FILE)
+            classes = self.documents.read(out / CLASS_FILE)
             files = {name: self._read_files(out, name) for name in SPLIT_NAMES}
         except FileNotFoundError:
             raise NotFound(f"no split in {out}: run `split DATA_DIR` first") from None
@@ -139,7 +135,7 @@ class SplitService:
                 f"{out} holds a split of {split.data_dir}, not {data_dir}: "
                 "use --force to replace it, or set another SPLITS_DIR"
             )
-        manifest = self._documents.read(out / MANIFEST_FILE)
+        manifest = self.documents.read(out / MANIFEST_FILE)
         excluded = [ExcludedGroup(**e) for e in manifest.get("excluded", [])]
         skipped = [SkippedFile(**s) for s in manifest.get("skipped", [])]
         layout = str(manifest.get("layout_note", ""))
@@ -148,21 +144,21 @@ class SplitService:
     def _saved_kind(self, out: Path) -> str | None:
         """The layout kind of the split saved in `out`; None when there is none (or damaged)."""
         try:
-            return saved_kind(self._documents.read(out / MANIFEST_FILE))
+            return saved_kind(self.documents.read(out / MANIFEST_FILE))
         except (OSError, ValueError, AttributeError):
             return None
 
     def _read_files(self, out: Path, name: str) -> list[str]:
         """Paths of one split; splits written before `_files.json` kept them in `_ids.json`."""
         path = out / files_file(name)
-        if not self._documents.exists(path):
+        if not self.documents.exists(path):
             path = out / split_file(name)
-        return self._documents.read(path)
+        return self.documents.read(path)
 
     def _write(self, out: Path, assigned: dict[str, list[_Image]], manifest: dict) -> None:
         classes = sorted({i.class_name for images in assigned.values() for i in images})
-        write = self._documents.write
-        self._documents.remove(out / MANIFEST_FILE)  # a half-written split is never reused
+        write = self.documents.write
+        self.documents.remove(out / MANIFEST_FILE)  # a half-written split is never reused
         for name, images in assigned.items():
             write(out / split_file(name), sorted({i.group for i in images}))
             write(out / files_file(name), sorted(i.rel for i in images))
@@ -175,11 +171,11 @@ class SplitService:
         else:
             tops = sorted(p for p in data_dir.iterdir() if p.is_dir())
         paths = [path for folder in tops for path in iter_image_files(folder)]
-        bar = self._progress(total=len(paths), desc="reading image sizes")
+        bar = self.progress(total=len(paths), desc="reading image sizes")
         try:
             with ThreadPoolExecutor(max_workers=4) as pool:
                 results = []
-                for result in pool.map(self._image_size, paths):
+                for result in pool.map(self.image_size, paths):
                     results.append(result)
                     bar.update(1)
         finally:

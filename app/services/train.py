@@ -8,6 +8,7 @@ options or after adding a few photos, embeds only what is new.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.domain.errors import InvalidInput, NotFound
@@ -20,51 +21,46 @@ from app.services.progress import ProgressFactory, no_progress
 from app.services.scanning import iter_image_files
 
 
+@dataclass(eq=False)
 class TrainService:
-    def __init__(
-        self,
-        embeddings: CachedEmbeddings,
-        heads: AttributeHeads,
-        training_dir: Path,
-        progress: ProgressFactory = no_progress,
-    ) -> None:
-        self._embeddings = embeddings
-        self._heads = heads
-        self._root = Path(training_dir)
-        self._progress = progress
+    embeddings: CachedEmbeddings
+    heads: AttributeHeads
+    training_dir: Path
+    progress: ProgressFactory = no_progress
+
+    def __post_init__(self) -> None:
+        self.training_dir = Path(self.training_dir)
 
     def datasets(self) -> list[tuple[str, str]]:
         """Every (category, attribute) with class folders under the training folder."""
-        if not self._root.is_dir():
+        if not self.training_dir.is_dir():
             return []
         return [
             (category.name, attribute.name)
-            for category in _subfolders(self._root)
+            for category in _subfolders(self.training_dir)
             for attribute in _subfolders(category)
             if _subfolders(attribute)
         ]
 
     def train(self, category: str, attribute: str, options: TrainOptions) -> TrainReport:
         started = time.perf_counter()
-        folder = self._root / _safe(category) / _safe(attribute)
+        folder = self.training_dir / _safe(category) / _safe(attribute)
         files = self._labelled_files(folder)
         skipped: list[SkippedFile] = []
         images = [ImageInput.file(path) for path, _ in files]
-        vectors, kept = self._embeddings.embed(images, skipped, self._progress)
+        vectors, kept = self.embeddings.embed(images, skipped, self.progress)
         label_of = {str(path): label for path, label in files}
         data = LabelledVectors(vectors, [label_of[image.name] for image in kept])
         if len(data.classes) < 2:
             raise InvalidInput(f"{folder}: needs photos of at least two classes to train")
-        head = self._heads.train(
-            category, attribute, data, options, self._embeddings.embedder.stamp
-        )
+        head = self.heads.train(category, attribute, data, options, self.embeddings.embedder.stamp)
         return TrainReport(head, skipped, time.perf_counter() - started)
 
     def train_all(self, options: TrainOptions) -> list[TrainReport]:
         found = self.datasets()
         if not found:
             raise NotFound(
-                f"no training data under {self._root} "
+                f"no training data under {self.training_dir} "
                 "(expected <category>/<attribute>/<class>/ folders of photos)"
             )
         return [self.train(category, attribute, options) for category, attribute in found]
