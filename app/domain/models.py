@@ -6,9 +6,12 @@ import errno
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from app.domain.errors import ImageError, ImageFailure
 from app.domain.images import ImageInput
+
+T = TypeVar("T")
 
 CATALOGUE = "catalogue"  # a row managed by `rebuild` (a photo under the products folder)
 EXAMPLE = (
@@ -128,6 +131,14 @@ def os_error_reason(exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return "symlink loop"
     return exc.strerror or type(exc).__name__
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """A batch job's result per usable image (in order) and the files it skipped, with why."""
+
+    results: list[T] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

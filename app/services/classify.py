@@ -11,7 +11,7 @@ when none can answer is that an error.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -19,7 +19,7 @@ import numpy as np
 from app.domain.classification import ImageClassification, RetrievalPrediction
 from app.domain.errors import IndexNotReady, ModelMismatch, UnsupportedOperation
 from app.domain.images import ImageInput
-from app.domain.models import SkippedFile
+from app.domain.models import Outcome
 from app.services.attributes import AttributeClassifier
 from app.services.cached_embeddings import CachedEmbeddings
 from app.services.scanning import expand_images
@@ -36,10 +36,7 @@ class RetrievalPredictor(Protocol):
     ) -> list[RetrievalPrediction]: ...
 
 
-@dataclass
-class ClassifyOutcome:
-    results: list[ImageClassification] = field(default_factory=list)
-    skipped: list[SkippedFile] = field(default_factory=list)
+ClassifyOutcome = Outcome[ImageClassification]
 
 
 @dataclass(eq=False)

@@ -11,7 +11,7 @@ import numpy as np
 from app.domain.errors import IndexNotReady, ModelMismatch, NotFound, UnsupportedOperation
 from app.domain.feedback import Refinement, rocchio
 from app.domain.images import ImageInput
-from app.domain.models import QueryResult, SearchHit, SkippedFile
+from app.domain.models import Outcome, QueryResult, SearchHit, SkippedFile
 from app.domain.search_filters import IdFilter, Row, SearchOptions
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
@@ -22,11 +22,7 @@ from app.services.reranking import FeedbackReranker
 from app.services.scanning import expand_images
 from app.services.search_focus import FocusedSearch
 
-
-@dataclass
-class SearchOutcome:
-    results: list[QueryResult] = field(default_factory=list)
-    skipped: list[SkippedFile] = field(default_factory=list)
+SearchOutcome = Outcome[QueryResult]
 
 
 @dataclass(eq=False)
