@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +73,10 @@ def _copies(first: Path, products: Path, count: int) -> list:
     for n in range(count):
         root = first.parent / f"copy{n}"
         shutil.copytree(first / "index", root / "index")
-        shutil.copy(first / "app.db", root / "app.db")
+        # the SQLite backup API: a plain file copy would leave out what is still in the WAL
+        src, dst = sqlite3.connect(first / "app.db"), sqlite3.connect(root / "app.db")
+        with closing(src), closing(dst):
+            src.backup(dst)
         containers.append(build_container(_settings(root, products)))
     return containers
 

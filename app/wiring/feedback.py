@@ -35,7 +35,7 @@ def _reranker(s: Settings, judged, repository) -> FeedbackReranker | None:
     return FeedbackReranker(judged, repository, rerank_params(s)) if s.feedback_rerank else None
 
 
-JUDGED_INDEX = FaissIndexOptions(kind="hnsw", hnsw_m=16, ef_construction=64, ef_search=128)
+JUDGED_INDEX = FaissIndexOptions(kind="hnsw", hnsw_m=16, ef_construction=64, ef_search=64)
 
 
 def _judged_store() -> FaissVectorStore:
@@ -61,7 +61,8 @@ class Feedback(containers.DeclarativeContainer):
         JudgedIndex, feedback=store, new_store=providers.Object(_judged_store)
     )
     refinement_defaults = providers.Callable(refinement_defaults, settings)
-    reranker = providers.Callable(_reranker, settings, judged_index, repository)
+    # one per process, like the judged index: it keeps the products of the images it has seen
+    reranker = providers.ThreadSafeSingleton(_reranker, settings, judged_index, repository)
     queries = providers.Factory(
         JudgedQueries,
         repository=repository,
