@@ -1,14 +1,15 @@
 """Memory of big requests to the API, measured: peak and kept resident memory (RSS) of the server
 process while it answers
 
-- one POST /classify with --files tiny PNGs (default 1,000),
+- one POST /classify with --files tiny PNGs (default 1,000), then one with as many others,
 - one POST /predict with a PNG of a few KB that declares --big-mpx megapixels (default 88),
 - the same 1,000 files again with MAX_REQUEST_PIXELS low enough to refuse them (413 before any
   decoding).
 
 The app runs in this process (FastAPI TestClient) over a small clothing-small catalogue with the
-configured model (EfficientNet-Lite0 by default), warmed by a request with 64 other files first
-(the model and its batch buffers are a one-time cost, ~160 MB here); RSS is sampled from /proc
+configured model (EfficientNet-Lite0 by default), warmed by a request with other files first
+(the model and its buffers per batch size are a one-time cost, ~160 MB here; a first request
+whose last batch has a size not seen before adds ~60 MB once); RSS is sampled from /proc
 every 5 ms. Printed side by side: what each request added at its peak and what stayed after it
 (uploads wait where the server spooled them, UPLOAD_SPOOL_BYTES, and are decoded a few at a
 time; the memory the decoding used goes back to the system once the request is answered).
@@ -113,11 +114,16 @@ def main() -> None:
               f"{args.big_mpx}-Mpx PNG: {len(big) / 1024:.1f} KB")  # fmt: skip
         print(f"{'request':<44} {'code':>4}  {'peak +':>11}  {'kept +':>11}")
         with TestClient(create_app(container, warm_up=False)) as client:
-            # one-time costs first (model, its batch buffers), so the rows show the request
-            # itself; other images, so that the timed request embeds every one of its own
-            client.post("/classify", files=tiny_pngs(64, seed=1))
+            # one-time costs first (model, its buffers for each batch size the request will
+            # use), so the rows show the request itself; other images, so that the timed
+            # request embeds every one of its own
+            batch = settings.batch_size
+            client.post("/classify", files=tiny_pngs(2 * batch + args.files % batch, seed=1))
             measure(f"POST /classify, {args.files} files",
                     lambda: client.post("/classify", files=files).status_code)  # fmt: skip
+            others = tiny_pngs(args.files, seed=2)
+            measure(f"POST /classify, {args.files} other files",
+                    lambda: client.post("/classify", files=others).status_code)  # fmt: skip
             one_big = {"file": ("b.png", big)}
             measure(f"POST /predict, one {args.big_mpx}-Mpx PNG",
                     lambda: client.post("/predict", files=one_big).status_code)  # fmt: skip
