@@ -7,15 +7,22 @@ On the CPU everything stays fp32 unless mixed precision (bf16) is asked for.
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import platform
 import random
+import sys
 import time
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from app.domain.errors import BackendUnavailable
+
+logger = logging.getLogger("app.training")
 
 
 @dataclass(frozen=True)
@@ -93,3 +100,26 @@ class Budget:
 
     def spent(self) -> bool:
         return self._limit is not None and self.seconds() >= self._limit
+
+
+@contextmanager
+def cpu_threads(count: int) -> Iterator[None]:
+    """torch's CPU thread count set to `count` for a while: the head's tiny steps on cached
+    features gain nothing from more threads, and on a busy CPU they lose a lot waiting for them."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(count, before)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def release_memory() -> None:
+    """Hand freed heap memory back to the OS (glibc `malloc_trim`): the embedding adapters keep
+    freed buffers for speed, so without this a phase's peak stays resident into the next."""
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError) as error:  # pragma: no cover - not glibc after all
+        logger.debug("malloc_trim unavailable: %s", error)
