@@ -148,6 +148,7 @@ def _evaluate(settings, out: Path) -> dict:
         "map": round(report.mean_average_precision, 3),
         "prototype": rules.get("prototype"),
         "knn": rules.get("knn"),
+        "centres": rules.get("centres"),
         "n_queries": report.n_queries,
         "n_gallery": report.n_gallery,
     }
@@ -156,7 +157,8 @@ def _evaluate(settings, out: Path) -> dict:
 def _line(m: dict) -> str:
     return (
         f"R@1 {m['recall@1']:.3f}  R@5 {m['recall@5']:.3f}  mAP {m['map']:.3f}  "
-        f"prototype {m['prototype']}  kNN {m['knn']}  ({m['n_queries']} queries)"
+        f"prototype {m['prototype']}  kNN {m['knn']}  centres {m['centres']}"
+        f"  ({m['n_queries']} queries)"
     )
 
 
@@ -164,16 +166,17 @@ def table(backbone: str, speed: dict, rows: list[dict]) -> str:
     lines = [
         f"torch CPU speed ({backbone}, batch 32): forward {speed['forward_img_s']} img/s,"
         f" training step (default unfrozen blocks) {speed['train_step_img_s']} img/s",
-        "| data | model | test R@1 | R@5 | mAP | prototype | kNN | minutes | peak memory |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| data | model | test R@1 | R@5 | mAP | prototype | kNN | centres | minutes | peak memory"
+        " |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         f, t = row["frozen"], row["fine-tuned"]
         lines.append(f"| {row['dataset']} ({row['classes']} classes) | frozen | {f['recall@1']:.3f}"
                      f" | {f['recall@5']:.3f} | {f['map']:.3f} | {f['prototype']} | {f['knn']} | |"
-                     " |")  # fmt: skip
+                     " | |")  # fmt: skip
         lines.append(f"| | fine-tuned, {row['epochs']} | {t['recall@1']:.3f} | {t['recall@5']:.3f}"
-                     f" | {t['map']:.3f} | {t['prototype']} | {t['knn']} | "
+                     f" | {t['map']:.3f} | {t['prototype']} | {t['knn']} | {t['centres']} | "
                      f"{row['finetune_minutes']} | {row['peak_rss_gb']} GB |")  # fmt: skip
     for row in rows:
         phases = ", ".join(f"{k} {v} GB" for k, v in row["peak_rss_gb_by_phase"].items())

@@ -44,3 +44,16 @@ def test_pk_batches_hold_p_classes_of_k_images():
     again = pk_batches(labels, p=3, k=2, seed=0)
     assert all(torch.equal(a, b) for a, b in zip(batches, again, strict=True))
     assert len(pk_batches(labels, p=9, k=2, seed=0)[0]) == 10  # P capped at the classes
+
+
+def test_cpu_threads_for_a_while_then_as_before():
+    from app.training.runtime import cpu_threads, release_memory
+
+    before = torch.get_num_threads()
+    with cpu_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), cpu_threads(1):
+        raise RuntimeError("a failing epoch")
+    assert torch.get_num_threads() == before
+    release_memory()  # never raises, also where there is no glibc
