@@ -155,6 +155,8 @@ class ArcFaceTrainer:
             while (epoch := run.epoch + 1) <= cfg.total_epochs:  # phase 1 may end early
                 if cfg.phase_of(epoch) != run.phase:
                     scheduler = self._enter_phase(parts, cfg, cfg.phase_of(epoch), None, run)
+                if run.phase == 2:  # the cached features are of no more use: let them go
+                    data.features = data.val_features = None
                 parts.loss.margin = cfg.margin_at(epoch, margin)
                 self._epoch(job, parts, run, data, scheduler=scheduler, epoch=epoch)
                 if on_epoch is not None:
