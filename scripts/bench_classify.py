@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchdata import scratch_settings
+from benchdata import scratch_folder, scratch_settings
 
 from app.container import build_container
 from app.domain.heads import TrainOptions
@@ -104,10 +103,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=TrainOptions.epochs)
     parser.add_argument("--lr", type=float, default=TrainOptions.lr)
     args = parser.parse_args()
-    if not args.data.is_dir():
-        print(f"data not found: {args.data}")
-        return 1
-    work = Path(tempfile.mkdtemp(prefix="bench-classify-"))
+    work = scratch_folder(args.data, "bench-classify-")
     classes = _link_training_set(args.data / "train", work / "training", args.limit)
     (work / "labels.yaml").write_text(_labels_yaml(classes))
     settings = scratch_settings(

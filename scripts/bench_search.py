@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchdata import link_class_folders, scratch_settings
+from benchdata import link_class_folders, scratch_folder, scratch_settings
 
 from app.container import build_container
 from app.domain.images import ImageInput
@@ -58,10 +57,7 @@ def main() -> int:
     parser.add_argument("--model", default="efficientnet-lite0")
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args()
-    if not args.data.is_dir():
-        print(f"data not found: {args.data}")
-        return 1
-    work = Path(tempfile.mkdtemp(prefix="bench-search-"))
+    work = scratch_folder(args.data, "bench-search-")
     n = link_class_folders(args.data / "train", work / "products", args.limit)
     settings = scratch_settings(
         work, products_dir=work / "products", embedding_model=args.model,

@@ -4,6 +4,7 @@ settings that keep everything in a scratch folder, clients in threads."""
 from __future__ import annotations
 
 import statistics
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,15 @@ def link_class_folders(src: Path, dst: Path, limit: int | None) -> int:
             (dst / cls.name / photo.name).symlink_to(photo)
             count += 1
     return count
+
+
+def scratch_folder(data: Path, prefix: str) -> Path:
+    """A new temporary folder for a benchmark over `data`; when `data` is missing, says so and
+    exits with status 1."""
+    if not data.is_dir():
+        print(f"data not found: {data}")
+        raise SystemExit(1)
+    return Path(tempfile.mkdtemp(prefix=prefix))
 
 
 def scratch_settings(work: Path, **changes: Any) -> Any:
