@@ -112,3 +112,16 @@ class SlowModel(ThumbnailModel):
         self.batches.append(len(pixels))
         time.sleep(self.seconds)
         return super().embed_pixels(pixels)
+
+
+class ReadIndexFails:
+    """faiss with `read_index` failing as it does when the process is out of file handles
+    (patched in as `faiss_store.load_faiss`)."""
+
+    def __init__(self, faiss: object) -> None:
+        self._faiss = faiss
+
+    def __getattr__(self, name: str) -> object:
+        if name == "read_index":
+            raise OSError(24, "Too many open files")
+        return getattr(self._faiss, name)

@@ -38,11 +38,15 @@ class VectorStore(Protocol):
       reads the last saved state and returns False when nothing was saved yet.
     - `load_problem` says why the saved index could not be used (saved with another metric or
       kind, damaged, missing), from that failed `load()` until the next `load()` or `save()` that
-      works; the store is then empty, and "empty" would be the wrong thing to tell a user.
-    - `refresh(force=False)` follows saves made elsewhere (another process, another store object
-      on the same files): it loads the newest saved state when it is newer than the one held and
-      returns True; cheap when nothing changed. `force` also drops unsaved changes. Readers call
-      it before they answer, writers under the writer lock before they modify and save.
+      works; a failed `load()` keeps what the store held (empty at start-up, where "empty" would
+      be the wrong thing to tell a user).
+    - `refresh(force=False, must_load=False)` follows saves made elsewhere (another process,
+      another store object on the same files): it loads the newest saved state when it is newer
+      than the one held and returns True; cheap when nothing changed. `force` also drops unsaved
+      changes. Readers call it before they answer: when the saved state does not load they keep
+      serving what is held (a warning). Writers call it under the writer lock with `must_load`
+      before they modify and save: then a saved state that does not load raises
+      BackendUnavailable, so no change is ever saved over a newer index that was not read.
     """
 
     metric: str
@@ -89,6 +93,6 @@ class VectorStore(Protocol):
 
     def load(self) -> bool: ...
 
-    def refresh(self, force: bool = False) -> bool: ...
+    def refresh(self, force: bool = False, must_load: bool = False) -> bool: ...
 
     def info(self) -> IndexInfo: ...

@@ -92,7 +92,7 @@ class GalleryService:
         self._check_model()
         stored, vectors, skipped = self._embed(UPLOADS, list(sources))
         undo = self._undo(stored)
-        with self.guard.writing(), undo.guarding():
+        with undo.locked(self.guard.writing()):
             self._check_model(adopt=True)
             existing = {r.id for r in self.repository.list_images(UPLOADS)}
             added = self._writes.stage(UPLOADS, stored, vectors, source=UPLOAD)
@@ -141,7 +141,7 @@ class GalleryService:
             for s in stored
         ]  # fmt: skip
         undo = self._undo(stored)
-        with self.guard.writing(), undo.guarding():
+        with undo.locked(self.guard.writing()):
             self._check_model(adopt=True)
             rows = self.repository.upsert_images(records)
             undo.rows_written(rows, existing=set())
@@ -192,7 +192,7 @@ class GalleryService:
             raise existing_class(class_name)
         stored, vectors, skipped = self._embed(class_name, sources)
         undo = self._undo(stored)
-        with self.guard.writing(), undo.guarding():
+        with undo.locked(self.guard.writing()):
             existing = self.repository.list_images(class_name)
             if mode == "add" and live_rows(existing):
                 raise existing_class(class_name)

@@ -4,8 +4,10 @@ Writers (rebuild checkpoints, the class commands, crops, promote, calibrate, mig
 gallery one at a time inside `writing()`: a lock between the threads of this process, then the
 writer lock between processes (`process_lock`, e.g. a file lock on the index folder), and then
 the store is brought up to the newest saved generation before the writer reads and modifies it
-(read-modify-write: a change saved by another process meanwhile is never overwritten). When a
-write fails, the store goes back to what is saved, so no unsaved half-change is ever served.
+(read-modify-write: a change saved by another process meanwhile is never overwritten). If that
+newest generation cannot be loaded (a damaged file, too many open files), the write fails and
+saves nothing; only a rebuild that replaces the whole index may go on. When a write fails, the
+store goes back to what is saved, so no unsaved half-change is ever served.
 
 Readers (predictions) use `snapshot(build)`: an immutable view of the gallery built under the
 same lock and kept until the next write ends here or a newer generation is saved elsewhere. A
@@ -45,17 +47,18 @@ class GalleryGuard:
         return self._generation
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self, replacing: bool = False) -> Iterator[None]:
         """Exclusive access for a change, on the newest saved gallery; snapshots taken before it
-        stay in use until it ends."""
+        stay in use until it ends. When the saved index does not load, the change is refused
+        (BackendUnavailable) unless it is `replacing` the whole index (`rebuild --full`)."""
         with self._lock:
             if self._depth:
                 yield
                 return
             with self._process_lock():
+                self.follow(must_load=not replacing)
                 self._depth = 1
                 try:
-                    self.follow()
                     yield
                 except BaseException:
                     self._discard_unsaved()
@@ -74,9 +77,10 @@ class GalleryGuard:
         except Exception as exc:
             log.warning("could not reload the index after a failed write: %s", exc)
 
-    def follow(self) -> bool:
-        """Switch to a newer generation saved by another process, if any (cheap otherwise)."""
-        if self._store is None or not self._store.refresh():
+    def follow(self, must_load: bool = False) -> bool:
+        """Switch to a newer generation saved by another process, if any (cheap otherwise);
+        `must_load`: raise when it does not load, instead of keeping the one held."""
+        if self._store is None or not self._store.refresh(must_load=must_load):
             return False
         with self._lock:
             self._snapshot = None

@@ -12,8 +12,8 @@ as they were, so `rebuild` keeps leaving out exactly what it left out before.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +38,19 @@ class GalleryUndo:
     removed: list[tuple[ImageRecord, np.ndarray]] = field(default_factory=list)
     marks: tuple[str, Removals] | None = None  # a class, and its removal marks before the change
     saved: bool = False
+
+    @contextmanager
+    def locked(self, writing: AbstractContextManager[object]) -> Iterator[GalleryUndo]:
+        """`guarding` inside `writing` (the gallery guard's): when the writer lock cannot be had
+        or the newest index does not load, the example copies made before are deleted again."""
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(writing)
+            except BaseException:
+                self._step("files", self._delete_copies)
+                raise
+            with self.guarding():
+                yield self
 
     @contextmanager
     def guarding(self) -> Iterator[GalleryUndo]:
@@ -72,16 +85,23 @@ class GalleryUndo:
     def undo(self) -> None:
         """Each step is tried on its own (one failing must not stop the others) and logged."""
         steps = [  # files first: deleting them frees the room the database may need
-            ("files", lambda: self.files.delete([str(p) for p in self.created_files])),
+            ("files", self._delete_copies),
             ("vectors", self._undo_vectors),
             ("rows", lambda: self.repository.delete_images(self.new_ids)),
             ("removal marks", self._undo_marks),
         ]
         for what, step in steps:
-            try:
-                step()
-            except Exception as exc:  # undo is best effort; the original error is re-raised
-                logger.warning("could not take back the %s of a failed change: %s", what, exc)
+            self._step(what, step)
+
+    @staticmethod
+    def _step(what: str, step: Callable[[], object]) -> None:
+        try:
+            step()
+        except Exception as exc:  # undo is best effort; the original error is re-raised
+            logger.warning("could not take back the %s of a failed change: %s", what, exc)
+
+    def _delete_copies(self) -> None:
+        self.files.delete([str(p) for p in self.created_files])
 
     def _undo_vectors(self) -> None:
         self.store.remove(np.array(self.new_ids, dtype=np.int64))

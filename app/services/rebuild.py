@@ -69,6 +69,15 @@ def _parent_name(path: str) -> str:
     return os.path.basename(os.path.dirname(path))  # Path(path).parent.name, 10x cheaper
 
 
+def _replacing(store: VectorStore, stamp: str, full: bool) -> bool:
+    """Whether the index is rebuilt aside and swapped in whole at the end: `--full` or a new
+    model, over an index that holds vectors or that did not load (a damaged one: only such a
+    rebuild may save over it, and it carries over every row that other writers add meanwhile)."""
+    if not full and store.model_stamp == stamp:
+        return False
+    return len(store) > 0 or store.load_problem is not None
+
+
 def relative_folder(path: str, root: Path) -> str | None:
     """The folder of `path` relative to the products folder, with forward slashes."""
     try:
@@ -100,7 +109,7 @@ class RebuildService:
         started = time.perf_counter()
         self.guard.follow()
         stamp = self.embedder.stamp
-        replacing = (full or self.store.model_stamp != stamp) and len(self.store) > 0
+        replacing = _replacing(self.store, stamp, full)
         commits = Commits(self.repository, self.store, self.guard, self.embedder, replacing)
         indexed = set() if replacing else set(self.store.ids().tolist())
         rows = self.repository.list_images()

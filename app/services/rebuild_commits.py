@@ -52,7 +52,7 @@ class Commits:
 
     def finish(self, gone: list[ImageRecord]) -> None:
         """The last commit: what is staged, minus `gone` (deleted or unreadable files)."""
-        with self.guard.writing():
+        with self.guard.writing(replacing=self.replacing):
             staged = self._take()
             if self.replacing:
                 staged = self._with_late_rows(staged, {r.id for r in gone})

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from dependency_injector import providers
+
+from app.container import build_container
+from app.domain.images import ImageInput
+from app.infrastructure.vector_store import faiss_store
 from tests.api.conftest import files, jpeg
+from tests.fakes import ReadIndexFails, ThumbnailModel
 
 RED, GREEN, BLUE = (200, 30, 30), (30, 180, 40), (30, 50, 210)
 
@@ -74,3 +80,27 @@ def test_delete_examples_caps_the_list_and_the_echo(client, container):
     assert r.status_code == 404 and len(r.content) < 1000, r.text
     assert r.json()["message"].endswith("and 4990 more")
     assert len(container.vector_store()) == 9  # nothing removed
+
+
+def test_a_class_add_that_cannot_load_the_newest_index_is_a_503(
+    client, settings, tmp_path, monkeypatch
+):
+    """Issue 17 over HTTP: another process saved a newer generation (class green) that this
+    server cannot read just now. Predictions keep being served from the generation it holds; the
+    class add is a 503 that changes nothing; the client's retry works once the read does."""
+    assert client.post("/class/add/red", files=files(jpeg(RED, 1))).status_code == 200
+    other = build_container(settings)
+    other.embedding_model.override(providers.Object(ThumbnailModel()))
+    photo = tmp_path / "g.jpg"
+    photo.write_bytes(jpeg(GREEN, 3))
+    other.gallery_service().add_class("green", ImageInput.files([photo]))
+    real = faiss_store.load_faiss()
+    monkeypatch.setattr(faiss_store, "load_faiss", lambda: ReadIndexFails(real))
+    r = client.post("/predict", files={"file": ("q.jpg", jpeg(RED, 9), "image/jpeg")})
+    assert r.status_code == 200 and r.json()["predicted_class"] == "red"
+    r = client.post("/class/add/blue", files=files(jpeg(BLUE, 4)))
+    assert r.status_code == 503 and r.json()["error"] == "BackendUnavailable"
+    assert "Too many open files" in r.json()["message"]
+    monkeypatch.setattr(faiss_store, "load_faiss", lambda: real)
+    assert client.post("/class/add/blue", files=files(jpeg(BLUE, 4))).status_code == 200
+    assert client.get("/model/info").json()["classes"] == {"red": 1, "green": 1, "blue": 1}

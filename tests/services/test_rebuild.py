@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -13,7 +14,7 @@ import pytest
 from dependency_injector import providers
 
 from app.container import build_container
-from app.domain.errors import NotFound
+from app.domain.errors import BackendUnavailable, NotFound
 from app.domain.images import ImageInput
 from app.services import scanning
 from app.services.pipeline import Embedder
@@ -249,3 +250,27 @@ def test_no_change_rebuild_reads_no_file_and_older_rows_gain_fingerprints(
     reads.clear()
     assert container.rebuild_service().run().unchanged == 9 and reads == []
     assert container.rebuild_service().run(full=True).embedded == 9 and len(reads) == 9
+
+
+def test_a_newer_generation_that_does_not_load_is_replaced_by_rebuild_full(settings, tmp_path):
+    """`second` holds the index as rebuilt; `first` then saves a newer generation (a class add),
+    which gets damaged. `second` keeps serving what it holds, its plain rebuild is refused in one
+    line (saving would drop the class's vectors), and `rebuild --full` replaces the damaged
+    generation with everything, the class added meanwhile included."""
+    first, second = (build_container(settings) for _ in range(2))
+    for c in (first, second):
+        c.embedding_model.override(providers.Object(ThumbnailModel()))
+    first.rebuild_service().run()
+    assert len(second.vector_store()) == 9
+    _add_example(first, tmp_path)
+    index = settings.index_dir / "faiss"
+    for name in json.loads((index / "manifest.json").read_text())["files"].values():
+        (index / name).write_bytes(b"damaged")
+    with pytest.raises(BackendUnavailable, match=r"could not be loaded.*rebuild --full"):
+        second.rebuild_service().run()
+    assert len(second.vector_store()) == 9
+    assert second.rebuild_service().run(full=True).embedded == 10
+    fresh = build_container(settings)
+    fresh.embedding_model.override(providers.Object(ThumbnailModel()))
+    assert len(fresh.vector_store()) == 10
+    _consistent(fresh)

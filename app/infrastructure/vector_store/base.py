@@ -43,6 +43,9 @@ class BaseVectorStore(FollowsSaves):
     """Template for VectorStore adapters; thread-safe through one re-entrant lock."""
 
     kind: ClassVar[str]
+    # the attributes holding the vectors: `_clear` and `_read` rebind them, never change the
+    # objects in place, so a load that fails can put the ones it found back
+    _state: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, directory: Path | None, metric: str = "cosine") -> None:
         self.metric = check_metric(metric)
@@ -54,6 +57,7 @@ class BaseVectorStore(FollowsSaves):
         self.load_problem: str | None = None
         self._generation = 0  # the saved generation that memory holds (0: none)
         self._checked = None  # the manifest fingerprint last looked at
+        self._failed = False  # whether the last load of the saved index failed
 
     # ---- the port ----------------------------------------------------------------------------
 
@@ -143,6 +147,7 @@ class BaseVectorStore(FollowsSaves):
             ensure_room(self._files.directory, len(self) * ((self._dim or 0) * 4 + 8))
             manifest = self._files.commit(self._writers() if len(self) else {}, self._meta())
             self._generation = manifest.generation
+            self._failed = False
             self.load_problem = None
 
     def load(self) -> bool:
@@ -156,9 +161,7 @@ class BaseVectorStore(FollowsSaves):
             if manifest is None:
                 return False
             self._check_compatible(manifest.meta)
-            self._generation = 0  # until the files are read whole
             self._load_manifest(manifest)
-            self._generation = manifest.generation
             return True
 
     @contextmanager
@@ -226,9 +229,12 @@ class BaseVectorStore(FollowsSaves):
                 )
 
     def _load_manifest(self, manifest: Manifest) -> None:
+        """Swap in the saved generation whole; when it does not load, memory keeps what it held
+        (a failed reload must not leave an empty index that a writer would then save)."""
         meta = manifest.meta
         count = int(meta.get("count") or 0)
         dim = meta.get("dim")
+        held = {name: getattr(self, name) for name in ("_stamp", "_dim", *self._state)}
         self.reset(meta.get("model_stamp"))
         try:
             if count:
@@ -236,10 +242,11 @@ class BaseVectorStore(FollowsSaves):
             if len(self) != count:
                 raise ValueError(f"manifest says {count} vectors, files hold {len(self)}")
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            self._clear()
-            self._stamp = None  # an empty store must not pass for a current one
+            for name, value in held.items():
+                setattr(self, name, value)
             raise self._damaged(exc) from exc
         self._dim = int(dim) if dim is not None else None
+        self._generation = manifest.generation
 
     def _damaged(self, exc: Exception) -> IndexNotReady:
         return IndexNotReady(f"index in {self.directory} is damaged ({exc}): run `rebuild --full`")

@@ -49,6 +49,7 @@ class FaissVectorStore(BaseVectorStore):
     """A FAISS index keyed by int64 ids, persisted generationally under `directory`."""
 
     kind = "faiss-flat"
+    _state = ("_index", "_members", "_dirty")
 
     def __init__(
         self, directory: Path, metric: str = "cosine", options: FaissIndexOptions | None = None

@@ -24,6 +24,7 @@ class MemoryVectorStore(BaseVectorStore):
     """Ids and float32 rows in growable numpy buffers, with an id -> row map."""
 
     kind = "memory"
+    _state = ("_ids", "_vectors", "_rows", "_size")
 
     def __init__(self, directory: Path | None = None, metric: str = "cosine") -> None:
         super().__init__(directory, metric)

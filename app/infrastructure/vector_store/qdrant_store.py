@@ -112,8 +112,7 @@ class QdrantVectorStore(BaseVectorStore):
                 )
             name, dim = state["collection"], state.get("dim")
             created = self._client().collection_exists(name)
-            if dim is not None and not created:
-                self._collection, self._stamp, self._dim = None, None, None
+            if dim is not None and not created:  # what is held keeps serving
                 raise IndexNotReady(
                     f"Qdrant collection {name} is missing at {self.options.where}: "
                     "run `rebuild --full`"
@@ -123,8 +122,10 @@ class QdrantVectorStore(BaseVectorStore):
             return True
 
     @remote
-    def refresh(self, force: bool = False) -> bool:
-        """Follow the state point: another store (a rebuild elsewhere) may have switched it."""
+    def refresh(self, force: bool = False, must_load: bool = False) -> bool:
+        """Follow the state point: another store (a rebuild elsewhere) may have switched it.
+        A state point that cannot be read, or that names a missing collection, raises for
+        readers and writers alike; the collection held stays the one used."""
         with self._lock:
             state = read_state(self._client(), self._state_name)
             if state is None or (state.get("collection") == self._collection and not force):

@@ -12,7 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.domain.errors import IndexNotReady, ModelMismatch, NotFound, UnknownIds
+from app.domain.errors import (
+    BackendUnavailable,
+    IndexNotReady,
+    ModelMismatch,
+    NotFound,
+    UnknownIds,
+)
 from app.domain.models import VectorPayload
 from app.infrastructure import files
 from app.infrastructure.vector_store.base import BaseVectorStore
@@ -339,14 +345,71 @@ def test_many_small_adds_and_batched_queries_agree_with_exact_search(make_store,
         assert_hits(a, b)
 
 
-def test_failed_load_forgets_the_stamp(make_file_store, tmp_path):
+def test_a_failed_load_keeps_what_the_store_held(make_file_store, tmp_path):
+    """A load that fails swaps nothing in: the store keeps serving what it held; a store that
+    held nothing (start-up) stays empty and unstamped, so it never passes for a current one."""
     s = saved(make_file_store())
+    held = s.vectors(np.arange(3))
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     for name in manifest["files"].values():
         (tmp_path / "index" / name).unlink()
     with pytest.raises(IndexNotReady):
         s.load()
-    assert (len(s), s.model_stamp) == (0, None)
+    assert (s.ids().tolist(), s.model_stamp) == ([0, 1, 2], STAMP)
+    np.testing.assert_array_equal(s.vectors(np.arange(3)), held)
+    assert s.search(held[:1], 1)[0][0][0] == 0
+    fresh = make_file_store()
+    with pytest.raises(IndexNotReady):
+        fresh.load()
+    assert (len(fresh), fresh.model_stamp) == (0, None)
+
+
+def _too_many_open_files(*_args: object) -> None:
+    raise OSError(24, "Too many open files")
+
+
+def _behind(make_file_store) -> tuple[BaseVectorStore, BaseVectorStore]:
+    """Two views of one index (two processes): `held` loaded generation 1 ([0, 1, 2]), then the
+    other saved generation 2 with id 10 added."""
+    held, other = saved(make_file_store()), make_file_store()
+    other.load()
+    other.add(np.array([10]), vectors(1, seed=5))
+    other.save()
+    return held, other
+
+
+def test_a_reload_that_fails_keeps_the_index_and_refuses_a_writer(
+    make_file_store, monkeypatch, caplog
+):
+    """Issue 17: reloading the newer generation fails on a transient error. A reader keeps the
+    generation it holds (and says so); a writer gets one clear error instead of saving its change
+    over generation 1, which would drop id 10. Once the read works, the writer's retry loads it."""
+    held, _ = _behind(make_file_store)
+    with monkeypatch.context() as patch:
+        patch.setattr(held, "_read", _too_many_open_files)
+        assert not held.refresh()
+        assert (held.ids().tolist(), held.model_stamp) == ([0, 1, 2], STAMP)
+        assert "kept the index held in memory (generation 1)" in caplog.text
+        with pytest.raises(BackendUnavailable, match=r"Too many open files.*nothing was changed"):
+            held.refresh(must_load=True)
+        assert held.ids().tolist() == [0, 1, 2]
+    assert held.refresh(must_load=True)  # tried again though the manifest is unchanged
+    assert held.ids().tolist() == [0, 1, 2, 10]
+    held.add(np.array([20]), vectors(1, seed=6))
+    held.save()
+    reopened = make_file_store()
+    assert reopened.load() and reopened.ids().tolist() == [0, 1, 2, 10, 20]
+
+
+def test_a_reader_whose_reload_failed_follows_the_next_save(make_file_store, monkeypatch):
+    held, other = _behind(make_file_store)
+    with monkeypatch.context() as patch:
+        patch.setattr(held, "_read", _too_many_open_files)
+        assert not held.refresh()
+    assert not held.refresh()  # no new try while nothing changed (a writer may be at work)
+    other.add(np.array([11]), vectors(1, seed=7))
+    other.save()
+    assert held.refresh() and held.ids().tolist() == [0, 1, 2, 10, 11]
 
 
 def test_vectors_returns_rows_in_the_order_asked(store, metric):

@@ -136,6 +136,21 @@ def test_missing_current_collection_is_reported(options, store):
     assert fresh.model_stamp is None
 
 
+def test_a_missing_newer_collection_keeps_the_one_held(options, store):
+    """Another process switched the state point to a collection that is gone: the refresh says
+    so in one line (a writer's change fails, nothing is switched), and the collection held, still
+    there, keeps serving."""
+    store.save()
+    other = QdrantVectorStore(options)
+    other.reset("model-b")
+    other.add(np.array([9]), vectors(1))
+    other.save()
+    other._client().delete_collection(other.collection)
+    with pytest.raises(IndexNotReady, match="missing"):
+        store.refresh(must_load=True)
+    assert store.model_stamp == "model-a" and store.ids().tolist() == [1, 2, 3, 4, 5, 6]
+
+
 def test_collection_settings_from_options():
     options = QdrantOptions(on_disk=True, hnsw_m=24, ef_construction=200)
     config = collection_config(options, 512, "l2")
