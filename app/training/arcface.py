@@ -16,7 +16,6 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,8 @@ from pytorch_metric_learning.losses import ArcFaceLoss
 from app.domain.errors import NotFound
 from app.domain.training import EpochRecord, TrainingJob, TrainingOutcome, arcface_defaults
 from app.training import checkpoints
-from app.training.augment import Normalise
-from app.training.data import Decode, Digest, ImageSet, Reader, index_images
+from app.training.arcface_data import DataSources, RunData
+from app.training.data import Decode, Digest
 from app.training.epochs import (
     StepParts,
     head_embeddings,
@@ -37,7 +36,6 @@ from app.training.epochs import (
     train_head_epoch,
     val_scores,
 )
-from app.training.feature_cache import FeatureCache, cached_features, model_stamp
 from app.training.runtime import (
     Budget,
     choose_precision,
@@ -63,16 +61,6 @@ logger = logging.getLogger("app.training")
 NetworkFactory = Callable[..., Any]  # (backbone, embedding_dim, image_size, device, num_threads)
 
 
-@dataclass
-class _Data:
-    train: ImageSet
-    val: ImageSet
-    features: torch.Tensor | None  # cached (N, views, D) of train; None when phase 1 is done
-    val_features: torch.Tensor | None
-    reader: Reader
-    norm: Normalise
-
-
 class ArcFaceTrainer:
     def __init__(
         self,
@@ -85,10 +73,8 @@ class ArcFaceTrainer:
         num_threads: int = 0,
     ) -> None:
         self._factory = network_factory
-        self._decode = decode
-        self._digest = digest
         self._progress = progress
-        self._cache_dir = Path(feature_cache_dir)
+        self._sources = DataSources(decode, digest, progress, Path(feature_cache_dir))
         self._threads = num_threads
 
     def fit(
@@ -143,7 +129,7 @@ class ArcFaceTrainer:
 
     def _train(self, job, parts, run, saved, *, on_epoch, budget: Budget, margin: float) -> None:
         cfg = job.config
-        data = self._prepare(job, parts, needs_features=run.epoch < cfg.frozen_epochs)
+        data = self._sources.prepare(job, parts, needs_features=run.epoch < cfg.frozen_epochs)
         try:
             if len(data.train) == 0 or len(data.val) == 0:
                 raise NotFound("no usable train or val images: run `split` again (see --val)")
@@ -171,29 +157,7 @@ class ArcFaceTrainer:
             data.reader.close()
             release_memory()
 
-    def _prepare(self, job: TrainingJob, parts: StepParts, *, needs_features: bool) -> _Data:
-        """The image sets, and (while phase 1 is ahead) the cached backbone features."""
-        cfg = job.config
-        pixels = parts.net.meta["pixels"]
-        norm = Normalise(int(pixels["crop"]), tuple(pixels["mean"]), tuple(pixels["std"]))
-        reader = Reader(self._decode, int(pixels["resize"]), cfg.num_workers)
-        train = index_images(job.train, self._digest, self._progress, "train images")
-        val = index_images(job.val, self._digest, self._progress, "val images")
-        if not needs_features:
-            return _Data(train, val, None, None, reader, norm)
-        cache = FeatureCache(self._cache_dir, model_stamp(parts.net.backbone, pixels))
-        tools = (reader, norm, parts.precision)
-        backbone = parts.net.backbone
-        views = cfg.feature_views
-        features, train = cached_features(
-            backbone, train, tools, cache, views=views, progress=self._progress
-        )
-        val_features, val = cached_features(
-            backbone, val, tools, cache, views=1, progress=self._progress
-        )
-        return _Data(train, val, features, val_features, reader, norm)
-
-    def _baseline(self, job, parts, run, data: _Data, scheduler) -> None:
+    def _baseline(self, job, parts, run, data: RunData, scheduler) -> None:
         started = time.perf_counter()
         recall, mean_ap = self._val_scores(parts, data, frozen=True)
         lr = parts.optimizer.param_groups[0]["lr"]
@@ -202,7 +166,7 @@ class ArcFaceTrainer:
         run.best, run.best_epoch = run.history[0].score(job.config.select_metric), 0
         self._save(job, parts, run, scheduler, best=True)
 
-    def _epoch(self, job, parts, run, data: _Data, *, scheduler, epoch: int) -> None:
+    def _epoch(self, job, parts, run, data: RunData, *, scheduler, epoch: int) -> None:
         started = time.perf_counter()
         cfg = job.config
         frozen = run.phase == 1
@@ -258,7 +222,7 @@ class ArcFaceTrainer:
                 payload(job, parts, run, scheduler),
             )
 
-    def _val_scores(self, parts: StepParts, data: _Data, frozen: bool) -> tuple[float, float]:
+    def _val_scores(self, parts: StepParts, data: RunData, frozen: bool) -> tuple[float, float]:
         """Val queries against the train gallery (centre crops): from the cached features while
         the backbone is frozen, else computed now."""
         if frozen and data.features is not None and data.val_features is not None:
