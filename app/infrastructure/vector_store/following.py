@@ -67,7 +67,7 @@ class FollowsSaves:
                         f"({exc.__cause__ or exc}), so nothing was changed (saving over it would "
                         "drop its vectors): try again; if it keeps failing, run `rebuild --full`"
                     ) from exc
-                held = f"generation {self._generation}" if self._generation else "nothing saved"
+                held = f"generation {self._generation}" if self._generation else "none saved"
                 logger.warning("warning: kept the index held in memory (%s): %s", held, exc)
                 return False
             self._failed = False
