@@ -18,6 +18,9 @@ class Repository(Protocol):
       whose folder is `under` or lies below it (None: any folder), in id order.
     - `get_images(ids)` returns the records found, keyed by id; unknown ids are absent.
     - `delete_images(ids)` removes rows; unknown ids are ignored.
+    - `unstamp_images(ids)` clears the rows' embedding stamp (their vectors are about to be
+      removed: a row is stamped only while its vector is in the saved index); unknown ids are
+      ignored.
     - `list_images()` lists every row in id order; `list_images(product_id)` only the rows of
       that product id (class).
     - `restore_images(records)` inserts records that carry ids, keeping them (moving a catalogue
@@ -47,6 +50,8 @@ class Repository(Protocol):
     def restore_images(self, records: list[ImageRecord]) -> None: ...
 
     def delete_images(self, ids: Iterable[int]) -> None: ...
+
+    def unstamp_images(self, ids: Iterable[int]) -> None: ...
 
     def count_images(self, embedding_model: str | None = None) -> int: ...
 

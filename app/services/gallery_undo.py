@@ -1,10 +1,11 @@
 """All or nothing for a gallery change: what a change has done so far, and how to take it back.
 
-A change copies example files, writes rows, adds (and for `--replace` removes) vectors, then
-saves the vector store: the save is the commit point. When anything before or during the save
-fails (a full disk, a database that went away), `undo` takes every step back: the vectors in
-memory, the new rows and the copied files, so a retry starts from where the user was. After the
-save nothing is undone: the change is durable and `rebuild` finishes what is left. The removal
+A change copies example files, writes rows, adds vectors, then saves the vector store: the save
+is the commit point. When anything before or during the save fails (a full disk, a database that
+went away), `undo` takes every step back: the vectors in memory, the new rows and the copied
+files, so a retry starts from where the user was. What a change removes is removed only after
+the save (gallery_writes.py), so there is nothing of it to take back. After the save nothing is
+undone: the change is durable and `rebuild` finishes what is left. The removal
 marks of the class (cleared by `class add`, written for replaced catalogue photos) are put back
 as they were, so `rebuild` keeps leaving out exactly what it left out before.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from app.domain.gallery import Removals
-from app.domain.models import ImageRecord, VectorPayload
+from app.domain.models import ImageRecord
 from app.interfaces.examples import ExampleStore
 from app.interfaces.repository import Repository
 from app.interfaces.vector_store import VectorStore
@@ -35,7 +36,6 @@ class GalleryUndo:
     files: ExampleStore
     created_files: list[Path] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
-    removed: list[tuple[ImageRecord, np.ndarray]] = field(default_factory=list)
     marks: tuple[str, Removals] | None = None  # a class, and its removal marks before the change
     saved: bool = False
 
@@ -70,18 +70,6 @@ class GalleryUndo:
         if self.marks is None:
             self.marks = (class_name, self.repository.removals(class_name))
 
-    def remove_vectors(self, rows: list[ImageRecord]) -> None:
-        """Remove the rows' vectors from the store, keeping them to put back on undo."""
-        ids = np.array([r.id for r in rows], dtype=np.int64)
-        if not ids.size:
-            return
-        stored = set(self.store.ids().tolist())
-        kept = [r for r in rows if r.id in stored]
-        if kept:
-            vectors = self.store.vectors(np.array([r.id for r in kept], dtype=np.int64))
-            self.removed += list(zip(kept, vectors, strict=True))
-        self.store.remove(ids)
-
     def undo(self) -> None:
         """Each step is tried on its own (one failing must not stop the others) and logged."""
         steps = [  # files first: deleting them frees the room the database may need
@@ -105,13 +93,6 @@ class GalleryUndo:
 
     def _undo_vectors(self) -> None:
         self.store.remove(np.array(self.new_ids, dtype=np.int64))
-        if self.removed:
-            rows = [r for r, _ in self.removed]
-            self.store.add(
-                np.array([r.id for r in rows], dtype=np.int64),
-                np.stack([v for _, v in self.removed]),
-                [VectorPayload(product_id=r.product_id) for r in rows],
-            )
 
     def _undo_marks(self) -> None:
         if self.marks is None:

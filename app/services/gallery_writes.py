@@ -1,9 +1,14 @@
 """The crash-safe order of a gallery change's writes (the use cases are in gallery.py).
 
-New rows are written unstamped, the vector store is saved atomically (additions and removals in
-one save), then new rows are stamped and removed rows deleted. Removal marks are written first,
-so a crash can never let `rebuild` bring back what was removed. A failure before the save is
-undone (gallery_undo.py).
+A row is stamped as embedded only while its vector is in the saved index, and a vector is saved
+only for a row that exists, at every point a process can be killed. Additions: rows are written
+unstamped, the vector store is saved (the commit point: a failure before it is undone, see
+gallery_undo.py), then the rows are stamped. Removals (the replaced examples of
+`class update --replace`, `class remove`, `examples remove`) come after the additions, so the
+class keeps stamped examples throughout: rows are unstamped, their copied files deleted, the
+vectors removed and saved, then the rows deleted. `rebuild` finishes an interrupted removal: an
+unstamped example row whose copy is gone is dropped (vector included), and catalogue photos
+stay out through their removal marks, written first.
 """
 
 from __future__ import annotations
@@ -54,22 +59,25 @@ class GalleryWrites:
     def commit(
         self, added: list[ImageRecord], doomed: list[ImageRecord], undo: GalleryUndo
     ) -> None:
-        """Save the vectors (additions and removals at once), then stamp and delete rows."""
-        undo.remove_vectors(doomed)
+        """Save the additions and stamp their rows, then remove `doomed` (see `remove`)."""
         self.store.save()
         undo.saved = True
         stamp = self.store.model_stamp
         self.repository.upsert_images([replace(r, embedding_model=stamp) for r in added])
-        self._delete_rows(doomed, keep_files={r.path for r in added})
+        self._retire(doomed, keep_files={r.path for r in added})
 
     def remove(self, rows: list[ImageRecord]) -> None:
-        """Vectors removed and saved first, then rows and copied files deleted."""
-        self.store.remove(np.array([r.id for r in rows], dtype=np.int64))
-        self.store.save()
-        self._delete_rows(rows, keep_files=set())
+        """Rows unstamped, copied files deleted, vectors removed and saved, rows deleted."""
+        self._retire(rows, keep_files=set())
 
-    def _delete_rows(self, rows: list[ImageRecord], keep_files: set[str]) -> None:
-        self.repository.delete_images([r.id for r in rows])
+    def _retire(self, rows: list[ImageRecord], keep_files: set[str]) -> None:
+        if not rows:
+            return
+        ids = [r.id for r in rows]
+        self.repository.unstamp_images(ids)  # they keep their vectors until the save
         self.files.delete(
             [r.path for r in rows if r.source != CATALOGUE and r.path not in keep_files]
-        )
+        )  # from here on, `rebuild` drops them instead of re-embedding them
+        self.store.remove(np.array(ids, dtype=np.int64))
+        self.store.save()
+        self.repository.delete_images(ids)

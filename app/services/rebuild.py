@@ -16,8 +16,8 @@ last complete index until then; rows added meanwhile by other writers are carrie
 
 Rebuild manages the "catalogue" rows only. Examples added at run time ("example" rows) are never
 deleted; they are re-embedded when their vector is missing or stale (e.g. after a model change).
-Only rows a failed class change could not take back (a full database) are dropped: never
-stamped, without a vector and without their copy.
+Only unstamped example rows without their copy are dropped (vector included): an interrupted
+removal, or rows a failed class change could not take back (a full database).
 Classes and files removed by the class commands stay out (see `Repository.removals`).
 """
 
@@ -120,7 +120,7 @@ class RebuildService:
         report = RebuildReport(scanned=len(found) + len(skipped), skipped=skipped)
         report.excluded = len(found) - len(scanned)
         report.unchanged = len(scanned) - len(todo)
-        abandoned = _abandoned_examples(rows, indexed)
+        abandoned = _abandoned_examples(rows)
         dropped = {r.id for r in abandoned}
         todo += self._stale_examples([r for r in rows if r.id not in dropped], stamp, indexed)
         report.embedded = self._embed(todo, report, commits)
@@ -210,15 +210,13 @@ class RebuildService:
         return embedded
 
 
-def _abandoned_examples(rows: list[ImageRecord], indexed: set[int]) -> list[ImageRecord]:
-    """Example rows left by a class change that failed when even its undo could not delete them
-    (a full database): never stamped, no vector, their copy already deleted. A change in
-    progress copies its files before it writes rows, so it never looks like this."""
+def _abandoned_examples(rows: list[ImageRecord]) -> list[ImageRecord]:
+    """Example rows that are unstamped and whose copy is gone: a removal interrupted after it
+    deleted the copy (its vector may still be saved: it goes too), or a class change that failed
+    when even its undo could not delete its rows (a full database). A change in progress copies
+    its files before it writes rows, so it never looks like this."""
     return [
         r
         for r in rows
-        if r.source != CATALOGUE
-        and r.embedding_model is None
-        and r.id not in indexed
-        and not Path(r.path).exists()
+        if r.source != CATALOGUE and r.embedding_model is None and not Path(r.path).exists()
     ]

@@ -76,6 +76,8 @@ class Commits:
         if final:  # vectors whose row is gone (a crash between index save and row delete)
             known = np.array(self.repository.image_ids(), dtype=np.int64)
             doomed = np.union1d(doomed, np.setdiff1d(self.store.ids(), known))
+        if gone:  # a row is stamped only while its vector is saved: unstamped before it goes
+            self.repository.unstamp_images([r.id for r in gone])
         self.store.remove(doomed)
         if rows or doomed.size or adopted or self.replacing:
             self.store.save()

@@ -165,6 +165,17 @@ class SqlRepository:
             for chunk in chunked(doomed):
                 conn.execute(images.delete().where(images.c.id.in_(chunk)))
 
+    def unstamp_images(self, ids: Iterable[int]) -> None:
+        """Mark rows as not embedded (their vectors are about to leave the index)."""
+        doomed = sorted({int(i) for i in ids})
+        if not doomed:
+            return
+        with self._begin(write=True) as conn:
+            for chunk in chunked(doomed):
+                conn.execute(
+                    update(images).where(images.c.id.in_(chunk)).values(embedding_model=None)
+                )
+
     def count_images(self, embedding_model: str | None = None) -> int:
         query = select(func.count()).select_from(images)
         if embedding_model is not None:
