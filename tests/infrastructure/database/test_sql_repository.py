@@ -102,6 +102,14 @@ def test_delete_images_ignores_unknown(repo):
     assert repo.count_images() == 2
 
 
+def test_unstamp_images_clears_only_their_stamp(repo):
+    saved = repo.upsert_images([rec(f"{i}.jpg", model="m") for i in range(3)])
+    repo.unstamp_images([saved[0].id, saved[2].id, 999_999])
+    repo.unstamp_images([])
+    assert [r.embedding_model for r in repo.list_images()] == [None, "m", None]
+    assert repo.list_images()[0] == replace(saved[0], embedding_model=None)
+
+
 def test_list_images_in_id_order(repo):
     saved = repo.upsert_images([rec("z.jpg"), rec("a.jpg")])
     assert repo.list_images() == saved
