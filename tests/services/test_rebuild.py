@@ -274,3 +274,29 @@ def test_a_newer_generation_that_does_not_load_is_replaced_by_rebuild_full(setti
     fresh.embedding_model.override(providers.Object(ThumbnailModel()))
     assert len(fresh.vector_store()) == 10
     _consistent(fresh)
+
+
+def test_killed_before_the_rows_of_deleted_files_go_the_next_rebuild_removes_them(
+    settings, catalogue, monkeypatch
+):
+    """Killed between the save without their vectors and the delete of their rows: the rows
+    are already unstamped (never stamped without a vector), and the next rebuild deletes them."""
+    first = build_container(settings)
+    first.embedding_model.override(providers.Object(ThumbnailModel()))
+    first.rebuild_service().run()
+    (catalogue / "red-shoe" / "view0.jpg").unlink()
+
+    def killed(_ids) -> None:
+        raise KeyboardInterrupt  # stands in for SIGKILL: nothing after it runs
+
+    monkeypatch.setattr(first.repository(), "delete_images", killed)
+    with pytest.raises(KeyboardInterrupt):
+        first.rebuild_service().run()
+    monkeypatch.undo()
+    again = build_container(settings)  # a new process: what was saved
+    again.embedding_model.override(providers.Object(ThumbnailModel()))
+    (gone,) = [r for r in again.repository().list_images() if r.path.endswith("red-shoe/view0.jpg")]
+    assert gone.embedding_model is None and gone.id not in set(again.vector_store().ids().tolist())
+    assert again.rebuild_service().run().removed == 1
+    assert len(again.repository().list_images()) == 8
+    _consistent(again)
