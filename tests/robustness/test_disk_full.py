@@ -14,6 +14,7 @@ from app.container import build_container
 from conftest import run_cli, write_product_photo
 from tests.api.conftest import jpeg
 from tests.robustness.small_disk import fill, small_disk
+from tests.support.relocated import state_in
 
 YELLOW = (230, 210, 20)
 
@@ -30,14 +31,7 @@ def on_disk(settings, fake_model, disk):
     built = []
 
     def make():
-        changed = settings.model_copy(
-            update={
-                "index_dir": disk / "index",
-                "database_url": f"sqlite:///{disk / 'app.db'}",
-                "examples_dir": disk / "examples",
-            }
-        )
-        c = build_container(changed)
+        c = build_container(state_in(settings, disk))
         c.embedding_model.override(providers.Object(fake_model))
         built.append(c)
         return c

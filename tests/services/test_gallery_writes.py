@@ -16,6 +16,7 @@ from app.container import build_container
 from app.services.gallery_undo import GalleryUndo
 from tests.fakes import ThumbnailModel
 from tests.services.test_gallery import PURPLE, YELLOW, images
+from tests.support.relocated import state_in
 
 WRITES = {  # the writes of a change that a kill can fall between
     "repository": ("upsert_images", "unstamp_images", "delete_images", "mark_images_removed"),
@@ -84,14 +85,7 @@ def killed_runs(settings, tmp_path, monkeypatch, change):
     change or None, settings of that gallery, green-hat's files before the change: name to
     source)."""
     for writes in range(1, 20):
-        state = tmp_path / f"kill{writes}"
-        local = settings.model_copy(
-            update={
-                "index_dir": state / "index",
-                "database_url": f"sqlite:///{state / 'app.db'}",
-                "examples_dir": state / "examples",
-            }
-        )
+        local = state_in(settings, tmp_path / f"kill{writes}")
         c = restarted(local)
         c.rebuild_service().run()
         c.gallery_service().update_class("green-hat", images(tmp_path / "a", YELLOW, 2))
