@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -80,9 +80,20 @@ def feedback_adjustments(near: Iterable[JudgedNeighbour], weight: float) -> dict
     """Score change per product for one query, from the judged queries close enough to it
     (cosine similarity s >= RerankParams.similarity, found by the judged-query index): each
     adds `sign * weight * s` to its product; the changes add up."""
+    near = list(near)
+    signs = np.array([n.sign for n in near], dtype=np.float64)
+    similarities = np.array([n.similarity for n in near], dtype=np.float64)
+    return summed_changes([n.product_id for n in near], signs, similarities, weight)
+
+
+def summed_changes(
+    products: Sequence[str], signs: np.ndarray, similarities: np.ndarray, weight: float
+) -> dict[str, float]:
+    """`feedback_adjustments` over columns (one entry per judged query), without a record each:
+    what a search with hundreds of judged queries near it computes."""
     changes: dict[str, float] = {}
-    for n in near:
-        changes[n.product_id] = changes.get(n.product_id, 0.0) + n.sign * weight * n.similarity
+    for product, move in zip(products, (signs * similarities * weight).tolist(), strict=True):
+        changes[product] = changes.get(product, 0.0) + move
     return changes
 
 

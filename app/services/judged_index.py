@@ -6,6 +6,11 @@ search first asks the feedback store for its (count, highest id), a one-row quer
 indexes (at most once a RECHECK_SECONDS; at once after this process wrote verdicts), and loads
 only the verdicts added since. Deletions reload it whole. So a search costs a range search in
 memory and now and then one small query, whether there are 300 verdicts or 10,000.
+
+A search with hundreds of judged queries near it is dominated by that range search's graph walk
+(memory-bound: the walk reads each visited vector). The index therefore keeps 8-bit codes (see
+wiring/feedback.py), and `changes` sums the adjustments straight from the hits, without a record
+per judged query.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from app.domain.feedback import GOOD, JudgedNeighbour, Judgement
+from app.domain.feedback import GOOD, JudgedNeighbour, Judgement, summed_changes
 from app.interfaces.feedback import FeedbackStore
 from app.interfaces.vector_store import VectorStore
 
@@ -46,15 +51,33 @@ class JudgedIndex:
         self, queries: np.ndarray, similarity: float, model_stamp: str
     ) -> list[list[JudgedNeighbour]]:
         """Per query row, the judged queries with cosine similarity >= `similarity`."""
+        return [
+            [JudgedNeighbour(*self._verdict[i], similarity=s) for i, s in row]
+            for row in self._within(queries, similarity, model_stamp)
+        ]
+
+    def changes(
+        self, queries: np.ndarray, similarity: float, weight: float, model_stamp: str
+    ) -> list[dict[str, float]]:
+        """Per query row, `feedback_adjustments` of its judged queries (no record each)."""
+        changes = []
+        for row in self._within(queries, similarity, model_stamp):
+            verdicts = [self._verdict[i] for i, _ in row]
+            products = [product for product, _ in verdicts]
+            signs = np.array([sign for _, sign in verdicts], dtype=np.float64)
+            similarities = np.array([s for _, s in row], dtype=np.float64)
+            changes.append(summed_changes(products, signs, similarities, weight))
+        return changes
+
+    def _within(
+        self, queries: np.ndarray, similarity: float, model_stamp: str
+    ) -> list[list[tuple[int, float]]]:
         with self._lock:
             self._refresh(model_stamp)
             store = self._store
             if store is None or not len(store):
                 return [[] for _ in range(len(queries))]
-            rows = store.within(np.asarray(queries, dtype=np.float32), similarity, MAX_NEIGHBOURS)
-            return [
-                [JudgedNeighbour(*self._verdict[i], similarity=s) for i, s in row] for row in rows
-            ]
+            return store.within(np.asarray(queries, dtype=np.float32), similarity, MAX_NEIGHBOURS)
 
     def load(self, model_stamp: str) -> None:
         """Build the index now (the API does it at start-up, not at the first search)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.domain.feedback import RerankParams, feedback_adjustments, rerank_row
+from app.domain.feedback import RerankParams, rerank_row
 from app.interfaces.repository import Repository
 from app.services.judged_index import JudgedIndex
 
@@ -33,8 +33,7 @@ class FeedbackReranker:
 
     def changes(self, vectors: np.ndarray, model_stamp: str) -> list[dict[str, float]]:
         """Per query vector: the score change of each product that judged near queries moved."""
-        near = self.judged.near(vectors, self.params.similarity, model_stamp)
-        return [feedback_adjustments(found, self.params.weight) for found in near]
+        return self.judged.changes(vectors, self.params.similarity, self.params.weight, model_stamp)
 
     def rerank(
         self, rows: list[list[tuple[int, float]]], changes: list[dict[str, float]]

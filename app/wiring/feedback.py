@@ -35,11 +35,15 @@ def _reranker(s: Settings, judged, repository) -> FeedbackReranker | None:
     return FeedbackReranker(judged, repository, rerank_params(s)) if s.feedback_rerank else None
 
 
-JUDGED_INDEX = FaissIndexOptions(kind="hnsw", hnsw_m=16, ef_construction=64, ef_search=64)
+JUDGED_INDEX = FaissIndexOptions(
+    kind="hnsw", hnsw_m=16, ef_construction=64, ef_search=64, hnsw_codes="sq8"
+)
 
 
 def _judged_store() -> FaissVectorStore:
-    """In memory (no folder): an HNSW graph, so a lookup stays sub-linear in the verdicts."""
+    """In memory (no folder): an HNSW graph, so a lookup stays sub-linear in the verdicts. Over
+    8-bit codes: the walk reads a quarter of the memory (10,000 x 1280-d: 12.8 instead of 51 MB),
+    similarities within ~1e-3 of the float ones (a weight's change in the 4th decimal)."""
     return FaissVectorStore(None, options=JUDGED_INDEX)
 
 

@@ -19,6 +19,7 @@ from app.infrastructure.vector_store.base import BaseVectorStore, Hits, Payloads
 from app.infrastructure.vector_store.faiss_indexes import (
     PROBE_MARGIN,
     FaissIndexOptions,
+    add_rows,
     auto_nlist,
     check_loaded,
     id_selector,
@@ -86,7 +87,7 @@ class FaissVectorStore(BaseVectorStore):
         if self._index is None:
             self._index = self._new_index(vectors.shape[1])
         self._drop([i for i in ids.tolist() if i in self._members])
-        self._index.add_with_ids(vectors, ids)
+        add_rows(self._index, vectors, ids)
         self._members.update(ids.tolist())
 
     def _remove(self, ids: np.ndarray) -> None:
@@ -113,7 +114,7 @@ class FaissVectorStore(BaseVectorStore):
         ids, vectors = last_occurrence(*stored_rows(self._index))
         keep = np.isin(ids, np.fromiter(self._members, np.int64, len(self._members)))
         index = new_hnsw(self._index.d, self.metric, self.options)
-        index.add_with_ids(np.ascontiguousarray(vectors[keep]), ids[keep])
+        add_rows(index, np.ascontiguousarray(vectors[keep]), ids[keep])
         self._index, self._dirty = index, False
 
     def _ivf_due(self) -> bool:
