@@ -14,6 +14,7 @@ from app.domain.feedback import (
     feedback_stats,
     rerank_row,
     rocchio,
+    summed_changes,
     validate_verdict,
 )
 
@@ -71,3 +72,15 @@ def test_verdict_is_good_or_bad():
     assert validate_verdict("good") == "good"
     with pytest.raises(InvalidInput):
         validate_verdict("meh")
+
+
+def test_summed_changes_is_the_same_rule_over_columns():
+    near = [JudgedNeighbour("a", 1.0, 0.97), JudgedNeighbour("b", -1.0, 0.91)] * 3
+    columns = summed_changes(
+        [n.product_id for n in near],
+        np.array([n.sign for n in near]),
+        np.array([n.similarity for n in near]),
+        0.5,
+    )
+    assert columns == pytest.approx(feedback_adjustments(near, 0.5))
+    assert columns == pytest.approx({"a": 3 * 0.5 * 0.97, "b": -3 * 0.5 * 0.91})

@@ -122,14 +122,33 @@ def new_hnsw(dim: int, metric: str, options: FaissIndexOptions) -> Any:
 
 
 def add_rows(index: Any, vectors: np.ndarray, ids: np.ndarray) -> None:
-    """`add_with_ids`; an 8-bit HNSW graph learns its value range (min..max over all components)
-    from the first vectors it gets. One unit vector's components already span nearly all of it."""
+    """`add_with_ids`; an 8-bit HNSW graph first learns its value range from the first vectors
+    it gets: their min..max over all components, widened by half on each side so that later
+    vectors rarely fall outside (whose components would be clipped)."""
     if not len(vectors):
         return
     if not index.is_trained:
-        load_faiss().downcast_index(index.index).train(vectors)
+        faiss = load_faiss()
+        graph = faiss.downcast_index(index.index)
+        graph.train(vectors)
+        trained = faiss.downcast_index(graph.storage).sq.trained
+        low, span = faiss.vector_to_array(trained)
+        faiss.copy_array_to_vector(np.array([low - span / 2, 2 * span], np.float32), trained)
         index.is_trained = True
     index.add_with_ids(vectors, ids)
+
+
+def same_codes(index: Any, like: Any) -> None:
+    """An empty 8-bit HNSW graph takes the value range of `like` (a graph rebuilt from decoded
+    vectors would otherwise learn, and widen, a new one)."""
+    faiss = load_faiss()
+    if index.is_trained or not like.is_trained:
+        return
+    graph, source = faiss.downcast_index(index.index), faiss.downcast_index(like.index)
+    codes = faiss.downcast_index(graph.storage)
+    learnt = faiss.downcast_index(source.storage).sq.trained
+    faiss.copy_array_to_vector(faiss.vector_to_array(learnt), codes.sq.trained)
+    codes.is_trained = graph.is_trained = index.is_trained = True
 
 
 def train_ivf(ids: np.ndarray, vectors: np.ndarray, metric: str, options: FaissIndexOptions) -> Any:

@@ -29,6 +29,7 @@ from app.infrastructure.vector_store.faiss_indexes import (
     new_flat,
     new_hnsw,
     probe_params,
+    same_codes,
     search_params,
     search_with,
     stored_ids,
@@ -114,6 +115,7 @@ class FaissVectorStore(BaseVectorStore):
         ids, vectors = last_occurrence(*stored_rows(self._index))
         keep = np.isin(ids, np.fromiter(self._members, np.int64, len(self._members)))
         index = new_hnsw(self._index.d, self.metric, self.options)
+        same_codes(index, self._index)
         add_rows(index, np.ascontiguousarray(vectors[keep]), ids[keep])
         self._index, self._dirty = index, False
 

@@ -136,3 +136,25 @@ def test_a_few_queries_search_on_the_calling_thread_alone():
     assert faiss.omp_get_max_threads() == before and elsewhere == [before]
     with threads_for(BLAS_THRESHOLD):
         assert faiss.omp_get_max_threads() == before
+
+
+def test_hnsw_over_8bit_codes_scores_close_to_exact_and_rebuilds_after_removal():
+    data = clustered(2000, dim=64)
+    options = FaissIndexOptions(kind="hnsw", hnsw_codes="sq8", ef_search=128)
+    store = FaissVectorStore(None, "cosine", options)
+    store.add(np.arange(3), data[:3])  # the codes' value range is learnt from the first vectors
+    store.add(np.arange(3, 2000), data[3:])
+    assert recall_at_10(store, data, data[:50]) >= 0.85
+    queries = data[:20]
+    for query, row in zip(queries, store.within(queries, 0.7, 50), strict=True):
+        assert row, "every query has itself within the radius"
+        exact = data[[i for i, _ in row]] @ query
+        # 64-d: 8-bit steps of ~0.01 per component (1280-d embeddings: ~1e-3 off, see wiring)
+        assert np.abs(np.array([s for _, s in row]) - exact).max() < 1e-2
+
+    store.remove(np.arange(100))  # an HNSW graph cannot drop rows: rebuilt from its codes
+    found = store.search(data[:10], k=5)
+    assert all(i >= 100 for row in found for i, _ in row) and len(store) == 1900
+    assert recall_at_10(store, data, data[200:250]) >= 0.85
+    with pytest.raises(ValueError, match="HNSW codes"):
+        FaissIndexOptions(kind="hnsw", hnsw_codes="pq")
