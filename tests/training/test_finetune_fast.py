@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from app.container import build_container
 from app.domain.splits import SplitFractions
@@ -125,3 +126,21 @@ def test_resume_after_the_process_is_killed(world, tmp_path):
     resumed = container.finetune_service().run(replace(config, fresh=False), tmp_path)
     assert resumed.start_epoch == saved["epoch"] + 1 and resumed.last_epoch == 9
     assert [r.epoch for r in resumed.history] == list(range(10))
+
+
+def test_a_larger_packaged_backbone_trains_and_serves(world, tmp_path):
+    """`--backbone efficientnet-lite1`: its own weights (another feature-cache stamp), both phases,
+    and the checkpoint serves as EMBEDDING_MODEL with the Lite1 backbone rebuilt."""
+    from app.infrastructure.embedding.finetuned import FineTunedEmbedding
+
+    _, settings, container = world
+    stamps = {path.parts[-3] for path in _cache_files(settings)}
+    config = replace(CONFIG, backbone="efficientnet-lite1", frozen_epochs=1, unfrozen_epochs=1)
+    outcome = container.finetune_service().run(config, tmp_path)
+    assert [r.phase for r in outcome.history] == [1, 1, 2]
+    saved = torch.load(tmp_path / "best_model.pt", weights_only=True)
+    assert saved["meta"]["backbone"] == "efficientnet-lite1"
+    assert saved["meta"]["pixels"]["crop"] == 64
+    assert len({path.parts[-3] for path in _cache_files(settings)} - stamps) == 1  # its own
+    model = FineTunedEmbedding(tmp_path)
+    assert model.embed_images([Image.new("RGB", (80, 60), (90, 140, 30))]).shape == (1, 512)
