@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, File, Request, UploadFile
 
-from app.api.memory import release_memory
 from app.api.security import check_request_pixels, read_upload, read_uploads
 from app.container import Container
 from app.domain.images import ImageInput
+from app.heap import release_memory
 
 
 def get_container(request: Request) -> Container:

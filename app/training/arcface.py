@@ -24,6 +24,7 @@ from pytorch_metric_learning.losses import ArcFaceLoss
 
 from app.domain.errors import NotFound
 from app.domain.training import EpochRecord, TrainingJob, TrainingOutcome, arcface_defaults
+from app.heap import release_memory
 from app.training import checkpoints
 from app.training.arcface_data import DataSources, RunData
 from app.training.data import Decode, Digest
@@ -41,7 +42,6 @@ from app.training.runtime import (
     choose_precision,
     cpu_threads,
     pick_device,
-    release_memory,
     seed_everything,
 )
 from app.training.state import (

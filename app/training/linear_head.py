@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,20 +34,6 @@ def stratified_split(
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(val))
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Batches of a few rows through one small layer: extra threads cost more than they give
-    (measured 10-20x slower with 2 threads on 2 busy cores), so train on one, then restore."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def fit_linear_head(
     vectors: np.ndarray, targets: np.ndarray, n_classes: int, options: TrainOptions
 ) -> FitResult:
@@ -61,6 +45,8 @@ def fit_linear_head(
     the unit-length embeddings.
     """
     import torch
+
+    from app.training.runtime import cpu_threads
 
     scale = float(np.sqrt(vectors.shape[1]))
     x = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32)) * scale
@@ -74,7 +60,9 @@ def fit_linear_head(
     loss_fn = torch.nn.CrossEntropyLoss()
     train_rows = torch.from_numpy(train_idx)
     layer.train()
-    with _one_thread():
+    # batches of a few rows through one small layer: extra threads cost more than they give
+    # (measured 10-20x slower with 2 threads on 2 busy cores)
+    with cpu_threads(1):
         for _ in range(options.epochs):
             order = train_rows[torch.randperm(len(train_rows), generator=generator)]
             for start in range(0, len(order), options.batch_size):

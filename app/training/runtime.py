@@ -7,11 +7,7 @@ On the CPU everything stays fp32 unless mixed precision (bf16) is asked for.
 
 from __future__ import annotations
 
-import ctypes
-import logging
-import platform
 import random
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -21,8 +17,6 @@ import numpy as np
 import torch
 
 from app.domain.errors import BackendUnavailable
-
-logger = logging.getLogger("app.training")
 
 
 @dataclass(frozen=True)
@@ -112,14 +106,3 @@ def cpu_threads(count: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def release_memory() -> None:
-    """Hand freed heap memory back to the OS (glibc `malloc_trim`): the embedding adapters keep
-    freed buffers for speed, so without this a phase's peak stays resident into the next."""
-    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
-        return
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError) as error:  # pragma: no cover - not glibc after all
-        logger.debug("malloc_trim unavailable: %s", error)

@@ -47,7 +47,8 @@ def test_pk_batches_hold_p_classes_of_k_images():
 
 
 def test_cpu_threads_for_a_while_then_as_before():
-    from app.training.runtime import cpu_threads, release_memory
+    from app.heap import release_memory
+    from app.training.runtime import cpu_threads
 
     before = torch.get_num_threads()
     with cpu_threads(1):
