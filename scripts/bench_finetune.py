@@ -14,6 +14,11 @@ last blocks unfrozen).
 
     python scripts/bench_finetune.py [--datasets cub100 clothing eth80] [--max-minutes 30]
         [--backbone efficientnet-lite0|efficientnet-lite1|efficientnet-lite2] [--out DIR] [--json]
+        [--set KEY=VALUE ...] [--no-frozen]
+
+`--set` changes one `finetune` setting from its default (a FinetuneConfig field, e.g.
+`--set classes_per_batch=16 --set image_size=192`), to compare choices at the same time budget;
+`--no-frozen` skips the frozen evaluation (the same for every choice).
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ class PhasePeaks:
             time.sleep(0.05)
 
 
-def one(name: str, work: Path, max_minutes: float, backbone: str) -> dict:
+def one(name: str, work: Path, args: argparse.Namespace) -> dict:
     """Everything for one data set (run in a child process)."""
     from app.config import load_settings
     from app.container import build_container
@@ -102,17 +107,20 @@ def one(name: str, work: Path, max_minutes: float, backbone: str) -> dict:
     settings = load_settings(
         _env_file=None, products_dir=data, index_dir=work / "index",
         database_url=f"sqlite:///{work / 'app.db'}", splits_dir=work / "splits",
-        models_dir=work / "models", embedding_model=backbone,
+        models_dir=work / "models", embedding_model=args.backbone,
     )  # fmt: skip
     peaks = PhasePeaks()
     report = build_container(settings).split_service().run(data, SplitOptions(seed=0, force=True))
     print(f"[{name}] {report.layout}", file=sys.stderr, flush=True)
-    peaks.enter("frozen evaluation")
-    frozen = _evaluate(settings, work / "eval-frozen")
-    print(f"[{name}] frozen:     {_line(frozen)}", file=sys.stderr, flush=True)
+    frozen = None
+    if not args.no_frozen:
+        peaks.enter("frozen evaluation")
+        frozen = _evaluate(settings, work / "eval-frozen")
+        print(f"[{name}] frozen:     {_line(frozen)}", file=sys.stderr, flush=True)
     peaks.enter("finetune")
     started = time.perf_counter()
-    config = FinetuneConfig(max_minutes=max_minutes, fresh=True)
+    changes = settings_of(args.set)
+    config = FinetuneConfig(max_minutes=args.max_minutes, fresh=True, **changes)
     outcome = build_container(settings).finetune_service().run(config)
     minutes = (time.perf_counter() - started) / 60
     peaks.enter("tuned evaluation")
@@ -121,7 +129,8 @@ def one(name: str, work: Path, max_minutes: float, backbone: str) -> dict:
     print(f"[{name}] fine-tuned: {_line(tuned)}", file=sys.stderr, flush=True)
     return {
         "dataset": name,
-        "backbone": backbone,
+        "backbone": args.backbone,
+        "changes": changes,
         "classes": len(report.counts["train"]),
         "images": {s: sum(c.values()) for s, c in report.counts.items()},
         "frozen": frozen,
@@ -135,6 +144,18 @@ def one(name: str, work: Path, max_minutes: float, backbone: str) -> dict:
         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2),
         "peak_rss_gb_by_phase": dict(peaks.peaks),
     }
+
+
+def settings_of(pairs: list[str]) -> dict:
+    """`--set KEY=VALUE` pairs as FinetuneConfig keyword arguments (values read as JSON)."""
+    changes = {}
+    for pair in pairs:
+        key, _, text = pair.partition("=")
+        try:
+            changes[key.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            changes[key.strip()] = text
+    return changes
 
 
 def _evaluate(settings, out: Path) -> dict:
@@ -172,10 +193,13 @@ def table(backbone: str, speed: dict, rows: list[dict]) -> str:
     ]
     for row in rows:
         f, t = row["frozen"], row["fine-tuned"]
-        lines.append(f"| {row['dataset']} ({row['classes']} classes) | frozen | {f['recall@1']:.3f}"
-                     f" | {f['recall@5']:.3f} | {f['map']:.3f} | {f['prototype']} | {f['knn']} | |"
-                     " | |")  # fmt: skip
-        lines.append(f"| | fine-tuned, {row['epochs']} | {t['recall@1']:.3f} | {t['recall@5']:.3f}"
+        data = f"{row['dataset']} ({row['classes']} classes)"
+        if f is not None:
+            lines.append(f"| {data} | frozen | {f['recall@1']:.3f} | {f['recall@5']:.3f} | "
+                         f"{f['map']:.3f} | {f['prototype']} | {f['knn']} | | | |")  # fmt: skip
+        changed = "".join(f", {k}={v}" for k, v in row["changes"].items()) or ", defaults"
+        lines.append(f"| {'' if f is not None else data} | fine-tuned{changed}, {row['epochs']}"
+                     f" | {t['recall@1']:.3f} | {t['recall@5']:.3f}"
                      f" | {t['map']:.3f} | {t['prototype']} | {t['knn']} | {t['centres']} | "
                      f"{row['finetune_minutes']} | {row['peak_rss_gb']} GB |")  # fmt: skip
     for row in rows:
@@ -192,18 +216,28 @@ def main() -> int:
                         help=f"the model, frozen and fine-tuned ({MODEL_ID})")  # fmt: skip
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--json", action="store_true", help="also print the rows as JSON")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a finetune setting other than its default (repeatable)",
+    )
+    parser.add_argument("--no-frozen", action="store_true", help="skip the frozen evaluation")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process: one data set
     args = parser.parse_args()
     work = args.out or Path(tempfile.mkdtemp(prefix="bench-finetune-"))
     if args.one:
-        print(json.dumps(one(args.one, work / args.one, args.max_minutes, args.backbone)))
+        print(json.dumps(one(args.one, work / args.one, args)))
         return 0
     speed = torch_speed(args.backbone)
     print(f"torch CPU speed: {speed}", file=sys.stderr, flush=True)
     rows = []
     for name in args.datasets:
         cmd = [sys.executable, __file__, "--one", name, "--out", str(work),
-               "--max-minutes", str(args.max_minutes), "--backbone", args.backbone]  # fmt: skip
+               "--max-minutes", str(args.max_minutes), "--backbone", args.backbone,
+               *[f"--set={pair}" for pair in args.set],
+               *(["--no-frozen"] if args.no_frozen else [])]  # fmt: skip
         done = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
     print(table(args.backbone, speed, rows))

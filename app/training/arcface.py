@@ -27,6 +27,7 @@ from app.domain.training import EpochRecord, TrainingJob, TrainingOutcome, arcfa
 from app.heap import release_memory
 from app.training import checkpoints
 from app.training.arcface_data import DataSources, RunData
+from app.training.block_inputs import capture_block_inputs
 from app.training.data import Decode, Digest
 from app.training.epochs import (
     StepParts,
@@ -133,16 +134,18 @@ class ArcFaceTrainer:
         try:
             if len(data.train) == 0 or len(data.val) == 0:
                 raise NotFound("no usable train or val images: run `split` again (see --val)")
-            scheduler = self._enter_phase(parts, cfg, cfg.phase_of(run.epoch + 1), saved, run)
+            scheduler = self._enter_phase(
+                parts, job, cfg.phase_of(run.epoch + 1), saved, run, data=data
+            )
             if saved is None:
                 self._baseline(job, parts, run, data, scheduler)
                 if on_epoch is not None:
                     on_epoch(run.history)
             while (epoch := run.epoch + 1) <= cfg.total_epochs:  # phase 1 may end early
                 if cfg.phase_of(epoch) != run.phase:
-                    scheduler = self._enter_phase(parts, cfg, cfg.phase_of(epoch), None, run)
-                if run.phase == 2:  # the cached features are of no more use: let them go
-                    data.features = data.val_features = None
+                    scheduler = self._enter_phase(
+                        parts, job, cfg.phase_of(epoch), None, run, data=data
+                    )
                 parts.loss.margin = cfg.margin_at(epoch, margin)
                 self._epoch(job, parts, run, data, scheduler=scheduler, epoch=epoch)
                 if on_epoch is not None:
@@ -154,6 +157,8 @@ class ArcFaceTrainer:
                     run.stopped_by_budget = True
                     break
         finally:
+            if data.block_inputs is not None:
+                data.block_inputs.close()
             data.reader.close()
             release_memory()
 
@@ -224,7 +229,12 @@ class ArcFaceTrainer:
 
     def _val_scores(self, parts: StepParts, data: RunData, frozen: bool) -> tuple[float, float]:
         """Val queries against the train gallery (centre crops): from the cached features while
-        the backbone is frozen, else computed now."""
+        the backbone is frozen, from the stored inputs of the trained blocks in phase 2, else
+        computed now."""
+        stored = data.block_inputs
+        if stored is not None:
+            gallery, queries = (stored.embeddings(parts.net, name) for name in ("train", "val"))
+            return val_scores(queries, stored.labels("val"), gallery, stored.labels("train"))
         if frozen and data.features is not None and data.val_features is not None:
             device = parts.precision.device
             with cpu_threads(1):
@@ -238,14 +248,27 @@ class ArcFaceTrainer:
         release_memory()  # the forward passes' buffers, before the next epoch's training
         return scores
 
-    def _enter_phase(self, parts: StepParts, cfg, phase: int, saved, run: RunState) -> Any:
-        """Freeze the backbone (phase 1) or unfreeze its last blocks (phase 2), start this phase's
-        lr schedule; when resuming inside the same phase, continue the saved schedule."""
+    def _enter_phase(self, parts: StepParts, job, phase: int, saved, run: RunState, *, data) -> Any:
+        """Freeze the backbone (phase 1) or unfreeze its last blocks (phase 2; the frozen part's
+        output for val scoring computed once), start this phase's lr schedule; when resuming
+        inside the same phase, continue the saved schedule."""
+        cfg = job.config
         if phase == 1:
             parts.net.backbone.requires_grad_(False)
         else:
             trained = set_trainable(parts.net.backbone, cfg.unfreeze_blocks)
             logger.info("phase 2: %d backbone parameters train", trained)
+            data.features = data.val_features = None  # of no more use: let them go
+            sets = {"train": data.train, "val": data.val}
+            tools = (data.reader, data.norm, parts.precision)
+            data.block_inputs = capture_block_inputs(
+                parts.net,
+                cfg.unfreeze_blocks,
+                sets,
+                tools,
+                folder=job.out_dir,
+                progress=self._progress,
+            )
         for group in parts.optimizer.param_groups:
             group["lr"] = group.get("initial_lr", group["lr"])
         scheduler = build_scheduler(parts.optimizer, cfg)

@@ -12,6 +12,7 @@ import torch
 
 from app.domain.training import TrainingJob
 from app.training.augment import Normalise
+from app.training.block_inputs import BlockInputs
 from app.training.data import Decode, Digest, ImageSet, Reader, index_images
 from app.training.epochs import StepParts
 from app.training.feature_cache import FeatureCache, cached_features, model_stamp
@@ -25,6 +26,7 @@ class RunData:
     val_features: torch.Tensor | None
     reader: Reader
     norm: Normalise
+    block_inputs: BlockInputs | None = None  # phase 2: the frozen part's output, for val
 
 
 @dataclass(frozen=True)
