@@ -47,19 +47,24 @@ def resize_short_side(image: Image.Image, short_side: int) -> Image.Image:
     return image.resize(size, Image.Resampling.BICUBIC)
 
 
-def centre_crop(image: Image.Image, size: int) -> Image.Image:
-    width, height = image.size
-    left = (width - size) // 2
-    top = (height - size) // 2
-    return image.crop((left, top, left + size, top + size))
-
-
 def to_pixels(image: Image.Image, spec: PixelSpec) -> np.ndarray:
-    """PIL image -> (3, crop, crop) float32, normalised as the spec says."""
-    image = centre_crop(resize_short_side(image.convert("RGB"), spec.resize), spec.crop)
-    pixels = np.asarray(image, dtype=np.float32) / 255.0
-    pixels = (pixels - np.asarray(spec.mean, np.float32)) / np.asarray(spec.std, np.float32)
-    return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+    """PIL image -> (3, crop, crop) float32, normalised as the spec says.
+
+    An image already at the resize size (the preprocessors' square output) is not resized again;
+    the crop is a view and each channel is scaled straight into the output (one pass, no
+    temporaries: (x/255 - mean)/std as x * 1/(255 std) - mean/std, equal to within 1e-6)."""
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    if min(image.size) != spec.resize:
+        image = resize_short_side(image, spec.resize)
+    rgb = np.asarray(image)
+    top, left = (rgb.shape[0] - spec.crop) // 2, (rgb.shape[1] - spec.crop) // 2
+    rgb = rgb[top : top + spec.crop, left : left + spec.crop]
+    out = np.empty((3, spec.crop, spec.crop), dtype=np.float32)
+    for channel, (mean, std) in enumerate(zip(spec.mean, spec.std, strict=True)):
+        np.multiply(rgb[:, :, channel], np.float32(1.0 / (255.0 * std)), out=out[channel])
+        out[channel] -= np.float32(mean / std)
+    return out
 
 
 def spec_from_processor(settings: dict[str, Any]) -> PixelSpec:

@@ -24,10 +24,15 @@ def square_pad_resize(img: Image.Image, options: PreprocessOptions) -> Image.Ima
     scale = content / max(width, height)
     new_w = min(size, max(1, round(width * scale)))
     new_h = min(size, max(1, round(height * scale)))
+    framed = img
     if (new_w, new_h) != (width, height):
-        img = img.resize((new_w, new_h), Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
+        framed = img.resize((new_w, new_h), Image.Resampling.LANCZOS, reducing_gap=_REDUCING_GAP)
+    if framed.mode != "RGB":
+        framed = framed.convert("RGB")
+    if (new_w, new_h) == (size, size):  # the content fills the square: no canvas
+        return framed if framed is not img else img.copy()
     canvas = Image.new("RGB", (size, size), options.bg_rgb)
-    canvas.paste(img.convert("RGB"), ((size - new_w) // 2, (size - new_h) // 2))
+    canvas.paste(framed, ((size - new_w) // 2, (size - new_h) // 2))
     return canvas
 
 

@@ -76,9 +76,14 @@ def decode_image(
         _load(img, label)
         if draft_size:
             img = _reduce_early(img, draft_size)
-        return to_rgb(_apply_orientation(img, label), options.bg_rgb, label)
-    finally:
+        _orient_in_place(img, label)
+        rgb = to_rgb(img, options.bg_rgb, label, copy=False)
+    except BaseException:
         img.close()
+        raise
+    if rgb is not img:
+        img.close()
+    return rgb
 
 
 _REDUCIBLE_MODES = ("L", "RGB", "RGBA")
@@ -97,14 +102,18 @@ def _reduce_early(img: Image.Image, size: int) -> Image.Image:
     return reduced
 
 
-def to_rgb(img: Image.Image, bg_rgb: tuple[int, int, int], label: str = "image") -> Image.Image:
-    """Convert any PIL mode to 8-bit RGB, compositing transparency over `bg_rgb`."""
+def to_rgb(
+    img: Image.Image, bg_rgb: tuple[int, int, int], label: str = "image", copy: bool = True
+) -> Image.Image:
+    """Convert any PIL mode to 8-bit RGB, compositing transparency over `bg_rgb`.
+
+    An RGB image comes back as a copy, or (`copy=False`, for a caller that owns it) as itself."""
     if img.mode in _HIGH_DEPTH_MODES:
         img = _to_8bit(img)
     if img.mode in _ALPHA_MODES or "transparency" in img.info:
         out = composite_over(img.convert("RGBA"), bg_rgb)
     elif img.mode == "RGB":
-        out = img.copy()
+        out = img.copy() if copy else img
     else:
         try:
             out = img.convert("RGB")
@@ -201,13 +210,13 @@ def _load(img: Image.Image, label: str) -> None:
         raise ImageError(label, _decode_reason(exc), ImageFailure.CORRUPT) from exc
 
 
-def _apply_orientation(img: Image.Image, label: str) -> Image.Image:
-    """Apply the EXIF orientation tag; a broken EXIF block is ignored, not fatal."""
+def _orient_in_place(img: Image.Image, label: str) -> None:
+    """Apply the EXIF orientation tag (no copy when there is none); a broken EXIF block is
+    ignored, not fatal."""
     try:
-        return ImageOps.exif_transpose(img)
+        ImageOps.exif_transpose(img, in_place=True)
     except _DECODE_ERRORS as exc:
         log.warning("%s: ignoring unreadable EXIF orientation (%s)", label, exc)
-        return img
 
 
 def _to_8bit(img: Image.Image) -> Image.Image:
