@@ -15,10 +15,14 @@ last blocks unfrozen).
     python scripts/bench_finetune.py [--datasets cub100 clothing eth80] [--max-minutes 30]
         [--backbone efficientnet-lite0|efficientnet-lite1|efficientnet-lite2] [--out DIR] [--json]
         [--set KEY=VALUE ...] [--no-frozen]
+    python scripts/bench_finetune.py --steps [--backbone ...]
 
 `--set` changes one `finetune` setting from its default (a FinetuneConfig field, e.g.
 `--set classes_per_batch=16 --set image_size=192`), to compare choices at the same time budget;
-`--no-frozen` skips the frozen evaluation (the same for every choice).
+`--no-frozen` skips the frozen evaluation (the same for every choice). `--steps` prints only the
+training-step speed (forward + backward, images per second) of P x K = 8 x 4 and 16 x 4, of the
+backbone's side and 192 px, of the last 5 and 3 blocks, measured in turn round by round (medians),
+so their ratios hold on a shared CPU.
 """
 
 from __future__ import annotations
@@ -75,6 +79,41 @@ def torch_speed(backbone: str, seconds: float = 8.0) -> dict[str, float]:
     forward = rate(infer)
     set_trainable(net, FinetuneConfig().unfreeze_blocks)
     return {"forward_img_s": round(forward, 1), "train_step_img_s": round(rate(train), 1)}
+
+
+STEP_SETUPS = ((32, 0, 5), (64, 0, 5), (32, 192, 5), (32, 0, 3))  # batch, side (0: own), blocks
+
+
+def step_speeds(backbone: str, rounds: int = 5, seconds: float = 4.0) -> list[dict]:
+    """Training-step images per second of each STEP_SETUPS entry, measured in turn each round."""
+    import statistics
+
+    import torch
+
+    from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+    from app.training.unfreeze import freeze_modes, set_trainable
+
+    model = EfficientNetLiteEmbedding("cpu", 0, backbone)
+    net, own = model.torch_module(), model.pixel_spec().crop
+    rates: dict[tuple, list[float]] = {setup: [] for setup in STEP_SETUPS}
+    for _ in range(rounds):
+        for batch_size, side, blocks in STEP_SETUPS:
+            set_trainable(net, blocks)
+            batch = torch.randn(batch_size, 3, side or own, side or own)
+            batch = batch.contiguous(memory_format=torch.channels_last)
+            net.train()
+            freeze_modes(net)
+            net(batch).sum().backward()  # warm-up
+            done, started = 0, time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                net.zero_grad(set_to_none=True)
+                net(batch).sum().backward()
+                done += batch_size
+            rates[(batch_size, side, blocks)].append(done / (time.perf_counter() - started))
+    return [
+        {"batch": b, "side": s or own, "blocks": k, "img_s": round(statistics.median(r), 1)}
+        for (b, s, k), r in rates.items()
+    ]
 
 
 class PhasePeaks:
@@ -224,8 +263,14 @@ def main() -> int:
         help="a finetune setting other than its default (repeatable)",
     )
     parser.add_argument("--no-frozen", action="store_true", help="skip the frozen evaluation")
+    parser.add_argument("--steps", action="store_true", help="only the training-step speeds")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process: one data set
     args = parser.parse_args()
+    if args.steps:
+        for row in step_speeds(args.backbone):
+            print(f"batch {row['batch']}, {row['side']} px, last {row['blocks']} blocks: "
+                  f"{row['img_s']} img/s")  # fmt: skip
+        return 0
     work = args.out or Path(tempfile.mkdtemp(prefix="bench-finetune-"))
     if args.one:
         print(json.dumps(one(args.one, work / args.one, args)))
