@@ -3,7 +3,8 @@
 Prints, on this machine and in this run:
   1. model only (pre-decoded pixels, batch 32): EfficientNet-Lite0 in eager torch vs ONNX Runtime;
   2. `rebuild --full` end to end (img/s) on clothing-small's train split and on a phone-size set
-     (clothing photos upscaled to 3000x4000 JPEGs in a temp folder);
+     (clothing photos upscaled to 3000x4000 JPEGs in a temp folder), and the CPU a clothing photo
+     costs (model + decode and framing) with the end-to-end ceiling it implies on this machine;
   3. the no-change `rebuild` (and `stats`) wall time next to `--help`, on a 10,000-photo catalogue
      (hard links to every shared data set under distinct names, in a temp folder, indexed first);
   4. query latency p50/p99 (decode + embed + search) on that ~3k gallery;
@@ -78,13 +79,30 @@ def model_only(photos: list[Path], rounds: int) -> dict[str, float]:
     rates = {}
     for name, model in (("torch", torch_model), ("onnx", onnx_model)):
         model.embed_pixels(pixels)  # load, export once, warm up
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(rounds):
             model.embed_pixels(pixels)
         rates[name] = rounds * len(pixels) / (time.perf_counter() - start)
+        rates[f"{name}_cpu_ms"] = (time.process_time() - cpu) * 1000 / (rounds * len(pixels))
     a, b = torch_model.embed_pixels(pixels), onnx_model.embed_pixels(pixels)
     rates["min_cos"] = float(np.sum(a * b, axis=1).min())
     return rates
+
+
+def prepare_cpu_ms(photos: list[Path]) -> float:
+    """CPU milliseconds per photo to decode, frame and normalise it (what a rebuild does besides
+    the model), one thread, best of three passes."""
+    from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+    from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
+
+    model, preprocessor = EfficientNetLiteEmbedding(device="cpu"), PadResizePreprocessor()
+    best = float("inf")
+    for _ in range(3):
+        cpu = time.process_time()
+        for photo in photos:
+            model.to_pixels(preprocessor.prepare(photo))
+        best = min(best, (time.process_time() - cpu) * 1000 / len(photos))
+    return best
 
 
 def rebuild_rate(work: Path, products: Path, *argv: str) -> tuple[float, int]:
@@ -230,6 +248,11 @@ def main() -> int:
     print(f"rebuild --full, clothing-small train ({count})   {e2e:6.1f} img/s   "
           f"= {e2e / rates['torch']:.2f}x torch model-only, "
           f"{e2e / rates['onnx']:.2f}x ONNX model-only")  # fmt: skip
+    prepare = prepare_cpu_ms(sorted(DATA.glob("train/*/*.jpg"))[::10])
+    ceiling = (os.cpu_count() or 1) * 1000 / (rates["onnx_cpu_ms"] + prepare)
+    print(f"  CPU per photo: ONNX model {rates['onnx_cpu_ms']:.1f} ms + decode and framing "
+          f"{prepare:.1f} ms -> at most {ceiling:.0f} img/s on {os.cpu_count()} cores "
+          f"({ceiling / rates['onnx']:.2f}x ONNX model-only)")  # fmt: skip
     phone_set(phones / "products", args.phone)
     big, count = rebuild_rate(phones, phones / "products")
     print(f"rebuild --full, phone-size 3000x4000 ({count})   {big:6.1f} img/s")
