@@ -17,7 +17,8 @@ class EmbeddingModel(Protocol):
     - `to_pixels(image)` is the per-image CPU work (the model's own image processor); it is
       thread-safe so a pipeline can run it in worker threads while the model runs.
     - `embed_pixels(batch)` runs the model on a stacked batch of `to_pixels` outputs and returns
-      (N, dim) float32 rows of unit length. `embed_images` does both.
+      (N, dim) float32 rows of unit length, in an array of its own (never the batch or a view
+      of it: a pipeline reuses the batch array for the next batch). `embed_images` does both.
     - `embed_texts` works when `supports_text` is True, else raises UnsupportedOperation.
     - `unload()` frees the weights; the next call loads them again.
     """

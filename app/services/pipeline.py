@@ -71,6 +71,7 @@ class Embedder:
             lookahead = self.batch_size * 2
             ready: list[tuple[T, np.ndarray]] = []
             skipped: list[SkippedFile] = []
+            buffers: list[np.ndarray] = []  # one batch array, reused: no fresh pages per batch
             while True:
                 while len(pending) < lookahead and (item := next(source, None)) is not None:
                     pending.append((item, pool.submit(self._prepare, image_of(item))))
@@ -79,10 +80,10 @@ class Embedder:
                 item, future = pending.popleft()
                 self._collect(item, future, image_of, ready, skipped)
                 if len(ready) >= self.batch_size:
-                    yield self._embed(ready, skipped)
+                    yield self._embed(ready, skipped, buffers)
                     ready, skipped = [], []
             if ready or skipped:
-                yield self._embed(ready, skipped)
+                yield self._embed(ready, skipped, buffers)
 
     def embed_all(self, images: Sequence[ImageInput]) -> EmbeddedBatch[ImageInput]:
         """Every image's embedding in one batch (input order); bad ones in `skipped`."""
@@ -111,11 +112,25 @@ class Embedder:
         except ImageError as exc:
             skipped.append(SkippedFile.of(exc, image_of(item).name))
 
-    def _embed(self, ready: list, skipped: list[SkippedFile]) -> EmbeddedBatch:
+    def _embed(
+        self, ready: list, skipped: list[SkippedFile], reuse: list[np.ndarray] | None = None
+    ) -> EmbeddedBatch:
         if not ready:
             return EmbeddedBatch([], np.empty((0, 0), dtype=np.float32), skipped)
         started = time.perf_counter()
-        vectors = self.model.embed_pixels(np.stack([pixels for _, pixels in ready]))
+        vectors = self.model.embed_pixels(_stacked([pixels for _, pixels in ready], reuse))
         if self.on_batch is not None:
             self.on_batch(time.perf_counter() - started)
         return EmbeddedBatch([item for item, _ in ready], vectors, skipped)
+
+
+def _stacked(arrays: list[np.ndarray], reuse: list[np.ndarray] | None) -> np.ndarray:
+    """`np.stack(arrays)`, written into `reuse[0]` when it has room (allocated there first).
+    The model call is synchronous and keeps no reference to its input, so the next batch may
+    overwrite it; a fresh 19 MB array per batch cost page faults and held the GIL longer."""
+    if reuse is None:
+        return np.stack(arrays)
+    shape = (len(arrays), *arrays[0].shape)
+    if not reuse or reuse[0].shape[1:] != shape[1:] or len(reuse[0]) < len(arrays):
+        reuse[:] = [np.empty(shape, dtype=arrays[0].dtype)]
+    return np.stack(arrays, out=reuse[0][: len(arrays)])
