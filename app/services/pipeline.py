@@ -71,7 +71,7 @@ class Embedder:
             lookahead = self.batch_size * 2
             ready: list[tuple[T, np.ndarray]] = []
             skipped: list[SkippedFile] = []
-            buffers: list[np.ndarray] = []  # one batch array, reused: no fresh pages per batch
+            stack = _BatchArray().stack  # one batch array, reused: no fresh pages per batch
             while True:
                 while len(pending) < lookahead and (item := next(source, None)) is not None:
                     pending.append((item, pool.submit(self._prepare, image_of(item))))
@@ -80,10 +80,10 @@ class Embedder:
                 item, future = pending.popleft()
                 self._collect(item, future, image_of, ready, skipped)
                 if len(ready) >= self.batch_size:
-                    yield self._embed(ready, skipped, buffers)
+                    yield self._embed(ready, skipped, stack)
                     ready, skipped = [], []
             if ready or skipped:
-                yield self._embed(ready, skipped, buffers)
+                yield self._embed(ready, skipped, stack)
 
     def embed_all(self, images: Sequence[ImageInput]) -> EmbeddedBatch[ImageInput]:
         """Every image's embedding in one batch (input order); bad ones in `skipped`."""
@@ -113,24 +113,31 @@ class Embedder:
             skipped.append(SkippedFile.of(exc, image_of(item).name))
 
     def _embed(
-        self, ready: list, skipped: list[SkippedFile], reuse: list[np.ndarray] | None = None
+        self,
+        ready: list,
+        skipped: list[SkippedFile],
+        stack: Callable[[list[np.ndarray]], np.ndarray] = np.stack,
     ) -> EmbeddedBatch:
         if not ready:
             return EmbeddedBatch([], np.empty((0, 0), dtype=np.float32), skipped)
         started = time.perf_counter()
-        vectors = self.model.embed_pixels(_stacked([pixels for _, pixels in ready], reuse))
+        vectors = self.model.embed_pixels(stack([pixels for _, pixels in ready]))
         if self.on_batch is not None:
             self.on_batch(time.perf_counter() - started)
         return EmbeddedBatch([item for item, _ in ready], vectors, skipped)
 
 
-def _stacked(arrays: list[np.ndarray], reuse: list[np.ndarray] | None) -> np.ndarray:
-    """`np.stack(arrays)`, written into `reuse[0]` when it has room (allocated there first).
-    The model call is synchronous and keeps no reference to its input, so the next batch may
-    overwrite it; a fresh 19 MB array per batch cost page faults and held the GIL longer."""
-    if reuse is None:
-        return np.stack(arrays)
-    shape = (len(arrays), *arrays[0].shape)
-    if not reuse or reuse[0].shape[1:] != shape[1:] or len(reuse[0]) < len(arrays):
-        reuse[:] = [np.empty(shape, dtype=arrays[0].dtype)]
-    return np.stack(arrays, out=reuse[0][: len(arrays)])
+class _BatchArray:
+    """One array the batches of a run are stacked into. The model call is synchronous and keeps
+    no reference to its input, so the next batch may overwrite it; a fresh 19 MB array per batch
+    cost page faults and held the GIL longer."""
+
+    def __init__(self) -> None:
+        self._array: np.ndarray | None = None
+
+    def stack(self, arrays: list[np.ndarray]) -> np.ndarray:
+        shape = (len(arrays), *arrays[0].shape)
+        held = self._array
+        if held is None or held.shape[1:] != shape[1:] or len(held) < len(arrays):
+            held = self._array = np.empty(shape, dtype=arrays[0].dtype)
+        return np.stack(arrays, out=held[: len(arrays)])
