@@ -3,8 +3,9 @@
 Prints, on this machine and in this run:
   1. model only (pre-decoded pixels, batch 32): EfficientNet-Lite0 in eager torch vs ONNX Runtime;
   2. `rebuild --full` end to end (img/s) on clothing-small's train split and on a phone-size set
-     (clothing photos upscaled to 3000x4000 JPEGs in a temp folder), and the CPU a clothing photo
-     costs (model + decode and framing) with the end-to-end ceiling it implies on this machine;
+     (clothing photos upscaled to 3000x4000 JPEGs in a temp folder), the CPU a clothing photo
+     costs (model + decode and framing) with the end-to-end ceiling it implies on this machine,
+     and the rebuild's pipeline run on photos decoded beforehand (decoding's share of the gap);
   3. the no-change `rebuild` (and `stats`) wall time next to `--help`, on a 10,000-photo catalogue
      (hard links to every shared data set under distinct names, in a temp folder, indexed first);
   4. query latency p50/p99 (decode + embed + search) on that ~3k gallery;
@@ -103,6 +104,31 @@ def prepare_cpu_ms(photos: list[Path]) -> float:
             model.to_pixels(preprocessor.prepare(photo))
         best = min(best, (time.process_time() - cpu) * 1000 / len(photos))
     return best
+
+
+def predecoded_rate(photos: list[Path]) -> float:
+    """img/s of the rebuild's pipeline (decode workers, batches of 32, ONNX Runtime) when every
+    photo is decoded and framed already: what end to end would be if decoding cost nothing."""
+    from app.domain.images import ImageInput
+    from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+    from app.infrastructure.embedding.onnx_model import with_runtime
+    from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
+    from app.services.pipeline import Embedder
+
+    framed = {str(photo): PadResizePreprocessor().prepare(photo) for photo in photos}
+
+    class Decoded:  # an ImagePreprocessor whose photos were decoded beforehand
+        stamp = "decoded"
+
+        def prepare(self, source: object, name: str | None = None) -> Image.Image:
+            return framed[str(name)]
+
+    model = with_runtime(EfficientNetLiteEmbedding(device="cpu"), "onnx", "cpu", _MODELS)
+    embedder = Embedder(Decoded(), model)
+    list(embedder.embed_files(photos[:64], ImageInput.file))  # load the session, warm up
+    start = time.perf_counter()
+    count = sum(len(batch.items) for batch in embedder.embed_files(photos, ImageInput.file))
+    return count / (time.perf_counter() - start)
 
 
 def rebuild_rate(work: Path, products: Path, *argv: str) -> tuple[float, int]:
@@ -253,6 +279,9 @@ def main() -> int:
     print(f"  CPU per photo: ONNX model {rates['onnx_cpu_ms']:.1f} ms + decode and framing "
           f"{prepare:.1f} ms -> at most {ceiling:.0f} img/s on {os.cpu_count()} cores "
           f"({ceiling / rates['onnx']:.2f}x ONNX model-only)")  # fmt: skip
+    decoded = predecoded_rate(sorted(DATA.glob("train/*/*.jpg"))[:1000])
+    print(f"  the same pipeline on photos decoded and framed beforehand   {decoded:6.1f} img/s   "
+          f"({decoded / rates['onnx']:.2f}x ONNX model-only)")  # fmt: skip
     phone_set(phones / "products", args.phone)
     big, count = rebuild_rate(phones, phones / "products")
     print(f"rebuild --full, phone-size 3000x4000 ({count})   {big:6.1f} img/s")
