@@ -21,6 +21,7 @@ import stat
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -165,7 +166,7 @@ def _read_file(path: Path, label: str, max_bytes: int) -> bytes:
                 ImageFailure.TOO_LARGE,
             )
         with path.open("rb") as fh:
-            return fh.read(max_bytes + 1)  # +1: a file that grew (or /dev/zero) is caught too
+            return _read_capped(fh, info.st_size if stat.S_ISREG(info.st_mode) else 0, max_bytes)
     except (FileNotFoundError, NotADirectoryError) as exc:
         raise ImageError(label, "file not found", ImageFailure.UNREADABLE) from exc
     except PermissionError as exc:
@@ -176,6 +177,17 @@ def _read_file(path: Path, label: str, max_bytes: int) -> bytes:
         raise ImageError(
             label, f"cannot read file ({exc.strerror or exc})", ImageFailure.UNREADABLE
         ) from exc
+
+
+def _read_capped(fh: BinaryIO, size: int, max_bytes: int) -> bytes:
+    """At most `max_bytes` + 1 bytes (one more than allowed: a file that grew, or /dev/zero, is
+    caught). A regular file is read into a buffer of its own size + 1: a buffer of the cap
+    (50 MB) would be mapped and unmapped for every photo, which interrupts every core."""
+    expected = size + 1 if 0 < size < max_bytes else max_bytes + 1
+    data = fh.read(expected)
+    if len(data) == expected <= max_bytes:  # it grew since stat(): read on, up to the cap
+        data += fh.read(max_bytes + 1 - expected)
+    return data
 
 
 def _open(data: bytes, label: str, max_pixels: int) -> Image.Image:

@@ -103,6 +103,31 @@ def test_byte_limit(tmp_path: Path) -> None:
         decode_image(path.read_bytes(), options=options)
 
 
+def test_a_file_that_grows_after_its_size_was_checked_is_still_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "growing.png", encode(noisy_rgb(), "PNG"))
+    checked = path.stat()
+    real_open = Path.open
+
+    def open_after_growth(self: Path, *args, **kwargs):
+        if self == path:
+            with real_open(self, "ab") as fh:
+                fh.write(b"\0" * 5000)  # written by someone else between stat() and read()
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", lambda self, **kw: checked)
+    monkeypatch.setattr(Path, "open", open_after_growth)
+    limit = checked.st_size + 1000
+    with pytest.raises(ImageError, match=rf"growing\.png: too large: {limit + 1} bytes"):
+        decode_image(path, options=PreprocessOptions(max_bytes=limit))
+
+
+def test_an_endless_device_is_refused_at_the_byte_limit() -> None:
+    with pytest.raises(ImageError, match=r"/dev/zero: too large: 1001 bytes > limit 1000"):
+        decode_image(Path("/dev/zero"), options=PreprocessOptions(max_bytes=1000))
+
+
 def test_permission_denied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "locked.jpg", encode(noisy_rgb(), "JPEG"))
 
