@@ -72,12 +72,9 @@ def _cli(env: dict[str, str], *argv: str) -> tuple[float, str]:
 
 def model_only(photos: list[Path], rounds: int) -> dict[str, float]:
     from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
-    from app.infrastructure.embedding.onnx_model import with_runtime
 
     torch_model = EfficientNetLiteEmbedding(device="cpu")
-    onnx_model = with_runtime(
-        EfficientNetLiteEmbedding(device="cpu"), "onnx", "cpu", _MODELS / "onnx"
-    )
+    onnx_model = _onnx_model()
     pixels = np.stack([torch_model.to_pixels(Image.open(p).convert("RGB")) for p in photos[:32]])
     rates = {}
     for name, model in (("torch", torch_model), ("onnx", onnx_model)):
@@ -90,6 +87,14 @@ def model_only(photos: list[Path], rounds: int) -> dict[str, float]:
     a, b = torch_model.embed_pixels(pixels), onnx_model.embed_pixels(pixels)
     rates["min_cos"] = float(np.sum(a * b, axis=1).min())
     return rates
+
+
+def _onnx_model():
+    """EfficientNet-Lite0 in ONNX Runtime, its export where the command line looks for it."""
+    from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
+    from app.infrastructure.embedding.onnx_model import with_runtime
+
+    return with_runtime(EfficientNetLiteEmbedding(device="cpu"), "onnx", "cpu", _MODELS / "onnx")
 
 
 def prepare_cpu_ms(photos: list[Path]) -> float:
@@ -112,12 +117,11 @@ def predecoded_rate(photos: list[Path]) -> float:
     """img/s of the rebuild's pipeline (decode workers, batches of 32, ONNX Runtime) when every
     photo is decoded and framed already: what end to end would be if decoding cost nothing."""
     from app.domain.images import ImageInput
-    from app.infrastructure.embedding.efficientnet_lite import EfficientNetLiteEmbedding
-    from app.infrastructure.embedding.onnx_model import with_runtime
     from app.infrastructure.preprocessing.passthrough import PadResizePreprocessor
     from app.services.pipeline import Embedder
 
-    framed = {str(photo): PadResizePreprocessor().prepare(photo) for photo in photos}
+    preprocessor = PadResizePreprocessor()
+    framed = {str(photo): preprocessor.prepare(photo) for photo in photos}
 
     class Decoded:  # an ImagePreprocessor whose photos were decoded beforehand
         stamp = "decoded"
@@ -125,8 +129,7 @@ def predecoded_rate(photos: list[Path]) -> float:
         def prepare(self, source: object, name: str | None = None) -> Image.Image:
             return framed[str(name)]
 
-    model = with_runtime(EfficientNetLiteEmbedding(device="cpu"), "onnx", "cpu", _MODELS / "onnx")
-    embedder = Embedder(Decoded(), model)
+    embedder = Embedder(Decoded(), _onnx_model())
     list(embedder.embed_files(photos[:64], ImageInput.file))  # load the session, warm up
     start = time.perf_counter()
     count = sum(len(batch.items) for batch in embedder.embed_files(photos, ImageInput.file))

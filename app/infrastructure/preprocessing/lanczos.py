@@ -59,7 +59,7 @@ class _Kernels:
         self.module: ModuleType | None = None
 
     def get(self) -> ModuleType | None:
-        if self.module is not None:
+        if self.module is not None or self._loader is not None:  # loaded, loading or failed
             return self.module
         with self._lock:
             self._calls += 1
